@@ -1,0 +1,37 @@
+# Two commands set everything up on a fresh machine:
+#   make serve   vendor the browser runtime (once), then serve the site on http://127.0.0.1:8000
+#   make test    install what the tests need (Python packages, runtime, MNIST, chromium), then run them
+PYTHON ?= python3
+PORT ?= 8000
+
+.PHONY: serve site vendor install test test-fast train bench clean
+
+vendor:            ## fetch PyScript, Pyodide and NumPy-for-Pyodide into web/vendor (pinned, sha256-checked)
+	$(PYTHON) scripts/vendor.py
+
+serve: vendor      ## serve the repository root (the site) on 127.0.0.1
+	$(PYTHON) scripts/serve.py --port $(PORT)
+
+site: vendor       ## a self-contained static copy of the site in dist/
+	$(PYTHON) scripts/build_site.py --out dist
+
+install:           ## Python packages for the CLI and the tests, Debian's chromium, the runtime, MNIST
+	$(PYTHON) -m pip install --quiet -e '.[test]'
+	bash scripts/install_chromium.sh
+	$(PYTHON) scripts/vendor.py
+	$(PYTHON) -m engine.mnist fetch
+
+test: install      ## install, then run every test
+	$(PYTHON) -m pytest
+
+test-fast:         ## engine tests only, no install step, no browser
+	$(PYTHON) -m pytest -m "not browser and not slow"
+
+train:             ## the default model, end to end
+	$(PYTHON) train_offline.py
+
+bench:
+	$(PYTHON) bench/run_all.py
+
+clean:
+	rm -rf dist .pytest_cache

@@ -1,0 +1,137 @@
+"""2-D convolution on channels-last images, as one matrix multiply (im2col).
+
+Layout is NHWC: x (N, H, W, C). Channels-last lets the im2col matrix be built
+with one strided copy per kernel offset (kh*kw copies, never a loop over
+pixels or samples) and lets the product reshape straight into NHWC output with
+no transpose. Weights are (kh, kw, C_in, C_out), so ``W.reshape(-1, C_out)``
+lines up with the column layout (kh, kw, C).
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..initializers import init_weights
+from .base import Layer
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict | None = None) -> np.ndarray:
+    """(N, H, W, C) -> (N, Ho, Wo, k, k, C) patches; reshape to (N*Ho*Wo, k*k*C) for the GEMM.
+
+    One copy from a sliding-window view, whose innermost run is a whole image
+    row, is ~4x faster than k*k copies with C-float runs. ``scratch`` (a dict
+    the caller keeps) lets the padded image and patch buffers be reused across
+    calls, sparing the page faults of fresh multi-megabyte allocations.
+    """
+    scratch = {} if scratch is None else scratch
+    n, h, w, c = x.shape
+    if padding:
+        xp = _buffer(scratch, "padded", (n, h + 2 * padding, w + 2 * padding, c), x.dtype, zero=True)
+        xp[:, padding:padding + h, padding:padding + w, :] = x  # the border stays zero
+    else:
+        xp = x
+    windows = sliding_window_view(xp, (kernel, kernel), axis=(1, 2))[:, ::stride, ::stride]  # (N, Ho, Wo, C, k, k)
+    windows = windows.transpose(0, 1, 2, 4, 5, 3)                                             # (N, Ho, Wo, k, k, C)
+    cols = _buffer(scratch, "cols", windows.shape, x.dtype)
+    np.copyto(cols, windows)
+    return cols
+
+
+def _buffer(scratch: dict, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
+    """A reusable array from ``scratch``, reallocated only when shape or dtype change."""
+    buf = scratch.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = scratch[name] = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+    return buf
+
+
+def col2im(dcols: np.ndarray, input_shape: tuple, kernel: int, stride: int, padding: int) -> np.ndarray:
+    """Adjoint of ``im2col``: scatter-add (N, Ho, Wo, k, k, C) patches back to (N, H, W, C)."""
+    n, h, w, c = input_shape
+    ho, wo = dcols.shape[1], dcols.shape[2]
+    dxp = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dcols.dtype)
+    for i in range(kernel):
+        for j in range(kernel):
+            dxp[:, i:i + stride * ho:stride, j:j + stride * wo:stride, :] += dcols[:, :, :, i, j, :]
+    return dxp[:, padding:padding + h, padding:padding + w, :] if padding else dxp
+
+
+# Images per im2col chunk: a chunk's patch matrix (16*28*28*288 floats = 14 MB for
+# a 3x3x32 conv) stays in the L3 cache, which made conv layers ~2.5x faster than
+# one batch-sized patch matrix on a 2-core EPYC. Backward rebuilds each chunk's
+# patches from the saved input instead of keeping the whole matrix alive.
+CHUNK = 16
+
+
+class Conv2D(Layer):
+    """x (N, H, W, C_in) -> y (N, Ho, Wo, C_out); W (k, k, C_in, C_out), b (C_out,)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1,
+                 padding: int = 0, init: str = "he", rng: np.random.Generator | None = None):
+        super().__init__()
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel, self.stride, self.padding = int(kernel), int(stride), int(padding)
+        fan_in = self.kernel * self.kernel * self.in_channels
+        fan_out = self.kernel * self.kernel * self.out_channels
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.params = {
+            "W": init_weights(init, (self.kernel, self.kernel, self.in_channels, self.out_channels), fan_in, fan_out, rng),
+            "b": np.zeros(self.out_channels, np.float32),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.needs_input_grad = True  # the model turns this off for its first layer
+        self._scratch: dict = {}      # im2col buffers reused across calls
+        self._dy_scratch: dict = {}
+
+    def forward(self, x, training=False, rng=None):
+        k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
+        n = x.shape[0]
+        ho, wo, _ = self.output_shape(x.shape[1:])
+        w2 = self.params["W"].reshape(-1, f)                                   # (k*k*C, F)
+        y = np.empty((n, ho, wo, f), np.result_type(x.dtype, w2.dtype))
+        for a in range(0, n, CHUNK):
+            cols = im2col(x[a:a + CHUNK], k, s, p, self._scratch)                           # (n_c, Ho, Wo, k, k, C)
+            np.matmul(cols.reshape(-1, w2.shape[0]), w2, out=y[a:a + CHUNK].reshape(-1, f))
+        y += self.params["b"]
+        self._x = x if training else None
+        return y
+
+    def backward(self, dLdy):
+        k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
+        x, self._x = self._x, None
+        w = self.params["W"]
+        dW = np.zeros((k * k * self.in_channels, f), dLdy.dtype)
+        dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
+        # Stride 1: dL/dx is a full convolution of dL/dy with the kernel flipped in
+        # space and transposed in channels; a dense GEMM instead of a scatter-add.
+        flipped = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, self.in_channels) if s == 1 else None
+        for a in range(0, x.shape[0], CHUNK):
+            dy = dLdy[a:a + CHUNK]
+            cols = im2col(x[a:a + CHUNK], k, s, p, self._scratch)
+            dW += cols.reshape(-1, dW.shape[0]).T @ dy.reshape(-1, f)
+            if dx is None:
+                continue
+            if s == 1:
+                dcols = im2col(dy, k, 1, k - 1 - p, self._dy_scratch)                          # (n_c, H, W, k, k, F)
+                np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped,
+                          out=dx[a:a + CHUNK].reshape(-1, self.in_channels))
+            else:
+                dcols = (dy.reshape(-1, f) @ w.reshape(-1, f).T).reshape(cols.shape)
+                dx[a:a + CHUNK] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
+        self.grads["W"][...] = dW.reshape(w.shape)
+        self.grads["b"][...] = dLdy.sum(axis=(0, 1, 2))
+        return dx
+
+    def output_shape(self, input_shape):
+        h, w, c = input_shape
+        if c != self.in_channels:
+            raise ValueError(f"Conv2D expects {self.in_channels} input channels, got {c}")
+        return (conv_output_size(h, self.kernel, self.stride, self.padding),
+                conv_output_size(w, self.kernel, self.stride, self.padding), self.out_channels)
+
+    def config(self):
+        return {"type": "Conv2D", "in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel": self.kernel, "stride": self.stride, "padding": self.padding}

@@ -1,0 +1,38 @@
+"""Fully connected layer: y = x @ W + b."""
+
+import numpy as np
+
+from ..initializers import init_weights
+from .base import Layer
+
+
+class Dense(Layer):
+    """x (N, in_features) -> y (N, out_features); W (in, out), b (out,)."""
+
+    def __init__(self, in_features: int, out_features: int, init: str = "he",
+                 rng: np.random.Generator | None = None):
+        super().__init__()
+        self.in_features, self.out_features, self.init = int(in_features), int(out_features), init
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.params = {
+            "W": init_weights(init, (self.in_features, self.out_features), self.in_features, self.out_features, rng),
+            "b": np.zeros(self.out_features, np.float32),
+        }
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, x, training=False, rng=None):
+        self._x = x if training else None  # only backward needs the input
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dLdy):
+        self.grads["W"][...] = self._x.T @ dLdy
+        self.grads["b"][...] = dLdy.sum(axis=0)
+        return dLdy @ self.params["W"].T
+
+    def output_shape(self, input_shape):
+        if tuple(input_shape) != (self.in_features,):
+            raise ValueError(f"Dense expects input shape ({self.in_features},), got {tuple(input_shape)}")
+        return (self.out_features,)
+
+    def config(self):
+        return {"type": "Dense", "in_features": self.in_features, "out_features": self.out_features}

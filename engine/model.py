@@ -1,0 +1,90 @@
+"""The Sequential model: a list of layers, plus what every classifier offers users.
+
+``Classifier`` holds the public prediction API (``predict_proba``, ``predict``)
+shared by the float model here and the int8 model in ``quantize.py``: both only
+have to provide ``logits`` for a float32 batch shaped like ``input_shape``.
+"""
+
+import numpy as np
+
+from .images import as_image_batch
+from .layers import Layer, build_layer
+from .losses import softmax
+
+
+class Classifier:
+    input_shape: tuple
+    card: dict
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, images, batch_size: int = 1000) -> np.ndarray:
+        """Class probabilities (N, 10) float32 for images (N,28,28) or (28,28), uint8 or float in [0,1]."""
+        x = as_image_batch(images)
+        x = x.reshape((x.shape[0],) + tuple(self.input_shape))
+        out = np.empty((x.shape[0], 10), np.float32)
+        for start in range(0, x.shape[0], batch_size):
+            out[start:start + batch_size] = softmax(self.logits(x[start:start + batch_size]))
+        return out
+
+    def predict(self, images, batch_size: int = 1000) -> np.ndarray:
+        """Predicted digit (N,) int64 for each image."""
+        return self.predict_proba(images, batch_size).argmax(axis=1).astype(np.int64)
+
+
+class Sequential(Classifier):
+    """Layers applied in order; ``input_shape`` is one sample's shape, e.g. (28, 28, 1) or (784,)."""
+
+    def __init__(self, layers: list[Layer], input_shape: tuple, card: dict | None = None):
+        self.layers = list(layers)
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.card = dict(card or {})
+        shape = self.input_shape
+        for layer in self.layers:  # validates that consecutive shapes agree
+            shape = layer.output_shape(shape)
+        self.output_shape = shape
+        if self.layers and hasattr(self.layers[0], "needs_input_grad"):
+            self.layers[0].needs_input_grad = False  # nobody needs dL/d(image)
+
+    @classmethod
+    def from_config(cls, config: dict, rng: np.random.Generator | None = None, card: dict | None = None):
+        """Build from ``{"input_shape": [...], "layers": [layer configs]}``, weights drawn from ``rng``."""
+        rng = rng if rng is not None else np.random.default_rng(0)
+        return cls([build_layer(c, rng) for c in config["layers"]], config["input_shape"], card)
+
+    def config(self) -> dict:
+        return {"input_shape": list(self.input_shape), "layers": [layer.config() for layer in self.layers]}
+
+    def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, training=training, rng=rng)
+        return x
+
+    def backward(self, dLdy: np.ndarray) -> None:
+        for layer in reversed(self.layers):
+            dLdy = layer.backward(dLdy)
+
+    def logits(self, x):
+        return self.forward(x, training=False)
+
+    def parameters(self):
+        """(key, parameter, gradient) for every trainable array; keys look like "3.W"."""
+        return [(f"{i}.{name}", layer.params[name], layer.grads[name])
+                for i, layer in enumerate(self.layers) for name in layer.params]
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Every array that defines the model (parameters and buffers), keyed "index.name"."""
+        return {f"{i}.{name}": arr for i, layer in enumerate(self.layers)
+                for name, arr in {**layer.params, **layer.buffers}.items()}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy arrays in place (optimizers keep references to the parameter arrays)."""
+        for i, layer in enumerate(self.layers):
+            for name in layer.params:
+                layer.params[name][...] = arrays[f"{i}.{name}"]
+            for name in layer.buffers:
+                layer.buffers[name] = np.array(arrays[f"{i}.{name}"], dtype=np.float32)
+
+    def count_params(self) -> int:
+        return int(sum(p.size for _, p, _ in self.parameters()))

@@ -1,0 +1,93 @@
+"""Optimizers: SGD with (Nesterov) momentum and AdamW with decoupled weight decay.
+
+An optimizer holds a list of (key, parameter, gradient) triples and updates
+the parameters in place, so layers never see new arrays. The learning rate is
+passed to ``step`` by the training loop, which owns the schedule. Weight decay
+applies to weight matrices only (keys ending in ``.W``), not to biases or
+BatchNorm's scale and shift, which decay would only pull towards zero.
+``state_dict`` returns plain arrays and numbers so checkpoints need no pickle.
+"""
+
+import numpy as np
+
+
+def _decays(key: str) -> bool:
+    return key.endswith(".W")
+
+
+class SGD:
+    def __init__(self, params, momentum: float = 0.9, nesterov: bool = False, weight_decay: float = 0.0):
+        self.params = list(params)
+        self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
+        self.velocity = {key: np.zeros_like(p) for key, p, _ in self.params}
+
+    def step(self, lr: float) -> None:
+        for key, p, g in self.params:
+            if self.weight_decay and _decays(key):
+                g = g + self.weight_decay * p  # L2 penalty folded into the gradient (classic SGD)
+            v = self.velocity[key]
+            v *= self.momentum
+            v += g
+            update = g + self.momentum * v if self.nesterov else v
+            p -= np.float32(lr) * update
+
+    def state_dict(self) -> dict:
+        return {f"velocity/{k}": v for k, v in self.velocity.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for key in self.velocity:
+            self.velocity[key][...] = state[f"velocity/{key}"]
+
+
+class AdamW:
+    """Adam with weight decay applied directly to the weights (Loshchilov & Hutter), not via the gradient."""
+
+    def __init__(self, params, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01):
+        self.params = list(params)
+        self.beta1, self.beta2 = map(float, betas)
+        self.eps, self.weight_decay = float(eps), float(weight_decay)
+        self.t = 0
+        self.m = {key: np.zeros_like(p) for key, p, _ in self.params}
+        self.v = {key: np.zeros_like(p) for key, p, _ in self.params}
+
+    def step(self, lr: float) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        # Bias corrections folded into the step size and epsilon (as in the Adam paper, section 2).
+        step_size = np.float32(lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t))
+        eps_hat = np.float32(self.eps * np.sqrt(1 - b2 ** self.t))
+        for key, p, g in self.params:
+            m, v = self.m[key], self.v[key]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            if self.weight_decay and _decays(key):
+                p *= np.float32(1 - lr * self.weight_decay)
+            p -= step_size * m / (np.sqrt(v) + eps_hat)
+
+    def state_dict(self) -> dict:
+        state = {"t": np.array(self.t, np.int64)}
+        state.update({f"m/{k}": a for k, a in self.m.items()})
+        state.update({f"v/{k}": a for k, a in self.v.items()})
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.t = int(state["t"])
+        for key in self.m:
+            self.m[key][...] = state[f"m/{key}"]
+            self.v[key][...] = state[f"v/{key}"]
+
+
+OPTIMIZERS = {"sgd": SGD, "nesterov": SGD, "adamw": AdamW}
+
+
+def make_optimizer(name: str, params, weight_decay: float = 0.0, momentum: float = 0.9):
+    """An optimizer by name: "sgd" (momentum), "nesterov" or "adamw"."""
+    if name == "sgd":
+        return SGD(params, momentum=momentum, weight_decay=weight_decay)
+    if name == "nesterov":
+        return SGD(params, momentum=momentum, nesterov=True, weight_decay=weight_decay)
+    if name == "adamw":
+        return AdamW(params, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")

@@ -1,0 +1,151 @@
+"""Every layer: finite-difference gradient checks (input and parameters) and shape agreement."""
+
+import numpy as np
+import pytest
+
+from engine.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, build_layer
+from engine.losses import softmax_cross_entropy
+from gradcheck import check_layer_gradients, numerical_gradient
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.mark.parametrize("n,d_in,d_out", [(1, 3, 2), (4, 5, 7), (6, 1, 1)])
+def test_dense_gradients(rng, n, d_in, d_out):
+    check_layer_gradients(Dense(d_in, d_out, rng=rng), rng.standard_normal((n, d_in)), rng)
+
+
+@pytest.mark.parametrize("n,h,w,c_in,c_out,k,stride,pad", [
+    (2, 5, 5, 1, 3, 3, 1, 1),
+    (2, 6, 5, 2, 3, 3, 1, 0),
+    (1, 7, 7, 3, 2, 3, 2, 1),
+    (3, 6, 6, 2, 2, 2, 2, 0),
+    (2, 5, 4, 2, 4, 1, 1, 0),
+    (1, 8, 8, 2, 2, 5, 1, 2),
+])
+def test_conv2d_gradients(rng, n, h, w, c_in, c_out, k, stride, pad):
+    layer = Conv2D(c_in, c_out, k, stride, pad, rng=rng)
+    layer.params["b"] = rng.standard_normal(c_out).astype(np.float32)
+    check_layer_gradients(layer, rng.standard_normal((n, h, w, c_in)), rng)
+
+
+def test_conv2d_gradients_span_several_chunks(rng, monkeypatch):
+    import engine.layers.conv2d as conv
+    monkeypatch.setattr(conv, "CHUNK", 2)
+    check_layer_gradients(Conv2D(2, 3, 3, 1, 1, rng=rng), rng.standard_normal((5, 4, 4, 2)), rng)
+
+
+def test_conv2d_matches_direct_convolution(rng):
+    """Against a naive loop over every output pixel (the definition of cross-correlation)."""
+    x = rng.standard_normal((2, 6, 5, 3))
+    layer = Conv2D(3, 4, 3, stride=2, padding=1, rng=rng)
+    w, b = layer.params["W"].astype(np.float64), layer.params["b"]
+    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    expected = np.zeros((2, 3, 3, 4))
+    for i in range(3):
+        for j in range(3):
+            patch = xp[:, 2 * i:2 * i + 3, 2 * j:2 * j + 3, :]
+            expected[:, i, j, :] = np.einsum("nhwc,hwcf->nf", patch, w) + b
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 4, 4, 3), 2), ((1, 5, 7, 2), 2), ((2, 6, 6, 1), 3)])
+def test_maxpool_gradients(rng, shape, size):
+    check_layer_gradients(MaxPool2D(size), rng.standard_normal(shape), rng)
+
+
+def test_maxpool_ties_share_the_gradient():
+    layer = MaxPool2D(2)
+    x = np.ones((1, 2, 2, 1))
+    layer.forward(x, training=True)
+    np.testing.assert_allclose(layer.backward(np.ones((1, 1, 1, 1))), np.full((1, 2, 2, 1), 0.25))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 3, 2), (5, 1)])
+def test_relu_gradients(rng, shape):
+    x = rng.standard_normal(shape)
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from the kink, where the derivative is undefined
+    check_layer_gradients(ReLU(), x, rng)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 3, 2, 4), (2, 5, 5, 1)])
+def test_batchnorm_gradients_training(rng, shape):
+    layer = BatchNorm(shape[-1])
+    layer.params["gamma"] = rng.uniform(0.5, 1.5, shape[-1]).astype(np.float32)
+    layer.params["beta"] = rng.standard_normal(shape[-1]).astype(np.float32)
+    check_layer_gradients(layer, rng.standard_normal(shape) * 3 + 1, rng, atol=1e-5)
+
+
+def test_batchnorm_inference_uses_running_statistics(rng):
+    layer = BatchNorm(3, momentum=0.0)
+    x = rng.standard_normal((50, 3)) * 2 + 5
+    layer.forward(x, training=True)
+    y = layer.forward(x, training=False)
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-3)
+    np.testing.assert_allclose(y.std(axis=0), np.sqrt(49 / 50), rtol=1e-3)  # running var is unbiased
+
+
+def test_dropout_gradients_and_scaling(rng):
+    check_layer_gradients(Dropout(0.4), rng.standard_normal((4, 6)), rng)
+    layer = Dropout(0.5)
+    y = layer.forward(np.ones((1000, 100), np.float32), training=True, rng=rng)
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert abs(y.mean() - 1.0) < 0.02
+    assert np.array_equal(layer.forward(np.ones((2, 2)), training=False), np.ones((2, 2)))
+
+
+def test_dropout_training_requires_a_generator():
+    with pytest.raises(ValueError, match="Generator"):
+        Dropout(0.5).forward(np.ones((2, 2)), training=True)
+
+
+def test_flatten_gradients(rng):
+    check_layer_gradients(Flatten(), rng.standard_normal((2, 3, 2, 2)), rng)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("n,k", [(1, 2), (5, 10), (3, 4)])
+def test_softmax_cross_entropy_gradient(rng, smoothing, n, k):
+    logits = rng.standard_normal((n, k))
+    labels = rng.integers(0, k, n)
+    _, analytic = softmax_cross_entropy(logits, labels, smoothing)
+    numeric = numerical_gradient(lambda: softmax_cross_entropy(logits, labels, smoothing)[0], logits)
+    np.testing.assert_allclose(analytic, numeric, atol=1e-7, rtol=1e-6)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    logits = np.array([[1000.0, 0.0, -1000.0]], np.float32)
+    loss, grad = softmax_cross_entropy(logits, np.array([0]))
+    assert np.isfinite(loss) and loss == pytest.approx(0.0, abs=1e-6)
+    assert np.all(np.isfinite(grad))
+    loss, _ = softmax_cross_entropy(logits, np.array([2]))
+    assert loss == pytest.approx(2000.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("config,in_shape,out_shape", [
+    ({"type": "Dense", "in_features": 8, "out_features": 3}, (8,), (3,)),
+    ({"type": "Conv2D", "in_channels": 2, "out_channels": 5, "kernel": 3, "padding": 1}, (9, 7, 2), (9, 7, 5)),
+    ({"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel": 3, "stride": 2}, (9, 9, 1), (4, 4, 4)),
+    ({"type": "MaxPool2D", "size": 2}, (7, 6, 3), (3, 3, 3)),
+    ({"type": "BatchNorm", "channels": 4}, (5, 5, 4), (5, 5, 4)),
+    ({"type": "Flatten"}, (3, 3, 2), (18,)),
+    ({"type": "ReLU"}, (4,), (4,)),
+    ({"type": "Dropout", "rate": 0.1}, (4, 2), (4, 2)),
+])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_layer_shapes_agree_with_forward(rng, config, in_shape, out_shape, batch):
+    layer = build_layer(config, rng)
+    assert layer.output_shape(in_shape) == out_shape
+    y = layer.forward(rng.standard_normal((batch,) + in_shape).astype(np.float32), training=True, rng=rng)
+    assert y.shape == (batch,) + out_shape
+    assert y.dtype == np.float32  # float32 in, float32 out: no silent float64 promotion
+
+
+def test_unknown_layer_config_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown layer"):
+        build_layer({"type": "Attention"})
+    with pytest.raises(ValueError, match="bad arguments"):
+        build_layer({"type": "Dense", "in_features": 3})
