@@ -26,6 +26,7 @@ import numpy as np
 import engine
 from engine.architectures import ARCHITECTURES
 from engine.atomic import atomic_write_text
+from engine.export import quantize_and_report
 from engine.metrics import classification_report
 from engine.mnist import load_mnist
 from engine.model import Sequential
@@ -200,7 +201,9 @@ def main(argv=None) -> int:
     run = resume_dir if resume_dir is not None else make_run_dir(args.out, args.arch)
     config = train_config_from(args)
     command = "python train_offline.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    if resume_dir is None:
+    if resume_dir is not None:
+        command = json.loads((run / "config.json").read_text())["command"].strip()
+    else:
         args_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         atomic_write_text(run / "config.json", json.dumps(
             {"args": args_json, "train": asdict(config), "command": command, "train_data_sha256": checksum,
@@ -255,13 +258,8 @@ def main(argv=None) -> int:
     print(f"Float32 test accuracy {report['accuracy'] * 100:.2f}% (best epoch {state.best_epoch}, "
           f"validation {best['val_accuracy'] * 100:.2f}%), trained in {train_seconds / 60:.1f} min")
 
-    try:
-        from quantize_report import quantize_and_report
-    except ImportError:
-        quantize_and_report = None
-    if quantize_and_report is not None:
-        quantize_and_report(model, data, train_x, val_x, val_y, run, card, install=not args.no_install,
-                            models_dir=args.models_dir)
+    quantize_and_report(model, data, train_x, val_x, val_y, run, card, install=not args.no_install,
+                        models_dir=args.models_dir)
     print(f"Results in {run}")
     return 0
 

@@ -15,12 +15,12 @@ from .errors import EngineError, IdxFormatError, InputShapeError, ModelFormatErr
 from .idx import read_idx, write_idx
 from .model import Classifier, Sequential
 from .model_io import load_model, save_model
-from .preprocess import PREPROCESSING, preprocess
+from .preprocess import PREPROCESSING, ink_on_dark, preprocess
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "load_model", "save_model", "preprocess", "read_idx", "write_idx", "Sequential", "Classifier",
+    "load_model", "save_model", "preprocess", "ink_on_dark", "read_idx", "write_idx", "Sequential", "Classifier",
     "PREPROCESSING", "EngineError", "IdxFormatError", "ModelFormatError", "InputShapeError",
     "TrainingDivergedError",
 ]

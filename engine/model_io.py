@@ -180,9 +180,11 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelFormatError(f"{path}: not a valid .npz (zip) file ({exc}); it may be truncated") from None
     except (OSError, EOFError) as exc:
         raise ModelFormatError(f"{path}: cannot read ({type(exc).__name__}: {exc}); the file is damaged") from None
-    except ValueError as exc:
-        if isinstance(exc, ModelFormatError):
+    except ModelFormatError as exc:
+        if str(path) in str(exc):
             raise
+        raise ModelFormatError(f"{path}: {exc}") from None  # architecture errors, named with the file
+    except ValueError as exc:
         raise ModelFormatError(f"{path}: damaged array data ({exc})") from None
     for name, (dtype, _) in expected.items():
         arr = weights[name]

@@ -87,6 +87,25 @@ def _as_gray(gray) -> np.ndarray:
     return out
 
 
+def ink_on_dark(gray) -> np.ndarray:
+    """A photo or scan of a digit (any polarity) -> float32 ink bright on dark, background at 0.
+
+    Polarity comes from the border: paper fills the edges of a photo, so a
+    bright border means dark ink on light paper, which is inverted. The
+    background level (the border's median) is then subtracted, so grey paper or
+    a dim photo still gives a black background.
+    """
+    img = _as_gray(gray)
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    if np.median(border) > 0.5:
+        img = 1.0 - img
+        border = 1.0 - border
+    background = float(np.median(border))
+    ink = np.clip(img - background, 0.0, None)
+    peak = float(ink.max())
+    return ink / peak if peak > 0.05 else np.zeros_like(ink)
+
+
 def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     """Any-size 2-D grayscale (ink bright on dark) -> (28, 28) float32 in [0, 1], normalized like MNIST.
 

@@ -1,0 +1,132 @@
+"""Command line for a trained model: predict digits in image files, evaluate on MNIST's test set.
+
+    python -m engine predict digit.png photo.jpg [--model models/mnist_int8.npz] [--top-k 3] [--json]
+    python -m engine evaluate [--model PATH] [--data DIR]
+
+Image files are decoded with Pillow, which is a CPython-only convenience: it is
+imported here, when a file is decoded, never by ``import engine``, so the page
+does not need it. Every bad input ends with a one-line error and exit code 1.
+"""
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import EngineError
+from .metrics import classification_report
+from .model_io import load_model
+from .preprocess import ink_on_dark, preprocess
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "mnist_int8.npz"
+MAX_PIXELS = 40_000_000      # ~ a 7000x5700 photo; more is refused before decoding
+MAX_FILE_BYTES = 50 << 20
+
+
+class ImageFileError(EngineError):
+    """An image file that cannot be decoded safely."""
+
+
+def decode_image(path: Path) -> np.ndarray:
+    """Grayscale float32 array of the image at ``path``; transparency is composited on white paper."""
+    try:
+        from PIL import Image, ImageOps
+    except ImportError:
+        raise ImageFileError("decoding image files needs Pillow: pip install pillow") from None
+    if not path.is_file():
+        raise ImageFileError(f"{path}: no such file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ImageFileError(f"{path}: {path.stat().st_size} bytes is too large for a digit image")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size  # from the header: nothing decoded yet
+                if width * height > MAX_PIXELS:
+                    raise ImageFileError(f"{path}: {width}x{height} pixels is more than {MAX_PIXELS}")
+                img.load()
+                img = ImageOps.exif_transpose(img)  # phone photos: honour the orientation tag
+                if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                    rgba = img.convert("RGBA")
+                    paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    img = Image.alpha_composite(paper, rgba)
+                return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    except ImageFileError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageFileError(f"{path}: refused as a decompression bomb ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # UnidentifiedImageError is an OSError
+        raise ImageFileError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
+
+
+def predict_files(model, paths: list[Path], top_k: int) -> list[dict]:
+    results = []
+    for path in paths:
+        x = preprocess(ink_on_dark(decode_image(path)))
+        probs = model.predict_proba(x)[0]
+        order = np.argsort(-probs)[:top_k]
+        results.append({"file": str(path), "empty": bool(x.max() == 0),
+                        "top": [{"digit": int(d), "probability": float(probs[d])} for d in order]})
+    return results
+
+
+def cmd_predict(args) -> int:
+    model = load_model(args.model)
+    results = predict_files(model, args.images, args.top_k)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    for r in results:
+        if r["empty"]:
+            print(f"{r['file']}: no ink found")
+            continue
+        ranked = "  ".join(f"{t['digit']} ({t['probability'] * 100:.1f}%)" for t in r["top"])
+        print(f"{r['file']}: {ranked}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .mnist import load_mnist
+    model = load_model(args.model)
+    data = load_mnist(args.data, log=lambda msg: print(msg, file=sys.stderr))
+    report = classification_report(data["test_labels"], model.predict(data["test_images"]))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"Model {args.model}: test accuracy {report['accuracy'] * 100:.2f}% on {len(data['test_labels'])} images")
+    print("digit  precision  recall     f1  support")
+    for c in report["per_class"]:
+        print(f"{c['class']:5d}  {c['precision']:9.4f}  {c['recall']:6.4f}  {c['f1']:.4f}  {c['support']:7d}")
+    print("confusion matrix (rows: true digit, columns: predicted)")
+    print("     " + "".join(f"{d:6d}" for d in range(10)))
+    for d, row in enumerate(report["confusion_matrix"]):
+        print(f"{d:5d}" + "".join(f"{v:6d}" for v in row))
+    return 0
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m engine", description="Use a trained digit model.")
+    sub = p.add_subparsers(dest="command", required=True)
+    pr = sub.add_parser("predict", help="recognize the digit in each image file")
+    pr.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...), any size, any polarity")
+    pr.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    pr.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}")
+    pr.add_argument("--json", action="store_true", help="machine-readable output")
+    ev = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix")
+    ev.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    ev.add_argument("--data", type=Path, help="folder with the MNIST IDX files (default: the cache)")
+    ev.add_argument("--json", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return cmd_predict(args) if args.command == "predict" else cmd_evaluate(args)
+    except (EngineError, FileNotFoundError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1

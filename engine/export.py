@@ -1,0 +1,109 @@
+"""From a trained float model to the shipped int8 file, with a comparison report.
+
+Every candidate (calibration method x inference path) is scored on the
+validation split; the best one ships. The test set is evaluated for the report
+only, after the choice.
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write_bytes, atomic_write_text
+from .metrics import classification_report
+from .model_io import save_model
+from .quantize import INFERENCE_MODES, quantize
+
+CALIBRATION_IMAGES = 500
+CALIBRATION_METHODS = ("max", "percentile")
+
+
+def latency_ms(model, images: np.ndarray, repeats: int) -> float:
+    """Median wall time in ms of ``model.predict_proba(images)`` over ``repeats`` runs (after a warm-up)."""
+    model.predict_proba(images)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_proba(images)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)
+
+
+def comparison_row(name: str, model, path: Path, test_images, test_labels, val_images, val_labels) -> dict:
+    test_pred = model.predict(test_images)
+    return {
+        "model": name,
+        "val_accuracy": float((model.predict(val_images) == val_labels).mean()),
+        "test_accuracy": float((test_pred == test_labels).mean()),
+        "file_bytes": os.path.getsize(path),
+        "latency_1_ms": latency_ms(model, test_images[:1], 30),
+        "latency_1000_ms": latency_ms(model, test_images[:1000], 3),
+        "test_predictions": test_pred,
+    }
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| model | val acc | test acc | file | 1 image | 1,000 images |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['val_accuracy'] * 100:.2f}% | {r['test_accuracy'] * 100:.2f}% | "
+                     f"{r['file_bytes'] / 1024:.1f} KB | {r['latency_1_ms']:.2f} ms | {r['latency_1000_ms']:.0f} ms |")
+    return "\n".join(lines)
+
+
+def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
+                        run: Path, card: dict, install: bool, models_dir: Path, log=print) -> dict:
+    """Quantize ``model``, compare every variant with the float model, write the winner; returns the report."""
+    test_x, test_y = data["test_images"], data["test_labels"].astype(np.int64)
+    calibration = train_x[:CALIBRATION_IMAGES]
+    float_path = run / "model_float32.npz"
+    rows = [comparison_row("float32", model, float_path, test_x, test_y, val_x, val_y)]
+    candidates = {}
+    for method in CALIBRATION_METHODS:
+        quantized = quantize(model, calibration, method)
+        for mode in INFERENCE_MODES:
+            variant = quantized.with_inference(mode)
+            path = run / f"model_int8_{method}_{mode}.npz"
+            save_model(variant, path, card=card)
+            rows.append(comparison_row(f"int8 ({mode}, {method} calibration)", variant, path,
+                                       test_x, test_y, val_x, val_y))
+            candidates[rows[-1]["model"]] = (variant, path)
+    # Best validation accuracy wins; on a tie the exact-integer "int8" path is preferred (listed first).
+    best = max(rows[1:], key=lambda r: r["val_accuracy"])
+    chosen_model, chosen_path = candidates[best["model"]]
+    float_row = rows[0]
+    agreement = float((best["test_predictions"] == float_row["test_predictions"]).mean())
+    report = classification_report(test_y, best["test_predictions"])
+    quant_card = {**card,
+                  "kind": "int8", "inference": chosen_model.inference,
+                  "calibration": chosen_model.architecture["calibration"],
+                  "test_accuracy": best["test_accuracy"], "float_test_accuracy": float_row["test_accuracy"],
+                  "val_accuracy": best["val_accuracy"],
+                  "per_class_accuracy": [c["recall"] for c in report["per_class"]],
+                  "agreement_with_float": agreement, "parameters": chosen_model.count_params()}
+    save_model(chosen_model, run / "model_int8.npz", card=quant_card)
+    quant_card["file_bytes"] = os.path.getsize(run / "model_int8.npz")
+    save_model(chosen_model, run / "model_int8.npz", card=quant_card)  # the card now knows its own size
+    for r in rows:
+        r.pop("test_predictions")
+    table = markdown_table(rows)
+    summary = {"rows": rows, "chosen": best["model"], "agreement_with_float": agreement, "card": quant_card}
+    atomic_write_text(run / "comparison.md", table + f"\n\nShipped: {best['model']} "
+                      f"(best validation accuracy); agrees with float32 on {agreement * 100:.2f}% of test images.\n")
+    atomic_write_text(run / "comparison.json", json.dumps(summary, indent=2))
+    log(table)
+    log(f"Chosen by validation accuracy: {best['model']}; agrees with float32 on {agreement * 100:.2f}% of "
+        f"test images; {quant_card['file_bytes'] / 1024:.1f} KB")
+    if install:
+        install_model(run / "model_int8.npz", quant_card, models_dir)
+        log(f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json)")
+    return summary
+
+
+def install_model(model_path: Path, card: dict, models_dir: Path) -> None:
+    """Copy the int8 model and its card into ``models_dir`` atomically."""
+    atomic_write_bytes(Path(models_dir) / "mnist_int8.npz", Path(model_path).read_bytes())
+    atomic_write_text(Path(models_dir) / "mnist_int8.json", json.dumps(card, indent=2) + "\n")

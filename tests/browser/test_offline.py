@@ -1,0 +1,75 @@
+"""After one visit the service worker has everything: the page reloads and predicts with no network."""
+import json
+
+import pagekit
+from conftest import SITE
+
+# The service worker answers from caches; these are the URLs a page load must not miss.
+CACHED_URLS = """async () => {
+    const urls = [];
+    for (const name of await caches.keys()) {
+        for (const req of await (await caches.open(name)).keys()) urls.push(req.url);
+    }
+    return urls;
+}"""
+
+
+def first_visit(visit):
+    v = visit(viewport={"width": 1000, "height": 800})
+    page = v.open()
+    # Wait until the worker has installed (precache done) and controls the page.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    return v, page
+
+
+def test_reload_offline_still_predicts(visit):
+    v, page = first_visit(visit)
+    v.context.set_offline(True)
+    try:
+        v.requests.clear()
+        page.reload()
+        pagekit.wait_ready(page)
+        pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[7])
+        assert pagekit.wait_prediction(page, "7") == "7"
+        assert page.evaluate("navigator.onLine") is False
+    finally:
+        v.context.set_offline(False)
+
+
+def test_every_file_the_page_loads_is_precached(visit):
+    v, page = first_visit(visit)
+    cached = set(page.evaluate(CACHED_URLS))
+    loaded = {u.split("#")[0] for u in v.requests if u.startswith(v.base_url)}
+    loaded.discard(v.base_url + "web/vendor/precache.json")  # read by the worker itself, not needed offline
+    missing = sorted(u for u in loaded if u not in cached and not u.endswith(".map"))
+    assert not missing, f"loaded but not precached: {missing}"
+
+
+def test_precache_list_names_the_runtime_and_existing_files():
+    doc = json.loads((SITE / "web" / "vendor" / "precache.json").read_text())
+    urls = [f["url"] for f in doc["files"]]
+    for needed in ("web/vendor/pyodide/pyodide.asm.wasm", "web/vendor/pyodide/python_stdlib.zip",
+                   "web/vendor/pyodide/pyodide-lock.json", "web/vendor/pyscript/core.js",
+                   "web/vendor/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"):
+        assert needed in urls
+    for url in urls:
+        assert (SITE / url).is_file(), url
+    sw = (SITE / "web" / "sw.js").read_text()
+    for name in ("index.html", "pyscript.toml", "web/main.py", "web/pad.js", "web/loader.js", "web/style.css",
+                 "web/manifest.webmanifest"):
+        assert f'"{name}"' in sw, f"web/sw.js APP_FILES lacks {name}"
+
+
+def test_web_app_manifest_is_installable(visit):
+    v = visit()
+    page = v.open(wait_ready=False)
+    href = page.get_attribute("link[rel=manifest]", "href")
+    resp = page.request.get(v.base_url + href)
+    assert resp.ok and resp.headers["content-type"].startswith("application/manifest+json")
+    manifest = resp.json()
+    assert manifest["display"] in ("standalone", "fullscreen", "minimal-ui")
+    sizes = {i["sizes"] for i in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert page.request.get(v.base_url + "web/" + icon["src"]).ok, icon

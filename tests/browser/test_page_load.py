@@ -1,0 +1,54 @@
+"""The page loads from the local server, reports its progress, and starts in a sensible state."""
+import re
+
+import pagekit
+
+
+def test_loading_reports_each_step_and_the_time_it_took(visit):
+    v = visit(viewport={"width": 1100, "height": 900})
+    page = v.open(wait_ready=False)
+    # The pad is usable before Python is: the first status names the runtime.
+    assert page.locator("#pad").is_visible()
+    pagekit.wait_ready(page)
+    steps = [step for step, _ms in page.evaluate("window.digitsLoader.history")]
+    assert steps[0] == "runtime" and steps[-1] == "ready", steps
+    for step in ("numpy", "engine", "model"):
+        assert step in steps, f"loading never reported the {step!r} step: {steps}"
+    status = page.text_content("#load-status")
+    assert re.search(r"Ready in \d+(\.\d)? s", status), status
+
+
+def test_empty_pad_shows_a_hint_not_a_guess(page):
+    assert pagekit.prediction(page) == ""
+    assert "Draw a digit" in page.text_content("#message")
+    assert page.locator(".pad-hint").is_visible()
+    assert page.text_content("#confidence") == ""
+
+
+def test_model_panel_shows_the_model_card(page, model_card):
+    page.click("#model-panel summary")
+    panel = page.locator("#model-card")
+    text = panel.inner_text()
+    assert "Architecture" in text and "Test accuracy" in text, text
+    assert "Accuracy per digit" in text, text
+    if "test_accuracy" in model_card:
+        assert f"{float(model_card['test_accuracy']):.2%}" in text
+    page.click("#model-panel summary")  # close it again for the next test
+
+
+def test_prediction_is_announced_and_controls_are_labelled(page):
+    live = page.locator(".answer")
+    assert live.get_attribute("aria-live") == "polite"
+    assert page.locator("#prediction").evaluate("el => el.closest('[aria-live]') !== null")
+    for sel in ("#undo", "#clear"):
+        assert page.locator(sel).inner_text().strip()
+    assert page.locator("label[for=file]").inner_text().strip()
+    assert page.locator("#pad").get_attribute("aria-label")
+    # Tab order reaches the controls.
+    focused = []
+    page.locator("body").focus()
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+    for want in ("pad", "undo", "clear", "file"):
+        assert want in focused, f"{want} not reachable with Tab: {focused}"

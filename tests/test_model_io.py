@@ -1,0 +1,202 @@
+"""Model files: round trips, and every kind of bad file is a ModelFormatError with no side effects."""
+
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import engine
+from engine import ModelFormatError
+from engine.npz import json_array
+
+
+def test_float_round_trip(tmp_path, trained_mlp, mnist):
+    path = tmp_path / "m.npz"
+    engine.save_model(trained_mlp, path)
+    loaded = engine.load_model(path)
+    x = mnist["test_images"][:200]
+    np.testing.assert_array_equal(loaded.predict_proba(x), trained_mlp.predict_proba(x))
+    assert loaded.card == {"name": "test-mlp"}
+
+
+def test_predict_accepts_uint8_float_single_and_batch(trained_mlp, mnist):
+    x = mnist["test_images"][:5]
+    p_uint8 = trained_mlp.predict_proba(x)
+    assert p_uint8.shape == (5, 10) and p_uint8.dtype == np.float32
+    np.testing.assert_allclose(p_uint8.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(trained_mlp.predict_proba(x.astype(np.float32) / 255), p_uint8, atol=1e-6)
+    assert trained_mlp.predict_proba(x[0]).shape == (1, 10)
+    labels = trained_mlp.predict(x)
+    assert labels.dtype == np.int64 and labels.shape == (5,)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (np.zeros((28, 27)), "shape"),
+    (np.zeros((2, 3, 28, 28)), "shape"),
+    (np.full((28, 28), 2.0), r"\[0, 1\]"),
+    (np.full((28, 28), np.nan), "NaN"),
+    (np.zeros((28, 28), np.int32), "uint8"),
+    (np.array([["a"] * 28] * 28), "numeric"),
+])
+def test_bad_images_give_a_clear_error(trained_mlp, bad, match):
+    with pytest.raises(engine.InputShapeError, match=match):
+        trained_mlp.predict_proba(bad)
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, trained_mlp, monkeypatch):
+    path = tmp_path / "m.npz"
+    engine.save_model(trained_mlp, path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", crash)
+    with pytest.raises(KeyboardInterrupt):
+        engine.save_model(trained_mlp, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.npz"]  # no temporary left behind
+
+
+# --- hostile and damaged files -------------------------------------------------------------
+
+def arrays_of(path):
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+def write_npz(path, arrays):
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+class Payload:
+    """Unpickling this would create a file: the proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def mutate(good: dict, tmp_path, case: str):
+    arrays = dict(good)
+    marker = tmp_path / "pwned"
+    if case == "pickled object array":
+        arrays["0.W"] = np.array([Payload(str(marker))], dtype=object)
+    elif case == "missing weight":
+        del arrays["0.W"]
+    elif case == "unexpected array":
+        arrays["extra"] = np.zeros(3, np.float32)
+    elif case == "wrong dtype":
+        arrays["0.W"] = arrays["0.W"].astype(np.float64)
+    elif case == "wrong shape":
+        arrays["0.W"] = arrays["0.W"][:, :-1]
+    elif case == "nan weight":
+        arrays["0.W"] = arrays["0.W"].copy()
+        arrays["0.W"][0, 0] = np.nan
+    elif case == "unknown format version":
+        arrays["format_version"] = np.array(99, np.int64)
+    elif case == "architecture not json":
+        arrays["architecture"] = np.frombuffer(b"{not json", np.uint8)
+    elif case == "architecture with unknown layer":
+        arch = json.loads(arrays["architecture"].tobytes())
+        arch["layers"][0]["type"] = "Lambda"
+        arrays["architecture"] = json_array(arch)
+    elif case == "huge declared layer":
+        arch = json.loads(arrays["architecture"].tobytes())
+        arch["layers"][0]["out_features"] = 60000
+        arrays["architecture"] = json_array(arch)
+    elif case == "architecture not ending in 10 classes":
+        arch = json.loads(arrays["architecture"].tobytes())
+        arch["layers"][-1]["out_features"] = 9
+        arrays["architecture"] = json_array(arch)
+        arrays["8.W"], arrays["8.b"] = arrays["8.W"][:, :9], arrays["8.b"][:9]
+    else:
+        raise AssertionError(case)
+    return arrays, marker
+
+
+FLOAT_CASES = ["pickled object array", "missing weight", "unexpected array", "wrong dtype", "wrong shape",
+               "nan weight", "unknown format version", "architecture not json",
+               "architecture with unknown layer", "huge declared layer", "architecture not ending in 10 classes"]
+
+
+@pytest.mark.parametrize("case", FLOAT_CASES)
+def test_bad_model_files_are_refused(tmp_path, trained_mlp, case):
+    good_path = tmp_path / "good.npz"
+    engine.save_model(trained_mlp, good_path)
+    arrays, marker = mutate(arrays_of(good_path), tmp_path, case)
+    bad = tmp_path / "bad.npz"
+    write_npz(bad, arrays)
+    with pytest.raises(ModelFormatError) as info:
+        engine.load_model(bad)
+    assert str(bad) in str(info.value)
+    assert not marker.exists(), "loading ran code from the file"
+
+
+def test_pickle_payload_alone_runs_nothing(tmp_path):
+    """A raw pickle file (and a .npy holding a pickle) never gets unpickled."""
+    marker = tmp_path / "pwned"
+    raw = tmp_path / "model.npz"
+    raw.write_bytes(pickle.dumps(Payload(str(marker))))
+    with pytest.raises(ModelFormatError):
+        engine.load_model(raw)
+    assert not marker.exists()
+
+
+def test_truncated_and_non_zip_files(tmp_path, trained_mlp):
+    good = tmp_path / "good.npz"
+    engine.save_model(trained_mlp, good)
+    data = good.read_bytes()
+    for i, blob in enumerate([data[: len(data) // 2], data[:100], b"", b"hello world" * 10, data[:-30]]):
+        bad = tmp_path / f"bad{i}.npz"
+        bad.write_bytes(blob)
+        with pytest.raises(ModelFormatError):
+            engine.load_model(bad)
+    with pytest.raises(ModelFormatError, match="no such model"):
+        engine.load_model(tmp_path / "missing.npz")
+
+
+def test_huge_declared_shape_in_npy_header_is_refused_before_allocation(tmp_path, trained_mlp):
+    """A header claiming a gigantic array is rejected from the header alone (the data is tiny)."""
+    good = tmp_path / "good.npz"
+    engine.save_model(trained_mlp, good)
+    arrays = arrays_of(good)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, arr in arrays.items():
+            if name == "0.W":
+                header = io.BytesIO()
+                np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                                              "shape": (100000, 100000)})
+                zf.writestr(name + ".npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\x00" * 64)
+            else:
+                npy = io.BytesIO()
+                np.lib.format.write_array(npy, arr)
+                zf.writestr(name + ".npy", npy.getvalue())
+    bad = tmp_path / "bomb.npz"
+    bad.write_bytes(buf.getvalue())
+    with pytest.raises(ModelFormatError, match="0.W"):
+        engine.load_model(bad)
+
+
+def test_int8_specific_checks(tmp_path, trained_mlp, mnist):
+    from engine.quantize import quantize
+    q = quantize(trained_mlp, mnist["train_images"][:300].astype(np.float32) / 255)
+    good = tmp_path / "q.npz"
+    engine.save_model(q, good)
+    arrays = arrays_of(good)
+    for name, value, match in [("0.W", -128, "-127"), ("0.W_scale", 0.0, "scale"), ("0.x_scale", -1.0, "scale")]:
+        bad_arrays = dict(arrays)
+        bad_arrays[name] = arrays[name].copy()
+        bad_arrays[name].flat[0] = value
+        bad = tmp_path / "bad.npz"
+        write_npz(bad, bad_arrays)
+        with pytest.raises(ModelFormatError, match=match):
+            engine.load_model(bad)

@@ -1,0 +1,70 @@
+"""Int8 quantization: folding, per-channel weights, both inference paths, the file round trip."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine.architectures import cnn_config
+from engine.model import Sequential
+from engine.quantize import EXACT_FLOAT32_TERMS, fold_batchnorm, quantize, quantize_weights
+
+
+def test_weights_are_symmetric_per_output_channel():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((3, 3, 4, 5)).astype(np.float32) * np.array([1, 10, 0.1, 5, 0.01], np.float32)
+    w[..., 4] = 0  # a dead channel must not produce a zero scale
+    q, scale = quantize_weights(w)
+    assert q.dtype == np.int8 and q.min() >= -127 and q.max() <= 127
+    assert scale.shape == (5,) and np.all(scale > 0)
+    assert np.all(np.abs(q[..., :4]).reshape(-1, 4).max(axis=0) == 127)
+    np.testing.assert_allclose(q * scale, w, atol=float(scale.max()) / 2 + 1e-7)
+
+
+def test_batchnorm_folding_preserves_the_function(mnist):
+    rng = np.random.default_rng(1)
+    model = Sequential.from_config(cnn_config(), rng)
+    x = mnist["train_images"][:64].astype(np.float32).reshape(-1, 28, 28, 1) / 255
+    model.forward(x, training=True, rng=rng)  # non-trivial running statistics
+    for layer in model.layers:
+        if "gamma" in layer.params:
+            layer.params["gamma"][:] = rng.uniform(0.5, 1.5, layer.channels)
+            layer.params["beta"][:] = rng.normal(0, 0.3, layer.channels)
+    folded = fold_batchnorm(model)
+    assert not any(type(layer).__name__ in ("BatchNorm", "Dropout") for layer in folded.layers)
+    np.testing.assert_allclose(folded.logits(x), model.logits(x), rtol=1e-4, atol=1e-4)
+
+
+def test_int8_path_accumulates_exactly_like_int32():
+    """The float32 GEMM on integer values must equal a true int32 accumulation."""
+    rng = np.random.default_rng(2)
+    k = EXACT_FLOAT32_TERMS
+    a = rng.integers(-127, 128, (50, k)).astype(np.int32)
+    b = np.full((k, 3), 127, np.int32)
+    b[:, 1] = rng.integers(-127, 128, k)
+    exact = a @ b
+    assert np.array_equal((a.astype(np.float32) @ b.astype(np.float32)).astype(np.int64), exact)
+
+
+@pytest.mark.parametrize("method", ["max", "percentile"])
+@pytest.mark.parametrize("mode", ["int8", "dequantized"])
+def test_quantized_mlp_agrees_with_float(tmp_path, trained_mlp, mnist, method, mode):
+    calibration = mnist["train_images"][:500].astype(np.float32) / 255
+    q = quantize(trained_mlp, calibration, method, inference=mode)
+    path = tmp_path / "q.npz"
+    engine.save_model(q, path)
+    loaded = engine.load_model(path)
+    assert type(loaded).__name__ == "QuantizedModel" and loaded.inference == mode
+    x = mnist["test_images"]
+    float_pred = trained_mlp.predict(x)
+    agreement = (loaded.predict(x) == float_pred).mean()
+    assert agreement >= 0.998, f"{method}/{mode}: int8 agrees with float on {agreement:.4f}"
+    np.testing.assert_array_equal(loaded.predict_proba(x[:100]), q.predict_proba(x[:100]))
+    assert path.stat().st_size < 0.35 * 4 * trained_mlp.count_params()  # int8: about a quarter of float32
+
+
+def test_quantizing_an_untrained_cnn_keeps_shapes_and_probabilities(mnist):
+    model = Sequential.from_config(cnn_config(), np.random.default_rng(0))
+    q = quantize(model, mnist["train_images"][:64].astype(np.float32) / 255)
+    p = q.predict_proba(mnist["test_images"][:7])
+    assert p.shape == (7, 10)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)

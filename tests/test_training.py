@@ -1,0 +1,168 @@
+"""Training on real MNIST: accuracy, determinism, checkpoints, resume, divergence, Ctrl-C."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import TrainingDivergedError
+from engine.architectures import cnn_config, mlp_config
+from engine.model import Sequential
+from engine.train import TrainConfig, Trainer, stratified_split
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def small_data(mnist):
+    x = mnist["train_images"].astype(np.float32) / 255
+    y = mnist["train_labels"].astype(np.int64)
+    return x[:4000], y[:4000], x[-2000:], y[-2000:]
+
+
+def train(config, data, arch=mlp_config, run_dir=None, **callbacks):
+    model = Sequential.from_config(arch(), np.random.default_rng(config.seed))
+    trainer = Trainer(model, config, run_dir, **callbacks)
+    trainer.fit(*data)
+    return model, trainer
+
+
+def test_short_mlp_run_is_well_above_chance(small_data):
+    model, trainer = train(TrainConfig(epochs=3, augment=True, seed=1), small_data)
+    val_acc = trainer.state.history[-1]["val_accuracy"]
+    assert val_acc > 0.90, f"validation accuracy {val_acc:.3f} after 3 epochs on 4,000 images"
+
+
+def test_short_cnn_run_is_well_above_chance(small_data):
+    x, y, vx, vy = small_data
+    _, trainer = train(TrainConfig(epochs=2, augment=True, seed=0), (x[:3000], y[:3000], vx[:1000], vy[:1000]),
+                       arch=cnn_config)
+    assert trainer.state.history[-1]["val_accuracy"] > 0.85
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not(small_data):
+    config = TrainConfig(epochs=2, augment=True, seed=3)
+    a, _ = train(config, small_data)
+    b, _ = train(config, small_data)
+    c, _ = train(TrainConfig(epochs=2, augment=True, seed=4), small_data)
+    for key, value in a.state_arrays().items():
+        assert np.array_equal(value, b.state_arrays()[key]), key
+    assert not np.array_equal(a.state_arrays()["0.W"], c.state_arrays()["0.W"])
+
+
+def test_resume_after_interruption_equals_an_uninterrupted_run(tmp_path, small_data):
+    config = TrainConfig(epochs=4, augment=True, seed=5)
+    straight, _ = train(config, small_data, run_dir=tmp_path / "a")
+
+    def interrupt_after_two(record, state):
+        if record.epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, small_data, run_dir=tmp_path / "b", on_epoch=interrupt_after_two)
+    model = Sequential.from_config(mlp_config(), np.random.default_rng(99))  # different init: all must come from disk
+    trainer = Trainer(model, config, tmp_path / "b")
+    trainer.load_checkpoint()
+    assert trainer.state.epoch == 2
+    trainer.fit(*small_data)
+    for key, value in straight.state_arrays().items():
+        assert np.array_equal(value, model.state_arrays()[key]), key
+
+
+def test_early_stopping_restores_the_best_weights(small_data):
+    """With patience 1 and a learning rate that makes validation worse, the best epoch's weights come back."""
+    config = TrainConfig(epochs=6, lr=0.5, schedule="constant", patience=1, augment=False, seed=0)
+    model, trainer = train(config, small_data)
+    state = trainer.state
+    assert state.epoch < 6 or state.best_epoch == 6
+    from engine.train import evaluate
+    loss, _ = evaluate(model, small_data[2].reshape(-1, 784), small_data[3])
+    assert loss == pytest.approx(state.best_val_loss, rel=1e-5)
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, small_data):
+    def poison(record, state):
+        model.layers[0].params["W"][0, 0] = np.nan  # after epoch 1 was checkpointed
+
+    config = TrainConfig(epochs=3, seed=0)
+    model = Sequential.from_config(mlp_config(), np.random.default_rng(0))
+    trainer = Trainer(model, config, tmp_path, on_epoch=poison)
+    with pytest.raises(TrainingDivergedError, match="checkpoint"):
+        trainer.fit(*small_data)
+    saved = Trainer(Sequential.from_config(mlp_config()), config, tmp_path)
+    saved.load_checkpoint()
+    assert saved.state.epoch == 1
+    assert all(np.all(np.isfinite(a)) for a in saved.model.state_arrays().values())
+
+
+def test_stratified_split_keeps_class_proportions(mnist):
+    labels = mnist["train_labels"]
+    train_idx, val_idx = stratified_split(labels, 5000, np.random.default_rng(0))
+    assert len(val_idx) == 5000 and len(train_idx) == 55000
+    assert not set(train_idx) & set(val_idx)
+    expected = np.bincount(labels) * 5000 / len(labels)
+    assert np.all(np.abs(np.bincount(labels[val_idx]) - expected) <= 1)
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, str(ROOT / "train_offline.py"), *args], capture_output=True,
+                          text=True, cwd=ROOT, **kwargs)
+
+
+def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
+    models = tmp_path / "models"
+    result = run_cli("--arch", "mlp", "--limit", "2000", "--epochs", "2", "--quiet", "--out", str(tmp_path),
+                     "--models-dir", str(models), timeout=300)
+    assert result.returncode == 0, result.stderr
+    run = next(p for p in tmp_path.iterdir() if p.name.endswith("-mlp"))
+    for name in ("config.json", "history.csv", "metrics.json", "curves.png", "confusion.png", "checkpoint.npz",
+                 "model_float32.npz", "model_int8.npz", "comparison.md", "comparison.json"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.85
+    assert len(metrics["test"]["confusion_matrix"]) == 10
+    assert len(metrics["test"]["per_class"]) == 10 and "f1" in metrics["test"]["per_class"][0]
+    assert (run / "history.csv").read_text().count("\n") == 3
+    card = json.loads((models / "mnist_int8.json").read_text())
+    assert card["kind"] == "int8" and card["command"].startswith("python train_offline.py")
+    assert "epoch   2" in result.stdout and "float32" in result.stdout
+
+
+def test_ctrl_c_keeps_finished_epochs_and_resume_completes(tmp_path):
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train_offline.py"), "--arch", "mlp", "--limit", "3000",
+                             "--epochs", "40", "--quiet", "--no-install", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(tmp_path.glob("*/checkpoint.npz")):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    run = next(tmp_path.iterdir())
+    checkpoint_before = (run / "checkpoint.npz").read_bytes()
+    assert checkpoint_before
+    result = run_cli("--resume", str(run), "--no-install", "--quiet", timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "Resumed after epoch" in result.stdout
+    assert json.loads((run / "metrics.json").read_text())["test"]["accuracy"] > 0.9
+
+
+def test_missing_data_folder_says_how_to_supply_it(tmp_path):
+    result = run_cli("--data", str(tmp_path), "--quiet", timeout=60)
+    assert result.returncode == 2
+    assert "train-images-idx3-ubyte" in result.stderr and "--data" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_documents_every_flag():
+    out = run_cli("--help", timeout=60).stdout
+    for flag in ("--arch", "--epochs", "--batch-size", "--lr", "--optimizer", "--seed", "--data", "--out",
+                 "--limit", "--no-augment", "--resume", "--no-install", "--elastic"):
+        assert flag in out, flag
