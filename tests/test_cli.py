@@ -1,0 +1,107 @@
+"""python -m engine predict / evaluate, on real image files; bad files end with a one-line error."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+Image = pytest.importorskip("PIL.Image", reason="Pillow is a declared dependency (pyproject.toml)")
+
+
+def run_engine(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory, trained_mlp):
+    path = tmp_path_factory.mktemp("model") / "mlp.npz"
+    engine.save_model(trained_mlp, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def digit_files(tmp_path_factory, mnist):
+    """The first ten test digits as photos would be: 8x larger, RGB, dark ink on white paper."""
+    folder = tmp_path_factory.mktemp("digits")
+    paths = []
+    for i in range(10):
+        img = Image.fromarray(255 - mnist["test_images"][i]).resize((224, 224), Image.BILINEAR).convert("RGB")
+        path = folder / f"digit{i}.{'png' if i % 2 else 'jpg'}"
+        img.save(path)
+        paths.append(path)
+    return paths, mnist["test_labels"][:10]
+
+
+def test_predict_reads_photos_of_any_size_and_polarity(model_path, digit_files):
+    paths, labels = digit_files
+    result = run_engine("predict", *map(str, paths), "--model", str(model_path), "--json", "--top-k", "2")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [len(r["top"]) for r in rows] == [2] * 10
+    predicted = np.array([r["top"][0]["digit"] for r in rows])
+    assert (predicted == labels).sum() >= 9, (predicted, labels)
+
+
+def test_predict_plain_output(model_path, digit_files):
+    paths, labels = digit_files
+    result = run_engine("predict", str(paths[0]), "--model", str(model_path))
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"{paths[0]}: {labels[0]} (")
+
+
+def make_bad_files(folder: Path) -> dict[str, Path]:
+    files = {}
+    files["text"] = folder / "notes.png"
+    files["text"].write_text("this is not an image")
+    png = folder / "ok.png"
+    Image.new("L", (64, 64), 255).save(png)
+    files["truncated"] = folder / "truncated.png"
+    files["truncated"].write_bytes(png.read_bytes()[:60])
+    files["bomb"] = folder / "bomb.png"
+    Image.new("1", (12000, 12000)).save(files["bomb"])  # 144 Mpx that compress to a few kB
+    files["missing"] = folder / "missing.png"
+    return files
+
+
+@pytest.mark.parametrize("case", ["text", "truncated", "bomb", "missing"])
+def test_bad_image_files_exit_nonzero_with_one_line(tmp_path, model_path, case):
+    path = make_bad_files(tmp_path)[case]
+    result = run_engine("predict", str(path), "--model", str(model_path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and str(path) in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_model_file_is_one_line(tmp_path, digit_files):
+    bad = tmp_path / "model.npz"
+    bad.write_bytes(b"garbage")
+    result = run_engine("predict", str(digit_files[0][0]), "--model", str(bad))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_evaluate_prints_accuracy_table_and_confusion(model_path, trained_mlp, mnist):
+    result = run_engine("evaluate", "--model", str(model_path), timeout=300)
+    assert result.returncode == 0, result.stderr
+    expected = (trained_mlp.predict(mnist["test_images"]) == mnist["test_labels"]).mean()
+    assert f"test accuracy {expected * 100:.2f}%" in result.stdout
+    assert "confusion matrix" in result.stdout and "precision" in result.stdout
+
+
+def test_committed_model_card_matches_what_evaluate_measures():
+    model_file = ROOT / "models" / "mnist_int8.npz"
+    assert model_file.is_file(), "models/mnist_int8.npz must be committed (python train_offline.py installs it)"
+    card = json.loads((ROOT / "models" / "mnist_int8.json").read_text())
+    result = run_engine("evaluate", "--model", str(model_file), "--json", timeout=600)
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout)["accuracy"]
+    assert abs(measured - card["test_accuracy"]) <= 0.0001  # 0.01 percentage points
+    assert engine.load_model(model_file).card == card
+    assert model_file.stat().st_size <= 120 * 1024
