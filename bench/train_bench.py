@@ -1,0 +1,131 @@
+"""Training speed, engine versus PyTorch (CPU), same architecture, batch, optimizer, dtype, threads.
+
+    python bench/train_bench.py [--steps 40] [--repeats 5] [--arch mlp cnn]
+
+Each repetition times ``--steps`` optimizer steps (forward, backward, AdamW) on real
+MNIST batches; seconds per epoch are the median step time times the steps in an
+epoch of 55,000 images. Both frameworks run in the same process, one after the
+other, so machine noise hits both.
+"""
+
+import argparse
+import math
+
+import numpy as np
+
+from common import load_torch, machine, machine_line, matmul_gflops, median_spread, save_json, threads, timed
+from flops import training_step_flops
+
+from engine.architectures import ARCHITECTURES
+from engine.losses import softmax_cross_entropy
+from engine.mnist import load_mnist
+from engine.model import Sequential
+from engine.optimizers import AdamW
+
+TRAIN_IMAGES = 55000
+
+
+def engine_stepper(config, images, labels, batch_size, seed=0):
+    model = Sequential.from_config(config, np.random.default_rng(seed))
+    opt = AdamW(model.parameters(), weight_decay=5e-4)
+    rng = np.random.default_rng(seed)
+    shape = (batch_size,) + model.input_shape
+
+    def steps(n):
+        for _ in range(n):
+            idx = rng.integers(0, len(labels), batch_size)
+            logits = model.forward(images[idx].reshape(shape), training=True, rng=rng)
+            _, dlogits = softmax_cross_entropy(logits, labels[idx])
+            model.backward(dlogits)
+            opt.step(1e-3)
+    return steps
+
+
+def torch_stepper(torch, config, images, labels, batch_size, seed=0):
+    from torch_models import build, input_shape
+    torch.manual_seed(seed)
+    model = build(torch, config).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=5e-4)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x_all = torch.from_numpy(images.reshape((len(images),) + input_shape(config)))
+    y_all = torch.from_numpy(labels)
+    gen = torch.Generator().manual_seed(seed)
+
+    def steps(n):
+        for _ in range(n):
+            idx = torch.randint(0, len(labels), (batch_size,), generator=gen)
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x_all[idx]), y_all[idx])
+            loss.backward()
+            opt.step()
+    return steps
+
+
+def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> dict:
+    config = ARCHITECTURES[arch]()
+    images, labels = data
+    steps_per_epoch = math.ceil(TRAIN_IMAGES / batch_size)
+    flops = training_step_flops(config, batch_size)
+    row = {"arch": arch, "batch_size": batch_size, "steps_timed": steps, "repeats": repeats,
+           "step_gflop": flops / 1e9}
+    runners = {"engine": engine_stepper(config, images, labels, batch_size)}
+    if torch is not None:
+        runners["pytorch"] = torch_stepper(torch, config, images, labels, batch_size)
+    for name, run in runners.items():
+        samples = [t / steps for t in timed(lambda: run(steps), repeats, warmup=1)]
+        med, spread = median_spread(samples)
+        row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,
+                     "epoch_s": med * steps_per_epoch, "images_per_s": batch_size / med,
+                     "efficiency": flops / med / 1e9 / gemm_gflops}
+    if torch is not None:
+        row["ratio_engine_over_pytorch"] = row["engine"]["step_ms"] / row["pytorch"]["step_ms"]
+    return row
+
+
+def run(archs=("mlp", "cnn"), steps=40, repeats=5, batch_size=128, images=None) -> dict:
+    torch = load_torch()
+    if images is None:
+        mnist = load_mnist(log=print)
+        images = (mnist["train_images"][:TRAIN_IMAGES].astype(np.float32) / 255,
+                  mnist["train_labels"][:TRAIN_IMAGES].astype(np.int64))
+    gemm = matmul_gflops()
+    result = {"machine": machine(), "threads": threads(), "matmul_gflops": gemm,
+              "rows": [bench_arch(a, images, batch_size, steps if a == "mlp" else max(steps // 4, 2), repeats,
+                                  gemm, torch) for a in archs]}
+    return result
+
+
+def markdown(result: dict) -> str:
+    lines = [f"NumPy float32 matmul on this machine: {result['matmul_gflops']:.0f} GFLOP/s "
+             f"(2048x2048, best of 5), {result['threads']} threads for both frameworks.", "",
+             "| arch | framework | ms/step (± spread) | s/epoch | images/s | GEMM efficiency | engine / PyTorch |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in result["rows"]:
+        for name in ("engine", "pytorch"):
+            if name not in r:
+                continue
+            m = r[name]
+            ratio = f"{r['ratio_engine_over_pytorch']:.2f}x" if name == "engine" and "ratio_engine_over_pytorch" in r else ""
+            lines.append(f"| {r['arch']} | {name} | {m['step_ms']:.1f} ± {m['step_ms_spread']:.1f} | "
+                         f"{m['epoch_s']:.1f} | {m['images_per_s']:.0f} | {m['efficiency'] * 100:.0f}% | {ratio} |")
+    lines.append("")
+    lines.append("Batch 128, AdamW, float32, no augmentation; s/epoch = median step time x 430 steps "
+                 "(55,000 images). GEMM efficiency = the step's matrix-product flops per second "
+                 "(counted from the architecture) over the matmul rate above.")
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--arch", nargs="+", default=["mlp", "cnn"], choices=sorted(ARCHITECTURES))
+    p.add_argument("--steps", type=int, default=40, help="steps per repetition for mlp (cnn: a quarter)")
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    result = run(args.arch, args.steps, args.repeats)
+    print(machine_line(result["machine"]))
+    print(markdown(result))
+    save_json("train", result)
+
+
+if __name__ == "__main__":
+    main()
