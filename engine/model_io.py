@@ -147,7 +147,7 @@ def _read_arrays(path: Path, expected: dict[str, tuple[str, tuple]] | None) -> d
                 raise ModelFormatError(f"{path}: array {name!r} declares {nbytes} bytes, over the {limit} limit")
             with zf.open(info) as f:
                 arr = np.lib.format.read_array(f, allow_pickle=False)
-            if not np.all(np.isfinite(arr)) if arr.dtype.kind == "f" else False:
+            if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
                 raise ModelFormatError(f"{path}: array {name!r} contains NaN or infinite values")
             out[name] = arr
     return out
