@@ -16,8 +16,7 @@ import argparse
 import hashlib
 import json
 import sys
-import time
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -219,7 +218,6 @@ def main(argv=None) -> int:
     if resume_dir is not None:
         trainer.load_checkpoint()
         print(f"Resumed after epoch {trainer.state.epoch} (best so far: epoch {trainer.state.best_epoch})")
-    started = time.perf_counter()
     try:
         state = trainer.fit(train_x, train_y, val_x, val_y)
     except KeyboardInterrupt:
@@ -232,7 +230,7 @@ def main(argv=None) -> int:
     except engine.TrainingDivergedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    train_seconds = time.perf_counter() - started
+    train_seconds = sum(h["seconds"] for h in state.history)  # all epochs, also those before a --resume
     atomic_write_text(run / "history.csv", history_csv(state.history))
 
     # The test set is looked at once, here, after every choice was made on validation.

@@ -11,7 +11,6 @@ Order of preference:
 ``python -m engine.mnist fetch`` fills the cache; ``load_mnist`` does it on demand.
 """
 
-import csv
 import io
 import os
 import subprocess
