@@ -44,7 +44,7 @@ class Sequential(Classifier):
         for layer in self.layers:  # validates that consecutive shapes agree
             shape = layer.output_shape(shape)
         self.output_shape = shape
-        if self.layers and hasattr(self.layers[0], "needs_input_grad"):
+        if self.layers:
             self.layers[0].needs_input_grad = False  # nobody needs dL/d(image)
 
     @classmethod
@@ -63,7 +63,7 @@ class Sequential(Classifier):
 
     def backward(self, dLdy: np.ndarray) -> None:
         for layer in reversed(self.layers):
-            dLdy = layer.backward(dLdy)
+            dLdy = layer.backward(dLdy)  # None after a first layer that skips dL/dx
 
     def logits(self, x):
         return self.forward(x, training=False)

@@ -49,6 +49,7 @@ class AdamW:
         self.t = 0
         self.m = {key: np.zeros_like(p) for key, p, _ in self.params}
         self.v = {key: np.zeros_like(p) for key, p, _ in self.params}
+        self._scratch = {key: np.empty_like(p) for key, p, _ in self.params}  # reused every step
 
     def step(self, lr: float) -> None:
         self.t += 1
@@ -56,15 +57,23 @@ class AdamW:
         # Bias corrections folded into the step size and epsilon (as in the Adam paper, section 2).
         step_size = np.float32(lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t))
         eps_hat = np.float32(self.eps * np.sqrt(1 - b2 ** self.t))
+        # Every update in place through one scratch buffer: no temporaries, fewer passes over memory.
         for key, p, g in self.params:
-            m, v = self.m[key], self.v[key]
+            m, v, tmp = self.m[key], self.v[key], self._scratch[key]
             m *= b1
-            m += (1 - b1) * g
+            np.multiply(g, np.float32(1 - b1), out=tmp)
+            m += tmp
             v *= b2
-            v += (1 - b2) * (g * g)
+            np.multiply(g, g, out=tmp)
+            tmp *= np.float32(1 - b2)
+            v += tmp
             if self.weight_decay and _decays(key):
                 p *= np.float32(1 - lr * self.weight_decay)
-            p -= step_size * m / (np.sqrt(v) + eps_hat)
+            np.sqrt(v, out=tmp)
+            tmp += eps_hat
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            p -= tmp
 
     def state_dict(self) -> dict:
         state = {"t": np.array(self.t, np.int64)}

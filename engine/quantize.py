@@ -99,6 +99,7 @@ class QuantizedModel(Classifier):
                     layer.params["W"] = w_q.astype(np.float32)  # integer values, exact in float32
                     layer.params["b"] = np.zeros_like(self.arrays[f"{i}.b"])
                     layer.x_scale = np.float32(self.arrays[f"{i}.x_scale"])
+                    layer.inv_x_scale = np.float32(1.0) / layer.x_scale
                     layer.out_scale = (layer.x_scale * w_scale).astype(np.float32)
                     layer.bias = self.arrays[f"{i}.b"].astype(np.float32)
                 else:
@@ -109,9 +110,12 @@ class QuantizedModel(Classifier):
     def logits(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             if self.inference == "int8" and isinstance(layer, (Conv2D, Dense)):
-                x_q = np.clip(np.rint(x / layer.x_scale), -127, 127)  # int8 values, held in float32
-                acc = layer.forward(x_q)                              # exact int32 accumulator
-                x = acc * layer.out_scale + layer.bias
+                x_q = x * layer.inv_x_scale                           # quantize: int8 values held in float32
+                np.rint(x_q, out=x_q)
+                np.clip(x_q, -127, 127, out=x_q)
+                x = layer.forward(x_q)                                # exact int32 accumulator
+                x *= layer.out_scale                                  # rescale in place: s_x * s_w
+                x += layer.bias
             else:
                 x = layer.forward(x)
         return x

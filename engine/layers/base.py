@@ -14,6 +14,10 @@ import numpy as np
 class Layer:
     """Base class: no parameters, identity shape."""
 
+    # The model clears this on its first layer: nobody needs dL/d(image), and for a
+    # Dense or Conv2D layer skipping it saves a whole matrix product.
+    needs_input_grad = True
+
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}

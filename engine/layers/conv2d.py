@@ -82,7 +82,6 @@ class Conv2D(Layer):
             "b": np.zeros(self.out_channels, np.float32),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.needs_input_grad = True  # the model turns this off for its first layer
         self._scratch: dict = {}      # im2col buffers reused across calls
         self._dy_scratch: dict = {}
 

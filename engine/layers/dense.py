@@ -27,7 +27,7 @@ class Dense(Layer):
     def backward(self, dLdy):
         self.grads["W"][...] = self._x.T @ dLdy
         self.grads["b"][...] = dLdy.sum(axis=0)
-        return dLdy @ self.params["W"].T
+        return dLdy @ self.params["W"].T if self.needs_input_grad else None
 
     def output_shape(self, input_shape):
         if tuple(input_shape) != (self.in_features,):

@@ -19,8 +19,12 @@ class Dropout(Layer):
         if rng is None:
             raise ValueError("Dropout needs an explicit np.random.Generator when training")
         keep = 1.0 - self.rate
-        self._mask = (rng.random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
-        return x * self._mask
+        # One uniform draw, turned in place into the mask: kept units are scaled by 1/keep.
+        mask = rng.random(x.shape, dtype=np.float32) if x.dtype == np.float32 else rng.random(x.shape)
+        np.less(mask, keep, out=mask, casting="unsafe")
+        mask *= x.dtype.type(1.0 / keep)
+        self._mask = mask
+        return x * mask
 
     def backward(self, dLdy):
         return dLdy if self._mask is None else dLdy * self._mask
