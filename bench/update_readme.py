@@ -8,7 +8,7 @@ START, END = "<!-- bench-results:start -->", "<!-- bench-results:end -->"
 
 def render(results: str) -> str:
     body = results.split("\n", 1)[1].strip() if results.startswith("# ") else results.strip()
-    body = body.replace("\n## ", "\n#### ")
+    body = ("\n" + body).replace("\n## ", "\n#### ").strip()  # README sections sit under "## Results"
     return f"{START}\n<!-- generated from bench/results.md by bench/update_readme.py: do not edit -->\n{body}\n{END}"
 
 
