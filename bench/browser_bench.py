@@ -87,22 +87,43 @@ def cold_load(browser, url: str) -> dict:
     return result
 
 
-def prediction_latency(browser, url: str, n: int) -> list[float]:
+def prediction_latency(browser, url: str, n: int) -> dict[str, list[float]]:
     ctx = browser.new_context(viewport={"width": 1100, "height": 900}, service_workers="block")
     page = ctx.new_page()
     page.goto(url)
     pagekit.wait_ready(page)
-    timings: list[float] = []
+    out = {"total": [], "prepare": [], "model": []}
     digits = sorted(pagekit.DIGIT_STROKES)
-    while len(timings) < n:
+    while len(out["total"]) < n:
         for d in digits:
-            page.evaluate("window.digitPad.clear(); window.digitsStats.timings.length = 0")
+            page.evaluate("window.digitPad.clear()")
+            page.evaluate("for (const k of ['timings', 'prepare', 'model']) window.digitsStats[k].length = 0")
             pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[d])  # live predictions while drawing + the final one
             for _ in range(5):
                 page.evaluate("window.digitPad.send(true)")
-            timings += page.evaluate("Array.from(window.digitsStats.timings)")
+            got = page.evaluate("({total: Array.from(digitsStats.timings), prepare: Array.from(digitsStats.prepare),"
+                                " model: Array.from(digitsStats.model)})")
+            for k in out:
+                out[k] += got[k]
     ctx.close()
-    return timings[:n]
+    return {k: v[:n] for k, v in out.items()}
+
+
+def markdown(f: dict, runs: int) -> str:
+    ok = lambda good: "met" if good else "missed"  # noqa: E731
+    return "\n".join([
+        "| measure (headless Chromium) | value | target |",
+        "|---|---:|---|",
+        f"| cold load to first prediction (median of {runs}) | {f['cold_first_prediction_s']:.2f} s | "
+        f"<= {TARGET_COLD_S:.0f} s ({ok(f['cold_first_prediction_s'] <= TARGET_COLD_S)}) |",
+        f"| model ready (cold) | {f['cold_ready_s']:.2f} s | |",
+        f"| warm load (service worker) | {f['warm_ready_s']:.2f} s | |",
+        f"| bytes transferred (cold, uncompressed server) | {f['cold_bytes'] / 1e6:.1f} MB in {f['cold_requests']} requests | |",
+        f"| preprocessing + inference p50 | {f['predict_ms_p50']:.1f} ms "
+        f"({f['prepare_ms_p50']:.1f} + {f['model_ms_p50']:.1f}) | |",
+        f"| preprocessing + inference p95 | {f['predict_ms_p95']:.1f} ms | <= {TARGET_P95_MS:.0f} ms "
+        f"({ok(f['predict_ms_p95'] <= TARGET_P95_MS)}) |",
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=ROOT, help="site directory (default: the repository root)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    ap.add_argument("--markdown", action="store_true", help="print a markdown table (for bench/run_all.py)")
     args = ap.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -123,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=pagekit.CHROMIUM, args=pagekit.CHROMIUM_ARGS)
             colds = [cold_load(browser, url) for _ in range(args.runs)]
-            timings = prediction_latency(browser, url, args.predictions)
+            parts = prediction_latency(browser, url, args.predictions)
             browser.close()
     finally:
         server.shutdown()
 
+    timings = parts["total"]
     med = lambda key: statistics.median(r[key] for r in colds)  # noqa: E731
     figures = {
         "cold_first_prediction_s": round(med("first_prediction_s"), 3),
@@ -138,27 +161,34 @@ def main(argv: list[str] | None = None) -> int:
         "predict_ms_p50": round(percentile(timings, 0.50), 2),
         "predict_ms_p95": round(percentile(timings, 0.95), 2),
         "predict_ms_max": round(max(timings), 2),
+        "prepare_ms_p50": round(percentile(parts["prepare"], 0.50), 2),
+        "model_ms_p50": round(percentile(parts["model"], 0.50), 2),
         "predictions": len(timings),
         "runs": colds,
     }
-    print(f"browser bench ({args.runs} cold loads, {len(timings)} predictions, {time.perf_counter() - t0:.0f} s)")
-    print(f"  cold load to first prediction  {figures['cold_first_prediction_s']:.2f} s   "
-          f"(target <= {TARGET_COLD_S:.0f} s; model ready at {figures['cold_ready_s']:.2f} s)")
-    print(f"  warm load (service worker)     {figures['warm_ready_s']:.2f} s")
-    print(f"  bytes transferred (cold)       {figures['cold_bytes'] / 1e6:.2f} MB in {figures['cold_requests']} requests")
-    print(f"  preprocess + inference         p50 {figures['predict_ms_p50']:.2f} ms   "
-          f"p95 {figures['predict_ms_p95']:.2f} ms   max {figures['predict_ms_max']:.2f} ms   "
-          f"(target p95 <= {TARGET_P95_MS:.0f} ms)")
-    print(f"  first-load predictions: {[r['predicted'] for r in colds]} (drew a 7)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=1) + "\n")
     missed = []
     if figures["cold_first_prediction_s"] > TARGET_COLD_S:
         missed.append("cold load")
     if figures["predict_ms_p95"] > TARGET_P95_MS:
         missed.append("p95 latency")
-    print("  targets: " + ("met" if not missed else "MISSED: " + ", ".join(missed)))
+    if args.markdown:
+        print(markdown(figures, args.runs))
+    else:
+        print(f"browser bench ({args.runs} cold loads, {len(timings)} predictions, {time.perf_counter() - t0:.0f} s)")
+        print(f"  cold load to first prediction  {figures['cold_first_prediction_s']:.2f} s   "
+              f"(target <= {TARGET_COLD_S:.0f} s; model ready at {figures['cold_ready_s']:.2f} s)")
+        print(f"  warm load (service worker)     {figures['warm_ready_s']:.2f} s")
+        print(f"  bytes transferred (cold)       {figures['cold_bytes'] / 1e6:.2f} MB in {figures['cold_requests']} requests")
+        print(f"  preprocess + inference         p50 {figures['predict_ms_p50']:.2f} ms   "
+              f"p95 {figures['predict_ms_p95']:.2f} ms   max {figures['predict_ms_max']:.2f} ms   "
+              f"(target p95 <= {TARGET_P95_MS:.0f} ms)")
+        print(f"    of which (p50)               pixels -> 28x28 {figures['prepare_ms_p50']:.2f} ms   "
+              f"model {figures['model_ms_p50']:.2f} ms")
+        print(f"  first-load predictions: {[r['predicted'] for r in colds]} (drew a 7)")
+        print("  targets: " + ("met" if not missed else "MISSED: " + ", ".join(missed)))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
     return 1 if (missed and args.check) else 0
 
 

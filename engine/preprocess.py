@@ -87,23 +87,32 @@ def _as_gray(gray) -> np.ndarray:
     return out
 
 
-def ink_on_dark(gray) -> np.ndarray:
-    """A photo or scan of a digit (any polarity) -> float32 ink bright on dark, background at 0.
+def _border_median(img: np.ndarray) -> float:
+    """Median of a frame ~5% wide around the picture: the paper's brightness."""
+    b = max(1, min(img.shape) // 20)
+    frame = np.concatenate([img[:b].ravel(), img[-b:].ravel(), img[:, :b].ravel(), img[:, -b:].ravel()])
+    return float(np.median(frame))
 
-    Polarity comes from the border: paper fills the edges of a photo, so a
-    bright border means dark ink on light paper, which is inverted. The
-    background level (the border's median) is then subtracted, so grey paper or
-    a dim photo still gives a black background.
+
+def ink_on_dark(gray) -> np.ndarray:
+    """A photo or scan of a digit (any polarity) -> float32 ink bright on black, in [0, 1].
+
+    Paper fills the edges of a photo, so a light border means dark ink on light
+    paper, which is inverted. Then the paper level and the weakest quarter of the
+    range above it map to 0 and the strongest ink (99.5th percentile) to 1, so
+    paper texture and shading do not read as ink. A picture with almost no
+    contrast has no ink: all zeros. The page and ``python -m engine predict``
+    both use this.
     """
     img = _as_gray(gray)
-    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-    if np.median(border) > 0.5:
+    if _border_median(img) > 0.5:
         img = 1.0 - img
-        border = 1.0 - border
-    background = float(np.median(border))
-    ink = np.clip(img - background, 0.0, None)
-    peak = float(ink.max())
-    return ink / peak if peak > 0.05 else np.zeros_like(ink)
+    paper = _border_median(img)
+    strong = float(np.percentile(img, 99.5))
+    if strong - paper < 24 / 255:                                    # flat picture: no ink to find
+        return np.zeros(img.shape, np.float32)
+    low = paper + 0.25 * (strong - paper)                           # paper noise stays black
+    return np.clip((img - low) / (strong - low), 0.0, 1.0).astype(np.float32)
 
 
 def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:

@@ -76,3 +76,36 @@ def test_timings_are_recorded_for_each_prediction(page):
     after = page.evaluate("window.digitsStats.count")
     assert after > before
     assert "ms" in page.text_content("#timing")
+
+
+# Shapes that are no digit at all: the model should hesitate on at least one.
+NOT_DIGITS = {
+    "dash": [[(0.3, 0.5), (0.7, 0.5)]],
+    "triangle": [[(0.5, 0.25), (0.75, 0.75), (0.25, 0.75), (0.5, 0.25)]],
+    "plus": [[(0.3, 0.5), (0.7, 0.5)], [(0.5, 0.3), (0.5, 0.7)]],
+}
+
+
+def shown_probabilities(page):
+    return page.eval_on_selector_all("#bars .fill", "els => els.map(e => parseFloat(e.style.width) / 100)")
+
+
+def test_low_confidence_says_so_and_names_the_runner_up(page):
+    seen = {}
+    for name, strokes in NOT_DIGITS.items():
+        page.evaluate("window.digitPad.clear()")
+        pagekit.draw_mouse(page, strokes)
+        pagekit.wait_prediction(page)
+        page.wait_for_function("document.querySelector('.answer').getAttribute('aria-busy') === 'false'")
+        probs = shown_probabilities(page)
+        order = sorted(range(10), key=lambda i: -probs[i])
+        seen[name] = round(probs[order[0]], 3)
+        message = page.text_content("#message")
+        assert pagekit.prediction(page) == str(order[0])
+        if probs[order[0]] < 0.6:
+            assert message.startswith("Not sure"), message
+            assert f"could also be a {order[1]}" in message, (message, probs)
+            assert page.locator("#message.unsure").count() == 1
+            return
+        assert message.startswith("Runner-up"), message
+    pytest.fail(f"no shape gave a top probability under 60%: {seen}")

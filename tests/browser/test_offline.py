@@ -23,6 +23,14 @@ def first_visit(visit):
     return v, page
 
 
+def test_chromium_finds_the_app_installable(visit):
+    v, page = first_visit(visit)
+    cdp = v.context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito-like, which Chromium always lists; nothing else may be.
+    assert [e for e in errors if e["errorId"] != "in-incognito"] == [], errors
+
+
 def test_reload_offline_still_predicts(visit):
     v, page = first_visit(visit)
     v.context.set_offline(True)
@@ -44,6 +52,10 @@ def test_every_file_the_page_loads_is_precached(visit):
     loaded.discard(v.base_url + "web/vendor/precache.json")  # read by the worker itself, not needed offline
     missing = sorted(u for u in loaded if u not in cached and not u.endswith(".map"))
     assert not missing, f"loaded but not precached: {missing}"
+    # The runtime sits in one cache named after the vendor lock's version.
+    version = json.loads((SITE / "web" / "vendor" / "precache.json").read_text())["version"]
+    names = page.evaluate("caches.keys()")
+    assert [n for n in names if n.startswith("digits-vendor-")] == [f"digits-vendor-{version}"], names
 
 
 def test_precache_list_names_the_runtime_and_existing_files():

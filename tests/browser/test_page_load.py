@@ -52,3 +52,24 @@ def test_prediction_is_announced_and_controls_are_labelled(page):
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
     for want in ("pad", "undo", "clear", "file"):
         assert want in focused, f"{want} not reachable with Tab: {focused}"
+
+
+def test_drawing_works_before_python_is_ready(visit):
+    """Strokes made while the runtime loads are kept, and predicted as soon as the model is ready."""
+    v = visit(viewport={"width": 1100, "height": 900})
+    page = v.open(wait_ready=False)
+    page.wait_for_selector("#pad", state="visible")
+    pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[1])
+    assert page.evaluate("window.digitPad.strokes.length") == 1
+    assert page.locator(".pad-hint").is_hidden()
+    pagekit.wait_ready(page)
+    assert pagekit.wait_prediction(page, "1") == "1"
+
+
+def test_a_missing_model_is_reported_not_spun_on(visit):
+    v = visit(service_workers="block")
+    v.context.route("**/models/mnist_int8.npz", lambda route: route.fulfill(status=404, body="not found"))
+    page = v.open(wait_ready=False)
+    page.wait_for_selector("html.py-failed", state="attached", timeout=pagekit.READY_TIMEOUT_MS)
+    assert "Could not load the model" in page.text_content("#load-status")
+    assert pagekit.prediction(page) == ""

@@ -1,0 +1,62 @@
+"""pyscript.toml and index.html agree with the repository: local runtime, every engine file listed."""
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import pyscript_files  # noqa: E402
+
+CONFIG = tomllib.loads((ROOT / "pyscript.toml").read_text())
+
+
+def test_runtime_is_local_and_numpy_comes_from_the_lock_file():
+    assert CONFIG["interpreter"] == "./web/vendor/pyodide/pyodide.mjs"
+    assert CONFIG["packages"] == ["numpy"]
+    assert CONFIG["packages_cache"] == "passthrough"
+
+
+def test_every_module_engine_imports_is_in_files():
+    """Fails when engine/__init__.py (directly or not) imports a module the page would not fetch."""
+    listed = set(CONFIG["files"])
+    missing = [k for k in pyscript_files.engine_entries() if k not in listed]
+    assert not missing, (f"pyscript.toml [files] lacks {missing}; "
+                         "run `python scripts/pyscript_files.py --write`")
+
+
+def test_the_import_graph_reader_finds_nested_and_relative_imports(tmp_path):
+    pkg = tmp_path / "engine"
+    (pkg / "layers").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from .model import M\nfrom . import layers\n")
+    (pkg / "model.py").write_text("import numpy as np\nfrom .layers.dense import Dense\n")
+    (pkg / "layers" / "__init__.py").write_text("")
+    (pkg / "layers" / "dense.py").write_text("from ..errors import E\n")
+    (pkg / "errors.py").write_text("")
+    (pkg / "train.py").write_text("")  # not imported: not needed by the page
+    assert pyscript_files.engine_modules(tmp_path) == [
+        "engine/__init__.py", "engine/errors.py", "engine/layers/__init__.py", "engine/layers/dense.py",
+        "engine/model.py"]
+
+
+def test_files_are_relative_and_exist_or_are_the_model():
+    for url, dest in CONFIG["files"].items():
+        assert url.startswith("./") and dest.startswith("./"), (url, dest)
+        if not url.startswith("./models/"):
+            assert (ROOT / url).is_file(), url
+    assert "./models/mnist_int8.npz" in CONFIG["files"]
+    assert "./models/mnist_int8.json" in CONFIG["files"]
+
+
+def test_page_loads_nothing_from_another_origin():
+    for name in ("index.html", "pyscript.toml", "web/manifest.webmanifest", "web/sw.js", "web/pad.js",
+                 "web/loader.js", "web/style.css", "web/main.py"):
+        text = (ROOT / name).read_text()
+        # URLs in comments are allowed; attributes and code must be relative.
+        code = re.sub(r"<!--.*?-->|/\*.*?\*/|^\s*(//|#).*$", "", text, flags=re.S | re.M)
+        assert not re.search(r"""(src|href|url)\s*[=(]\s*["']?(https?:)?//""", code), name
+        assert "cdn." not in code and "fonts.googleapis" not in code, name

@@ -1,0 +1,52 @@
+"""web/card.py: the model card as the page shows it (checked in CPython)."""
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "web"))
+
+import card  # noqa: E402
+
+CARD = {
+    "name": "mnist-cnn", "arch": "cnn", "parameters": 99722, "test_accuracy": 0.9951,
+    "per_class_accuracy": [0.998, 0.997, 0.995, 0.999, 0.995, 0.997, 0.990, 0.998, 0.995, 0.987],
+    "kind": "int8", "inference": "int8", "calibration": "max", "float_test_accuracy": 0.9952,
+    "train_images": 55000, "epochs_run": 15, "best_epoch": 10, "train_seconds": 2498.9,
+    "file_bytes": 99811, "created": "2026-11-24T06:04:53+00:00", "command": "python train_offline.py",
+    "engine_version": "0.1.0", "agreement_with_float": 0.9999,
+}
+
+
+def test_main_rows_are_formatted_for_people():
+    rows = dict(card.main_rows(CARD))
+    assert rows["Architecture"] == "cnn"
+    assert rows["Parameters"] == "99,722"
+    assert rows["Test accuracy"] == "99.51% on MNIST's 10,000 test images"
+    assert rows["Weights"] == "int8, max calibration, int8 inference"
+    assert rows["Model file"] == "97.5 KiB"
+    assert rows["Training"] == "55,000 images, 15 epochs (best: 10), 42 min"
+
+
+def test_params_key_from_the_brief_is_understood_too():
+    assert dict(card.main_rows({"params": 1234}))["Parameters"] == "1,234"
+
+
+def test_per_class_cells_from_list_or_dict():
+    assert card.per_class_cells(CARD)[0] == "0: 99.8%"
+    assert card.per_class_cells({"per_class_accuracy": {"3": 0.5}}) == ["3: 50.0%"]
+    assert card.per_class_cells({}) == []
+
+
+def test_unknown_fields_are_kept_in_more_rows():
+    more = dict(card.more_rows(CARD))
+    assert more == {"engine_version": "0.1.0", "agreement_with_float": "0.9999"}
+
+
+def test_the_shipped_card_renders():
+    path = ROOT / "models" / "mnist_int8.json"
+    if path.exists():
+        shipped = json.loads(path.read_text())
+        labels = [label for label, _ in card.main_rows(shipped)]
+        assert "Architecture" in labels and "Test accuracy" in labels
+        assert len(card.per_class_cells(shipped)) == 10

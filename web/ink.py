@@ -1,0 +1,59 @@
+"""Turn what the browser hands over (RGBA pixels) into the grayscale the engine expects.
+
+The engine's ``preprocess`` wants ink bright on dark, 0..255. The drawing pad
+already renders white ink on black, so it only needs a channel; a photo or scan
+is usually dark ink on light paper, with uneven paper and some noise, so it is
+converted to luminance, inverted when its border (the paper) is light, and the
+paper level is cut away.
+
+Pure NumPy, no browser objects: tests/test_web_ink.py runs it in CPython.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import engine
+
+# ITU-R BT.601 luma weights: what "grayscale" means for MNIST-like scans.
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def rgba_array(data: bytes | bytearray | memoryview, width: int, height: int) -> np.ndarray:
+    """Raw RGBA bytes (as from ImageData.data) -> (height, width, 4) uint8 view."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    if arr.size != width * height * 4:
+        raise ValueError(f"expected {width}x{height} RGBA = {width * height * 4} bytes, got {arr.size}")
+    return arr.reshape(height, width, 4)
+
+
+def pad_gray(rgba: np.ndarray) -> np.ndarray:
+    """The pad's offscreen canvas (white ink on opaque black) -> (H, W) uint8, ink bright."""
+    return np.ascontiguousarray(rgba[..., 0])
+
+
+def image_gray(rgba: np.ndarray) -> np.ndarray:
+    """A decoded photo or scan (RGBA, alpha already composited on white) -> (H, W) uint8, ink bright on dark.
+
+    Luminance here; inversion and paper removal in ``engine.ink_on_dark``, the
+    same code ``python -m engine predict`` runs on image files.
+    """
+    gray = rgba[..., :3].astype(np.float32) @ _LUMA            # (H, W) 0..255
+    return (engine.ink_on_dark(gray / 255.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def to_gray(kind: str, rgba: np.ndarray) -> np.ndarray:
+    """Dispatch on the pad's event kind: "pad" or "image"."""
+    if kind == "pad":
+        return pad_gray(rgba)
+    if kind == "image":
+        return image_gray(rgba)
+    raise ValueError(f"unknown ink kind {kind!r}; expected 'pad' or 'image'")
+
+
+def preview_rgba(x28: np.ndarray) -> bytes:
+    """(28, 28) float in [0, 1] -> RGBA bytes for a 28x28 ImageData (white on black, like the model sees)."""
+    g = (np.clip(x28, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    out = np.empty(g.shape + (4,), dtype=np.uint8)
+    out[..., 0] = out[..., 1] = out[..., 2] = g
+    out[..., 3] = 255
+    return out.tobytes()
