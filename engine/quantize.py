@@ -22,7 +22,10 @@ Two inference paths read the same file (``QuantizedModel.inference``):
 
 import numpy as np
 
+from . import int8_gemm
+from .int8_gemm import pack_weight_pairs, packed_gemm
 from .layers import Conv2D, Dense, build_layer
+from .layers.conv2d import CHUNK, im2col
 from .model import Classifier, Sequential
 
 EXACT_FLOAT32_TERMS = (1 << 24) // (127 * 127)  # 1040: longest exact float32 int8 dot product
@@ -102,6 +105,7 @@ class QuantizedModel(Classifier):
                     layer.inv_x_scale = np.float32(1.0) / layer.x_scale
                     layer.out_scale = (layer.x_scale * w_scale).astype(np.float32)
                     layer.bias = self.arrays[f"{i}.b"].astype(np.float32)
+                    layer.w_packed = pack_weight_pairs(w_q) if int8_gemm.PACKED_GEMM else None
                 else:
                     layer.params["W"] = (w_q.astype(np.float32) * w_scale).astype(np.float32)
                     layer.params["b"] = self.arrays[f"{i}.b"].astype(np.float32)
@@ -113,7 +117,8 @@ class QuantizedModel(Classifier):
                 x_q = x * layer.inv_x_scale                           # quantize: int8 values held in float32
                 np.rint(x_q, out=x_q)
                 np.clip(x_q, -127, 127, out=x_q)
-                x = layer.forward(x_q)                                # exact int32 accumulator
+                x = (_forward_packed(layer, x_q) if layer.w_packed is not None
+                     else layer.forward(x_q))                         # exact int32 accumulator
                 x *= layer.out_scale                                  # rescale in place: s_x * s_w
                 x += layer.bias
             else:
@@ -130,6 +135,20 @@ class QuantizedModel(Classifier):
 
     def count_params(self) -> int:
         return int(sum(a.size for k, a in self.arrays.items() if k.endswith((".W", ".b"))))
+
+
+def _forward_packed(layer, x_q: np.ndarray) -> np.ndarray:
+    """The int8 accumulator of a Conv2D/Dense through ``packed_gemm`` (no BLAS needed); bias not added."""
+    x64 = x_q.astype(np.float64)
+    if isinstance(layer, Dense):
+        return packed_gemm(x64, layer.w_packed, np.empty((len(x64), layer.out_features), np.float32))
+    n = x64.shape[0]
+    ho, wo, f = layer.output_shape(x64.shape[1:])
+    y = np.empty((n, ho, wo, f), np.float32)
+    for a in range(0, n, CHUNK):
+        cols = im2col(x64[a:a + CHUNK], layer.kernel, layer.stride, layer.padding, layer._scratch)
+        packed_gemm(cols.reshape(-1, layer.w_packed.shape[1]), layer.w_packed, y[a:a + CHUNK].reshape(-1, f))
+    return y
 
 
 def quantize(model: Sequential, calibration_images: np.ndarray, method: str = "max",

@@ -68,3 +68,28 @@ def test_quantizing_an_untrained_cnn_keeps_shapes_and_probabilities(mnist):
     p = q.predict_proba(mnist["test_images"][:7])
     assert p.shape == (7, 10)
     np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_packed_int8_gemm_is_bit_identical_to_the_blas_path(monkeypatch, mnist):
+    """The browser's BLAS-free path (two channels per float64) must give exactly the same probabilities."""
+    import engine.int8_gemm as int8_gemm
+    x = mnist["test_images"][:64]
+    blas = engine.load_model("models/mnist_int8.npz")
+    monkeypatch.setattr(int8_gemm, "PACKED_GEMM", True)
+    packed = engine.load_model("models/mnist_int8.npz")
+    assert all(getattr(layer, "w_packed", None) is not None for layer in packed.layers if hasattr(layer, "x_scale"))
+    np.testing.assert_array_equal(packed.predict_proba(x), blas.predict_proba(x))
+    np.testing.assert_array_equal(packed.predict_proba(x[3]), blas.predict_proba(x[3]))
+
+
+@pytest.mark.parametrize("f", [1, 7, 10])
+def test_packed_gemm_handles_odd_widths_and_extreme_values(f):
+    from engine.int8_gemm import pack_weight_pairs, packed_gemm
+    rng = np.random.default_rng(f)
+    k = EXACT_FLOAT32_TERMS
+    w = rng.integers(-127, 128, (k, f)).astype(np.int8)
+    w[:, 0] = -127  # the largest possible accumulators, of both signs
+    a = rng.integers(-127, 128, (9, k)).astype(np.float64)
+    a[0], a[1] = 127, -127
+    out = packed_gemm(a, pack_weight_pairs(w), np.empty((9, f), np.float32))
+    assert np.array_equal(out.astype(np.int64), a.astype(np.int64) @ w.astype(np.int64))
