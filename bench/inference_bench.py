@@ -41,28 +41,36 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     mnist = mnist or load_mnist(log=print)
     test = mnist["test_images"][:batch]
     calibration = mnist["train_images"][:500].astype(np.float32) / 255
-    rows = []
-    for name, model in variants(arch, calibration).items():
-        single = median_spread(timed(lambda: model.predict_proba(test[:1]), repeats * 20))
-        full = median_spread(timed(lambda: model.predict_proba(test), repeats))
-        rows.append({"model": name, "batch1_per_s": 1 / single[0], "batch1_ms": single[0] * 1000,
-                     "batch_per_s": batch / full[0], "batch_ms": full[0] * 1000,
-                     "batch_ms_spread": full[1] * 1000, "file_bytes": file_bytes(model)})
+    models = variants(arch, calibration)
     torch = load_torch()
     if torch is not None:
         from torch_models import build, input_shape
         config = ARCHITECTURES[arch]()
         net = build(torch, config).eval()
-        x = torch.from_numpy(test.astype(np.float32).reshape((len(test),) + input_shape(config)) / 255)
+        x_torch = torch.from_numpy(test.astype(np.float32).reshape((len(test),) + input_shape(config)) / 255)
 
-        def infer(n):
-            with torch.inference_mode():
-                torch.softmax(net(x[:n]), dim=1)
-        single = median_spread(timed(lambda: infer(1), repeats * 20))
-        full = median_spread(timed(lambda: infer(batch), repeats))
-        rows.append({"model": "PyTorch float32", "batch1_per_s": 1 / single[0], "batch1_ms": single[0] * 1000,
-                     "batch_per_s": batch / full[0], "batch_ms": full[0] * 1000,
-                     "batch_ms_spread": full[1] * 1000, "file_bytes": None})
+        class TorchModel:
+            def predict_proba(self, images):
+                with torch.inference_mode():
+                    return torch.softmax(net(x_torch[:len(images)]), dim=1)
+        models["PyTorch float32"] = TorchModel()
+    # Round-robin: each repetition times every model once, so a noisy moment on this shared
+    # machine hits all of them instead of whichever happened to run then.
+    single = {name: [] for name in models}
+    full = {name: [] for name in models}
+    for name, model in models.items():  # warm-up
+        model.predict_proba(test[:1])
+        model.predict_proba(test)
+    for _ in range(repeats):
+        for name, model in models.items():
+            single[name] += timed(lambda: model.predict_proba(test[:1]), 20, warmup=0)
+            full[name] += timed(lambda: model.predict_proba(test), 1, warmup=0)
+    rows = []
+    for name, model in models.items():
+        s1, f1 = median_spread(single[name]), median_spread(full[name])
+        rows.append({"model": name, "batch1_per_s": 1 / s1[0], "batch1_ms": s1[0] * 1000,
+                     "batch_per_s": batch / f1[0], "batch_ms": f1[0] * 1000, "batch_ms_spread": f1[1] * 1000,
+                     "file_bytes": None if name.startswith("PyTorch") else file_bytes(model)})
     shipped = ROOT / "models" / "mnist_int8.npz"
     return {"machine": machine(), "arch": arch, "batch": batch, "rows": rows,
             "shipped_model_bytes": shipped.stat().st_size if shipped.exists() else None}

@@ -81,7 +81,7 @@ def main():
         else:
             result = module.run(**kwargs)
             save_json(key, result)
-        intro = module.__doc__.split("\n\n")[1].strip() if key == "time_to_accuracy" else ""
+        intro = module.__doc__.split("\n\n")[2].strip() if key == "time_to_accuracy" else ""  # the recipe
         sections.append(f"## {title}\n\nMeasured {machine_line(result['machine'])}\n\n"
                         + (intro + "\n\n" if intro else "") + module.markdown(result))
         print(sections[-1], flush=True)
