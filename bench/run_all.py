@@ -37,6 +37,8 @@ def models_section() -> str:
         lines.append(f"| {done[-1].parent.name} | {arch} | {card['epochs_run']} | {card['train_seconds'] / 60:.1f} min | "
                      f"{card['float_test_accuracy'] * 100:.2f}% | {card['test_accuracy'] * 100:.2f}% "
                      f"({card['inference']}, {card['calibration']}) | {card['file_bytes'] / 1024:.1f} KB |")
+    lines.append("\nTrain time is the sum of the run's logged epoch times (history.csv), validation included, "
+                 "on this machine with whatever else was running then; the test set was evaluated once, after training.")
     shipped = ROOT / "models" / "mnist_int8.json"
     if shipped.exists():
         card = json.loads(shipped.read_text())

@@ -31,8 +31,10 @@ def test_train_bench_smoke(mnist):
     assert result["matmul_gflops"] > 0
     for row in result["rows"]:
         assert row["engine"]["step_ms"] > 0 and 0 < row["engine"]["efficiency"] < 1.5
+    mlp_row = result["rows"][0]
+    assert mlp_row["gemm_only_ms"] > 0 and "gemm_only_ms" not in result["rows"][1]  # ceiling: dense nets only
     table = train_bench.markdown(result)
-    assert "| mlp | engine |" in table and "| cnn | engine |" in table
+    assert "| mlp | engine |" in table and "| cnn | engine |" in table and "matrix products alone" in table
 
 
 def test_time_to_accuracy_smoke(mnist):
