@@ -66,13 +66,13 @@ def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def calibrate(folded: Sequential, images: np.ndarray, method: str = "max", percentile: float = 99.99) -> list[float]:
     """Input-activation scale for each Conv2D/Dense of ``folded``, from float32 ``images`` shaped for it."""
+    if method not in ("max", "percentile"):
+        raise ValueError(f"unknown calibration method {method!r}; use 'max' or 'percentile'")
     scales, x = [], images
     for layer in folded.layers:
         if isinstance(layer, (Conv2D, Dense)):
             mags = np.abs(x)
             peak = float(mags.max()) if method == "max" else float(np.percentile(mags, percentile))
-            if method not in ("max", "percentile"):
-                raise ValueError(f"unknown calibration method {method!r}; use 'max' or 'percentile'")
             scales.append(max(peak, 1e-8) / 127.0)
         x = layer.forward(x)
     return scales

@@ -93,3 +93,8 @@ def test_packed_gemm_handles_odd_widths_and_extreme_values(f):
     a[0], a[1] = 127, -127
     out = packed_gemm(a, pack_weight_pairs(w), np.empty((9, f), np.float32))
     assert np.array_equal(out.astype(np.int64), a.astype(np.int64) @ w.astype(np.int64))
+
+
+def test_unknown_calibration_method_is_refused(trained_mlp, mnist):
+    with pytest.raises(ValueError, match="calibration method"):
+        quantize(trained_mlp, mnist["train_images"][:10].astype(np.float32) / 255, method="entropy")
