@@ -7,6 +7,8 @@ memory-bound and small next to the products, so the efficiency figure is a sligh
 underestimate of the arithmetic the machine actually did.
 """
 
+from engine.layers.conv2d import conv_output_size
+
 
 def forward_flops(config: dict) -> list[int]:
     """Forward flops per image of each Conv2D/Dense layer, in order."""
@@ -17,7 +19,7 @@ def forward_flops(config: dict) -> list[int]:
         if t == "Conv2D":
             h, w, _ = shape
             k, s, p = c["kernel"], c.get("stride", 1), c.get("padding", 0)
-            ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+            ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
             out.append(2 * ho * wo * k * k * c["in_channels"] * c["out_channels"])
             shape = (ho, wo, c["out_channels"])
         elif t == "Dense":

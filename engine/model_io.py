@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import ModelFormatError
 from .layers import LAYER_TYPES
+from .layers.conv2d import conv_output_size
 from .model import Sequential
 from .npz import array_json, json_array, write_npz_atomic
 
@@ -47,7 +48,7 @@ def layer_arrays(config: dict, in_shape: tuple, kind: str) -> tuple[dict[str, tu
         if len(in_shape) != 3 or in_shape[2] != ci:
             raise ModelFormatError(f"Conv2D layer expects {ci} input channels but receives {in_shape}")
         shapes = {"W": (k, k, ci, co), "b": (co,)}
-        out = ((in_shape[0] + 2 * p - k) // s + 1, (in_shape[1] + 2 * p - k) // s + 1, co)
+        out = (conv_output_size(in_shape[0], k, s, p), conv_output_size(in_shape[1], k, s, p), co)
     elif t == "BatchNorm":
         c = config["channels"]
         if in_shape[-1] != c:

@@ -16,6 +16,7 @@ import functools
 import numpy as np
 
 from .errors import InputShapeError
+from .images import finite_float32, numeric_array
 
 PREPROCESSING = {
     "method": "mnist-box20-com28",  # fit into 20x20, centre of mass at (14, 14) in 28x28
@@ -99,18 +100,21 @@ def stroke_width(ink: np.ndarray) -> float:
     return float(area / max(boundary / 2.0, 1.0))
 
 
+def _crop_to_ink(img: np.ndarray) -> np.ndarray:
+    """The bounding box of the pixels brighter than INK_THRESHOLD (the image has some)."""
+    ink = img > INK_THRESHOLD
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
 def _as_gray(gray) -> np.ndarray:
-    arr = np.asarray(gray)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise InputShapeError(f"preprocess needs a numeric 2-D grayscale array, got dtype {arr.dtype}")
+    arr = numeric_array(gray, "preprocess needs a numeric 2-D grayscale array")
     if arr.ndim != 2 or min(arr.shape) < 1:
         raise InputShapeError(f"preprocess needs a 2-D grayscale image (height, width), got shape {arr.shape}; "
                               "convert colour images to grayscale first")
     if max(arr.shape) > MAX_SIDE:
         raise InputShapeError(f"image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than {MAX_SIDE} on a side")
-    out = arr.astype(np.float32)
-    if not np.all(np.isfinite(out)):
-        raise InputShapeError("image contains NaN or infinite values")
+    out = finite_float32(arr, "image contains NaN or infinite values")
     if out.min() < 0:
         raise InputShapeError(f"pixel values must be >= 0, got {out.min()}")
     if arr.dtype == np.uint8 or out.max() > 1.0:
@@ -158,8 +162,7 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     if peak <= 0.05:
         return np.zeros((size, size), np.float32)
     img = img / peak
-    rows, cols = np.flatnonzero((img > INK_THRESHOLD).any(axis=1)), np.flatnonzero((img > INK_THRESHOLD).any(axis=0))
-    img = img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]                  # crop to the ink's bounding box
+    img = _crop_to_ink(img)
     long_side = max(img.shape)
     if long_side > WORK_SIDE:                                              # bound the work for huge scans
         f = WORK_SIDE / long_side
@@ -174,8 +177,7 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
             if stroke_width(img) >= target:
                 break
             img = _dilate_once(img, cross=step % 2 == 1)
-        rows, cols = np.flatnonzero((img > INK_THRESHOLD).any(axis=1)), np.flatnonzero((img > INK_THRESHOLD).any(axis=0))
-        img = img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        img = _crop_to_ink(img)
     h, w = img.shape
     scale = box / max(h, w)
     fitted = resize_area(img, max(1, round(h * scale)), max(1, round(w * scale)))
