@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import engine
+from cpu_runtime import cpu_runtime
 from engine.architectures import ARCHITECTURES
 from engine.atomic import atomic_write_text
 from engine.export import quantize_and_report
@@ -66,6 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-install", action="store_true", help="do not copy the int8 model into models/")
     p.add_argument("--models-dir", type=Path, default=ROOT / "models", help="where --install puts the model")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only per-epoch lines")
+    p.add_argument("--threads", type=int, help="CPU threads for training (default: every core); "
+                   "changes speed only, never the result")
     args = p.parse_args(argv)
     for name in ("epochs", "lr"):
         if getattr(args, name) is None:
@@ -77,6 +80,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--limit must be at least 10")
     if not args.lr > 0:
         p.error("--lr must be positive")
+    if args.threads is not None and args.threads < 1:
+        p.error("--threads must be at least 1")
     return args
 
 
@@ -176,13 +181,18 @@ def main(argv=None) -> int:
     if resume_dir is not None:
         saved = json.loads((resume_dir / "config.json").read_text())
         keep = {"resume": resume_dir, "no_install": args.no_install, "quiet": args.quiet,
-                "data": args.data, "models_dir": args.models_dir}
+                "data": args.data, "models_dir": args.models_dir, "threads": args.threads}
         args = argparse.Namespace(**{**{k: v for k, v in saved["args"].items()},
                                      **{k: v for k, v in keep.items()}})
         args.data = Path(args.data) if args.data else None
         args.out, args.models_dir = Path(args.out), Path(args.models_dir)
         print(f"Resuming {resume_dir} with its saved flags")
+    with cpu_runtime(args.threads):
+        return train(args, argv, resume_dir)
 
+
+def train(args, argv, resume_dir: Path | None) -> int:
+    """Data, training, test report, quantization: everything after the flags are settled."""
     try:
         data = load_mnist(args.data, log=print)
     except (FileNotFoundError, ValueError) as exc:

@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from common import load_torch, machine, machine_line, save_json
+from common import load_torch, machine, machine_line, save_json, threads
+from cpu_runtime import engine_threads, keep_freed_memory
 
 from engine.architectures import ARCHITECTURES
 from engine.losses import softmax_cross_entropy
@@ -114,12 +115,14 @@ def run(archs=("mlp", "cnn"), mnist=None, limit=None, max_epochs=None, targets=N
     mnist = mnist or load_mnist(log=print)
     data = split(mnist, limit=limit)
     torch = load_torch()
+    keep_freed_memory()  # for both frameworks, as in train_bench
     rows = []
     for arch in archs:
         target = (targets or TARGETS)[arch]
         recipe = dict(RECIPE[arch], **({"max_epochs": max_epochs} if max_epochs else {}))
-        row = {"arch": arch, "target": target, **recipe,
-               "engine": engine_run(arch, data, target, recipe["max_epochs"], recipe["lr"])}
+        with engine_threads(threads()):
+            engine = engine_run(arch, data, target, recipe["max_epochs"], recipe["lr"])
+        row = {"arch": arch, "target": target, **recipe, "engine": engine}
         if torch is not None:
             row["pytorch"] = torch_run(torch, arch, data, target, recipe["max_epochs"], recipe["lr"])
         rows.append(row)

@@ -10,12 +10,14 @@ other, so machine noise hits both.
 
 import argparse
 import math
+from contextlib import nullcontext
 
 import numpy as np
 
 from common import load_torch, machine, machine_line, matmul_gflops, median_spread, save_json, threads, timed
 from flops import training_step_flops
 
+from cpu_runtime import engine_threads, keep_freed_memory
 from engine.architectures import ARCHITECTURES
 from engine.losses import softmax_cross_entropy
 from engine.mnist import load_mnist
@@ -95,7 +97,9 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
     if torch is not None:
         runners["pytorch"] = torch_stepper(torch, config, images, labels, batch_size)
     for name, run in runners.items():
-        samples = [t / steps for t in timed(lambda: run(steps), repeats, warmup=1)]
+        # The engine splits each batch over its own threads (BLAS on one); PyTorch uses its intra-op threads.
+        with engine_threads(threads()) if name == "engine" else nullcontext():
+            samples = [t / steps for t in timed(lambda: run(steps), repeats, warmup=1)]
         med, spread = median_spread(samples)
         row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,
                      "epoch_s": med * steps_per_epoch, "images_per_s": batch_size / med,
@@ -111,6 +115,7 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
 
 def run(archs=("mlp", "cnn"), steps=40, repeats=5, batch_size=128, images=None) -> dict:
     torch = load_torch()
+    keep_freed_memory()  # for both frameworks: freed activations are reused, not faulted in again
     if images is None:
         mnist = load_mnist(log=print)
         images = (mnist["train_images"][:TRAIN_IMAGES].astype(np.float32) / 255,

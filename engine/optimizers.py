@@ -10,6 +10,8 @@ BatchNorm's scale and shift, which decay would only pull towards zero.
 
 import numpy as np
 
+from .parallel import map_rows
+
 
 def _decays(key: str) -> bool:
     return key.endswith(".W")
@@ -57,23 +59,11 @@ class AdamW:
         # Bias corrections folded into the step size and epsilon (as in the Adam paper, section 2).
         step_size = np.float32(lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t))
         eps_hat = np.float32(self.eps * np.sqrt(1 - b2 ** self.t))
-        # Every update in place through one scratch buffer: no temporaries, fewer passes over memory.
         for key, p, g in self.params:
-            m, v, tmp = self.m[key], self.v[key], self._scratch[key]
-            m *= b1
-            np.multiply(g, np.float32(1 - b1), out=tmp)
-            m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= np.float32(1 - b2)
-            v += tmp
-            if self.weight_decay and _decays(key):
-                p *= np.float32(1 - lr * self.weight_decay)
-            np.sqrt(v, out=tmp)
-            tmp += eps_hat
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p -= tmp
+            decay = np.float32(1 - lr * self.weight_decay) if self.weight_decay and _decays(key) else None
+            flat = [_flat(a) for a in (p, g, self.m[key], self.v[key], self._scratch[key])]
+            map_rows(lambda a, b: _adamw_update(*(x[a:b] for x in flat), b1, b2, eps_hat, step_size, decay),
+                     p.size, 1)
 
     def state_dict(self) -> dict:
         state = {"t": np.array(self.t, np.int64)}
@@ -86,6 +76,31 @@ class AdamW:
         for key in self.m:
             self.m[key][...] = state[f"m/{key}"]
             self.v[key][...] = state[f"v/{key}"]
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A 1-D view of ``a``; raises rather than silently updating a copy."""
+    view = a.view()
+    view.shape = (a.size,)
+    return view
+
+
+def _adamw_update(p, g, m, v, tmp, b1, b2, eps_hat, step_size, decay):
+    """One AdamW update of a slice, in place through the scratch slice ``tmp``: no temporaries."""
+    m *= b1
+    np.multiply(g, np.float32(1 - b1), out=tmp)
+    m += tmp
+    v *= b2
+    np.multiply(g, g, out=tmp)
+    tmp *= np.float32(1 - b2)
+    v += tmp
+    if decay is not None:
+        p *= decay
+    np.sqrt(v, out=tmp)
+    tmp += eps_hat
+    np.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    p -= tmp
 
 
 OPTIMIZERS = {"sgd": SGD, "nesterov": SGD, "adamw": AdamW}

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..parallel import map_rows
 from .base import Layer
 
 
@@ -9,9 +10,18 @@ class ReLU(Layer):
     """y = max(x, 0); the gradient flows where the input was positive."""
 
     def forward(self, x, training=False, rng=None):
-        y = np.maximum(x, 0)
-        self._positive = (y > 0) if training else None
+        y = np.empty_like(x)
+        positive = np.empty(x.shape, bool) if training else None
+
+        def rows(a, b):
+            np.maximum(x[a:b], 0, out=y[a:b])
+            if training:
+                np.greater(y[a:b], 0, out=positive[a:b])
+        map_rows(rows, x.shape[0], x[:1].size)
+        self._positive = positive
         return y
 
     def backward(self, dLdy):
-        return dLdy * self._positive
+        positive, dx = self._positive, np.empty_like(dLdy)
+        map_rows(lambda a, b: np.multiply(dLdy[a:b], positive[a:b], out=dx[a:b]), dx.shape[0], dx[:1].size)
+        return dx

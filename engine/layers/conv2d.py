@@ -11,6 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..initializers import init_weights
+from ..parallel import map_spans, spans, sum_in_order, thread_scratch
 from .base import Layer
 
 
@@ -64,6 +65,7 @@ def col2im(dcols: np.ndarray, input_shape: tuple, kernel: int, stride: int, padd
 # one batch-sized patch matrix on a 2-core EPYC. Backward rebuilds each chunk's
 # patches from the saved input instead of keeping the whole matrix alive.
 CHUNK = 16
+PATCH_ELEMENTS = 1 << 20
 
 
 class Conv2D(Layer):
@@ -90,11 +92,15 @@ class Conv2D(Layer):
         n = x.shape[0]
         ho, wo, _ = self.output_shape(x.shape[1:])
         w2 = self.params["W"].reshape(-1, f)                                   # (k*k*C, F)
+        bias = self.params["b"]
         y = np.empty((n, ho, wo, f), np.result_type(x.dtype, w2.dtype))
-        for a in range(0, n, CHUNK):
-            cols = im2col(x[a:a + CHUNK], k, s, p, self._scratch)                           # (n_c, Ho, Wo, k, k, C)
-            np.matmul(cols.reshape(-1, w2.shape[0]), w2, out=y[a:a + CHUNK].reshape(-1, f))
-        y += self.params["b"]
+
+        def chunk(a, b):
+            cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))     # (n_c, Ho, Wo, k, k, C)
+            out = y[a:b].reshape(-1, f)
+            np.matmul(cols.reshape(-1, w2.shape[0]), w2, out=out)
+            out += bias
+        map_spans(chunk, spans(n, self._chunk(x.shape)))
         self._x = x if training else None
         return y
 
@@ -102,27 +108,35 @@ class Conv2D(Layer):
         k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
         x, self._x = self._x, None
         w = self.params["W"]
-        dW = np.zeros((k * k * self.in_channels, f), dLdy.dtype)
         dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
         # Stride 1: dL/dx is a full convolution of dL/dy with the kernel flipped in
         # space and transposed in channels; a dense GEMM instead of a scatter-add.
         flipped = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, self.in_channels) if s == 1 else None
-        for a in range(0, x.shape[0], CHUNK):
-            dy = dLdy[a:a + CHUNK]
-            cols = im2col(x[a:a + CHUNK], k, s, p, self._scratch)
-            dW += cols.reshape(-1, dW.shape[0]).T @ dy.reshape(-1, f)
+
+        def chunk(a, b):
+            dy = dLdy[a:b]
+            cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))
+            dW = cols.reshape(-1, k * k * self.in_channels).T @ dy.reshape(-1, f)
+            db = dy.reshape(-1, f).sum(axis=0)
             if dx is None:
-                continue
-            if s == 1:
-                dcols = im2col(dy, k, 1, k - 1 - p, self._dy_scratch)                          # (n_c, H, W, k, k, F)
-                np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped,
-                          out=dx[a:a + CHUNK].reshape(-1, self.in_channels))
+                pass
+            elif s == 1:
+                dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))   # (n_c, H, W, k, k, F)
+                np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped, out=dx[a:b].reshape(-1, self.in_channels))
             else:
                 dcols = (dy.reshape(-1, f) @ w.reshape(-1, f).T).reshape(cols.shape)
-                dx[a:a + CHUNK] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
-        self.grads["W"][...] = dW.reshape(w.shape)
-        self.grads["b"][...] = dLdy.sum(axis=(0, 1, 2))
+                dx[a:b] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
+            return dW, db
+        # Partial sums per chunk, added in chunk order: the same bits for any thread count.
+        parts = map_spans(chunk, spans(x.shape[0], self._chunk(x.shape)))
+        self.grads["W"][...] = sum_in_order(dW for dW, _ in parts).reshape(w.shape)
+        self.grads["b"][...] = sum_in_order(db for _, db in parts)
         return dx
+
+    def _chunk(self, x_shape) -> int:
+        """Images per chunk: their patch matrix holds about PATCH_ELEMENTS numbers."""
+        ho, wo, _ = self.output_shape(x_shape[1:])
+        return max(1, PATCH_ELEMENTS // (ho * wo * self.kernel ** 2 * max(self.in_channels, self.out_channels)))
 
     def output_shape(self, input_shape):
         h, w, c = input_shape

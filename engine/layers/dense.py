@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..initializers import init_weights
+from ..parallel import gemm_spans, map_spans
 from .base import Layer
 
 
@@ -22,12 +23,26 @@ class Dense(Layer):
 
     def forward(self, x, training=False, rng=None):
         self._x = x if training else None  # only backward needs the input
-        return x @ self.params["W"] + self.params["b"]
+        w, b = self.params["W"], self.params["b"]
+        y = np.empty((x.shape[0], self.out_features), np.result_type(x.dtype, w.dtype))
+
+        def rows(a, c):
+            np.matmul(x[a:c], w, out=y[a:c])
+            y[a:c] += b
+        map_spans(rows, gemm_spans(x.shape[0]))
+        return y
 
     def backward(self, dLdy):
-        self.grads["W"][...] = self._x.T @ dLdy
+        x, self._x = self._x, None
+        w, dW = self.params["W"], self.grads["W"]
+        # dW column blocks are independent GEMMs: no partial sums to add.
+        map_spans(lambda a, c: np.matmul(x.T, dLdy[:, a:c], out=dW[:, a:c]), gemm_spans(self.out_features, columns=True))
         self.grads["b"][...] = dLdy.sum(axis=0)
-        return dLdy @ self.params["W"].T if self.needs_input_grad else None
+        if not self.needs_input_grad:
+            return None
+        dx = np.empty(x.shape, dLdy.dtype)
+        map_spans(lambda a, c: np.matmul(dLdy[a:c], w.T, out=dx[a:c]), gemm_spans(x.shape[0]))
+        return dx
 
     def output_shape(self, input_shape):
         if tuple(input_shape) != (self.in_features,):

@@ -2,40 +2,56 @@
 
 import numpy as np
 
+from ..parallel import map_rows
 from .base import Layer
 
 
 class MaxPool2D(Layer):
-    """x (N, H, W, C) -> y (N, H//s, W//s, C); trailing rows/columns that do not fill a window are dropped."""
+    """x (N, H, W, C) -> y (N, H//s, W//s, C); trailing rows/columns that do not fill a window are dropped.
+
+    The window is never materialized: each of the s*s window positions is a strided
+    view of x, and the maximum is taken view by view. Backward sends each output's
+    gradient to the inputs equal to it, shared equally between ties so the total is
+    preserved.
+    """
 
     def __init__(self, size: int = 2):
         super().__init__()
         self.size = int(size)
 
-    def _windows(self, x):
-        n, h, w, c = x.shape
+    def _offsets(self, x):
+        """Strided views of x, one per position (i, j) in the window, each (N, Ho, Wo, C)."""
         s = self.size
-        ho, wo = h // s, w // s
-        return x[:, :ho * s, :wo * s, :].reshape(n, ho, s, wo, s, c)  # (N, Ho, s, Wo, s, C)
+        ho, wo = x.shape[1] // s, x.shape[2] // s
+        return [x[:, i:ho * s:s, j:wo * s:s, :] for i in range(s) for j in range(s)]
 
     def forward(self, x, training=False, rng=None):
-        windows = self._windows(x)
-        y = windows.max(axis=(2, 4))
-        if training:
-            # Gradient goes to the maximum; ties share it so the total is preserved.
-            is_max = windows == y[:, :, None, :, None, :]
-            self._share = is_max / is_max.sum(axis=(2, 4), keepdims=True, dtype=x.dtype)
-            self._x_shape = x.shape
+        n, h, w, c = x.shape
+        y = np.empty((n, h // self.size, w // self.size, c), x.dtype)
+
+        def images(a, b):
+            views = self._offsets(x[a:b])
+            np.copyto(y[a:b], views[0])
+            for view in views[1:]:
+                np.maximum(y[a:b], view, out=y[a:b])
+        map_rows(images, n, x[:1].size)
+        self._x, self._y = (x, y) if training else (None, None)
         return y
 
     def backward(self, dLdy):
-        n, h, w, c = self._x_shape
-        dwin = self._share * dLdy[:, :, None, :, None, :]
-        ho, wo, s = dLdy.shape[1], dLdy.shape[2], self.size
-        if (ho * s, wo * s) == (h, w):
-            return dwin.reshape(self._x_shape)
-        dx = np.zeros(self._x_shape, dLdy.dtype)
-        dx[:, :ho * s, :wo * s, :] = dwin.reshape(n, ho * s, wo * s, c)
+        x, y = self._x, self._y
+        dx = np.zeros_like(x) if x.shape[1] % self.size or x.shape[2] % self.size else np.empty_like(x)
+
+        def images(a, b):
+            hits = [np.equal(view, y[a:b]) for view in self._offsets(x[a:b])]
+            count = np.add(hits[0], hits[1], dtype=x.dtype) if len(hits) > 1 else hits[0].astype(x.dtype)
+            for hit in hits[2:]:
+                count += hit
+            share = np.divide(dLdy[a:b], count)
+            for hit, dview in zip(hits, self._offsets(dx[a:b])):
+                np.multiply(share, hit, out=dview)
+        map_rows(images, x.shape[0], x[:1].size)
+        self._x = self._y = None
         return dx
 
     def output_shape(self, input_shape):

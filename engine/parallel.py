@@ -1,0 +1,129 @@
+"""Run the chunks of a batch on several threads.
+
+NumPy releases the GIL inside its loops, copies and BLAS calls, so plain
+threads working on separate slices of a batch use several cores at once. That
+covers everything, not only matrix products: im2col copies, BatchNorm,
+activations, pooling and the optimizer, which NumPy would otherwise run on
+one core while BLAS keeps its own threads for the GEMMs alone.
+
+Determinism: work is cut into chunks whose size never depends on the thread
+count, and reductions add per-chunk partial results in chunk order. So a
+model trains to the same bits with 1 thread, 2 threads, or in Pyodide, which
+has no threads.
+
+The default is 1 thread (a plain loop, with BLAS threading its GEMMs as
+usual). A CPython caller that turns threads on should also limit BLAS to one
+thread, or the two kinds of threads compete for the cores: see
+``cpu_runtime.py``.
+"""
+
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+# Slices smaller than this are not worth a thread hand-off (~20 µs).
+MIN_PARALLEL_ELEMENTS = 1 << 16
+# Rows per reduction chunk hold about this many elements (1 MB of float32): big
+# enough that NumPy's per-call overhead vanishes, small enough to stay in cache.
+CHUNK_ELEMENTS = 1 << 18
+# Rows and columns per block when a matrix product is split between threads.
+GEMM_ROW_BLOCK = 64
+GEMM_COLUMN_BLOCK = 128
+
+_threads = 1
+_pool: ThreadPoolExecutor | None = None
+
+
+def threads_available() -> bool:
+    return sys.platform != "emscripten"  # Pyodide's Python cannot start threads
+
+
+def default_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def set_num_threads(n: int) -> int:
+    """Use ``n`` threads for the engine's batch work (1 = serial); returns the previous count."""
+    global _threads, _pool
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"thread count must be at least 1, got {n}")
+    if not threads_available():
+        n = 1
+    previous = _threads
+    if n != _threads:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+        _pool = ThreadPoolExecutor(n - 1, thread_name_prefix="engine") if n > 1 else None
+        _threads = n
+    return previous
+
+
+def num_threads() -> int:
+    return _threads
+
+
+def spans(total: int, size: int) -> list[tuple[int, int]]:
+    """[(start, stop)] covering range(total) in pieces of ``size`` (the last may be shorter)."""
+    size = max(1, int(size))
+    return [(a, min(a + size, total)) for a in range(0, total, size)]
+
+
+def row_spans(rows: int, elements_per_row: int) -> list[tuple[int, int]]:
+    """Fixed-size row chunks for reductions over (rows, elements_per_row) data."""
+    return spans(rows, CHUNK_ELEMENTS // max(1, elements_per_row))
+
+
+def gemm_spans(size: int, columns: bool = False) -> list[tuple[int, int]]:
+    """Row or column blocks of a matrix product: each block is its own BLAS call, the
+    same whatever the thread count, so every output element is computed the same way."""
+    return spans(size, GEMM_COLUMN_BLOCK if columns else GEMM_ROW_BLOCK)
+
+
+def map_spans(fn, pieces: list[tuple[int, int]]) -> list:
+    """``[fn(a, b) for (a, b) in pieces]``, spread over the threads; results in the order of ``pieces``.
+
+    Each thread takes a contiguous run of pieces, and the calling thread works
+    on the first run itself instead of waiting idle.
+    """
+    workers = min(_threads, len(pieces))
+    if workers <= 1:
+        return [fn(a, b) for a, b in pieces]
+    bounds = [len(pieces) * w // workers for w in range(workers + 1)]
+    runs = [pieces[bounds[w]:bounds[w + 1]] for w in range(workers)]
+    futures = [_pool.submit(_run, fn, run) for run in runs[1:]]
+    results = _run(fn, runs[0])
+    for future in futures:
+        results += future.result()
+    return results
+
+
+def _run(fn, pieces):
+    return [fn(a, b) for a, b in pieces]
+
+
+def map_rows(fn, rows: int, elements_per_row: int) -> None:
+    """Call ``fn(a, b)`` on row ranges that together cover ``rows``: one range per thread.
+
+    For element-wise work, whose result does not depend on how rows are split;
+    small arrays run as a single call.
+    """
+    workers = max(1, min(_threads, rows, rows * elements_per_row // MIN_PARALLEL_ELEMENTS))
+    map_spans(fn, [(rows * w // workers, rows * (w + 1) // workers) for w in range(workers)])
+
+
+def thread_scratch(store: dict) -> dict:
+    """The calling thread's own scratch dict inside ``store``: threads never share a buffer."""
+    return store.setdefault(threading.get_ident(), {})
+
+
+def sum_in_order(arrays):
+    """The sum of per-chunk partial results, always added in the same order."""
+    arrays = iter(arrays)
+    total = np.array(next(arrays), copy=True)
+    for a in arrays:
+        total += a
+    return total

@@ -1,0 +1,59 @@
+"""The engine's threads: same bits for any thread count, errors surface, order kept."""
+
+import numpy as np
+import pytest
+
+from cpu_runtime import engine_threads
+from engine import parallel
+from engine.architectures import cnn_config, mlp_config
+from engine.losses import softmax_cross_entropy
+from engine.model import Sequential
+from engine.optimizers import AdamW
+
+
+def train_steps(config: dict, threads: int, batch: int, steps: int = 2) -> dict:
+    rng = np.random.default_rng(7)
+    model = Sequential.from_config(config, np.random.default_rng(3))
+    opt = AdamW(model.parameters(), weight_decay=5e-4)
+    with engine_threads(threads) as used:
+        assert used == threads
+        for _ in range(steps):
+            x = rng.random((batch,) + model.input_shape, dtype=np.float32)
+            logits = model.forward(x, training=True, rng=rng)
+            _, dlogits = softmax_cross_entropy(logits, rng.integers(0, 10, batch))
+            model.backward(dlogits)
+            opt.step(1e-3)
+    state = model.state_arrays()
+    state.update({f"grad/{key}": g.copy() for key, _, g in model.parameters()})
+    state.update({f"opt/{k}": v for k, v in opt.state_dict().items()})
+    return state
+
+
+@pytest.mark.parametrize("config, batch", [(cnn_config(), 24), (mlp_config(), 200)], ids=["cnn", "mlp"])
+def test_training_gives_the_same_bits_on_one_or_two_threads(config, batch):
+    # Batches big enough that every layer splits its work (24 images are 6 conv chunks at 28x28).
+    serial, threaded = train_steps(config, 1, batch), train_steps(config, 2, batch)
+    assert serial.keys() == threaded.keys()
+    for key in serial:
+        assert np.array_equal(serial[key], threaded[key]), key
+    assert parallel.num_threads() == 1  # the context manager restored the default
+
+
+def test_map_spans_keeps_the_order_of_the_pieces():
+    pieces = parallel.spans(103, 10)
+    with engine_threads(2):
+        assert parallel.map_spans(lambda a, b: (a, b), pieces) == pieces
+
+
+def test_an_error_in_a_worker_thread_reaches_the_caller():
+    def fail_late(a, b):
+        if a >= 90:
+            raise ValueError(f"bad piece {a}")
+        return a
+    with engine_threads(2), pytest.raises(ValueError, match="bad piece 90"):
+        parallel.map_spans(fail_late, parallel.spans(100, 10))
+
+
+def test_thread_count_must_be_positive():
+    with pytest.raises(ValueError, match="at least 1"):
+        parallel.set_num_threads(0)
