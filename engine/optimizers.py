@@ -42,28 +42,49 @@ class SGD:
 
 
 class AdamW:
-    """Adam with weight decay applied directly to the weights (Loshchilov & Hutter), not via the gradient."""
+    """Adam with weight decay applied directly to the weights (Loshchilov & Hutter), not via the gradient.
+
+    The moments of all parameters live in one flat buffer each, and each step
+    gathers the gradients into a third: the update is then a dozen NumPy calls
+    over one long vector, split between the engine's threads, instead of a dozen
+    calls per parameter array (the call overhead dominated for small models).
+    """
 
     def __init__(self, params, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01):
         self.params = list(params)
         self.beta1, self.beta2 = map(float, betas)
         self.eps, self.weight_decay = float(eps), float(weight_decay)
         self.t = 0
-        self.m = {key: np.zeros_like(p) for key, p, _ in self.params}
-        self.v = {key: np.zeros_like(p) for key, p, _ in self.params}
-        self._scratch = {key: np.empty_like(p) for key, p, _ in self.params}  # reused every step
+        dtype = np.result_type(*(p.dtype for _, p, _ in self.params)) if self.params else np.float32
+        ends = np.cumsum([p.size for _, p, _ in self.params], dtype=np.int64)
+        self._segments = [(int(end) - p.size, int(end)) for (_, p, _), end in zip(self.params, ends)]
+        total = int(ends[-1]) if self.params else 0
+        self._m, self._v = np.zeros(total, dtype), np.zeros(total, dtype)
+        self._grad, self._update = np.empty(total, dtype), np.empty(total, dtype)  # reused every step
+        # Per-parameter views of the flat moments, for checkpoints.
+        self.m = {key: self._m[a:b].reshape(p.shape) for (key, p, _), (a, b) in zip(self.params, self._segments)}
+        self.v = {key: self._v[a:b].reshape(p.shape) for (key, p, _), (a, b) in zip(self.params, self._segments)}
 
     def step(self, lr: float) -> None:
+        if not self.params:
+            return
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         # Bias corrections folded into the step size and epsilon (as in the Adam paper, section 2).
         step_size = np.float32(lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t))
         eps_hat = np.float32(self.eps * np.sqrt(1 - b2 ** self.t))
-        for key, p, g in self.params:
-            decay = np.float32(1 - lr * self.weight_decay) if self.weight_decay and _decays(key) else None
-            flat = [_flat(a) for a in (p, g, self.m[key], self.v[key], self._scratch[key])]
-            map_rows(lambda a, b: _adamw_update(*(x[a:b] for x in flat), b1, b2, eps_hat, step_size, decay),
-                     p.size, 1)
+        np.concatenate([g.reshape(-1) for _, _, g in self.params], out=self._grad)
+        m, v, g, update = self._m, self._v, self._grad, self._update
+        map_rows(lambda a, b: _adam_update(g[a:b], m[a:b], v[a:b], update[a:b], b1, b2, eps_hat, step_size),
+                 m.size, 1)
+        decay = np.float32(1 - lr * self.weight_decay)
+        for (key, p, _), (a, b) in zip(self.params, self._segments):
+            flat = _flat(p)
+            delta = update[a:b]
+            if self.weight_decay and _decays(key):
+                map_rows(lambda i, j: _decay_and_step(flat[i:j], delta[i:j], decay), p.size, 1)
+            else:
+                flat -= delta
 
     def state_dict(self) -> dict:
         state = {"t": np.array(self.t, np.int64)}
@@ -85,22 +106,24 @@ def _flat(a: np.ndarray) -> np.ndarray:
     return view
 
 
-def _adamw_update(p, g, m, v, tmp, b1, b2, eps_hat, step_size, decay):
-    """One AdamW update of a slice, in place through the scratch slice ``tmp``: no temporaries."""
+def _adam_update(g, m, v, update, b1, b2, eps_hat, step_size):
+    """Moments updated in place, and ``update`` = step_size * m / (sqrt(v) + eps_hat): no temporaries."""
     m *= b1
-    np.multiply(g, np.float32(1 - b1), out=tmp)
-    m += tmp
+    np.multiply(g, np.float32(1 - b1), out=update)
+    m += update
     v *= b2
-    np.multiply(g, g, out=tmp)
-    tmp *= np.float32(1 - b2)
-    v += tmp
-    if decay is not None:
-        p *= decay
-    np.sqrt(v, out=tmp)
-    tmp += eps_hat
-    np.divide(m, tmp, out=tmp)
-    tmp *= step_size
-    p -= tmp
+    np.multiply(g, g, out=update)
+    update *= np.float32(1 - b2)
+    v += update
+    np.sqrt(v, out=update)
+    update += eps_hat
+    np.divide(m, update, out=update)
+    update *= step_size
+
+
+def _decay_and_step(p, delta, decay):
+    p *= decay
+    p -= delta
 
 
 OPTIMIZERS = {"sgd": SGD, "nesterov": SGD, "adamw": AdamW}

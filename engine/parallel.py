@@ -127,3 +127,9 @@ def sum_in_order(arrays):
     for a in arrays:
         total += a
     return total
+
+
+def column_sums(rows: np.ndarray) -> np.ndarray:
+    """``rows.sum(axis=0)`` for a 2-D array, as a BLAS vector-matrix product: ~15x faster
+    on (M, 16) activations, where NumPy's reduction runs an inner loop of 16 elements."""
+    return np.ones(rows.shape[0], rows.dtype) @ rows

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..initializers import init_weights
-from ..parallel import map_spans, spans, sum_in_order, thread_scratch
+from ..parallel import column_sums, map_spans, spans, sum_in_order, thread_scratch
 from .base import Layer
 
 
@@ -117,7 +117,7 @@ class Conv2D(Layer):
             dy = dLdy[a:b]
             cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))
             dW = cols.reshape(-1, k * k * self.in_channels).T @ dy.reshape(-1, f)
-            db = dy.reshape(-1, f).sum(axis=0)
+            db = column_sums(dy.reshape(-1, f))
             if dx is None:
                 pass
             elif s == 1:
