@@ -75,11 +75,21 @@ def test_resume_after_interruption_equals_an_uninterrupted_run(tmp_path, small_d
 
 
 def test_early_stopping_restores_the_best_weights(small_data):
-    """With patience 1 and a learning rate that makes validation worse, the best epoch's weights come back."""
-    config = TrainConfig(epochs=6, lr=0.5, schedule="constant", patience=1, augment=False, seed=0)
-    model, trainer = train(config, small_data)
-    state = trainer.state
-    assert state.epoch < 6 or state.best_epoch == 6
+    """Weights wrecked after epoch 2 make epoch 3 worse: patience 1 stops there and brings epoch 2 back."""
+    config = TrainConfig(epochs=6, lr=1e-3, schedule="constant", patience=1, augment=False, seed=0)
+    model = Sequential.from_config(mlp_config(), np.random.default_rng(0))
+    saved = {}
+
+    def wreck_after_two(record, state):
+        if record.epoch == 2:
+            saved.update({k: v.copy() for k, v in model.state_arrays().items()})
+            model.layers[0].params["W"][...] = np.random.default_rng(1).normal(0, 50, model.layers[0].params["W"].shape)
+
+    trainer = Trainer(model, config, None, on_epoch=wreck_after_two)
+    state = trainer.fit(*small_data)
+    assert (state.epoch, state.best_epoch) == (3, 2)
+    for key, value in saved.items():
+        assert np.array_equal(model.state_arrays()[key], value), key
     from engine.train import evaluate
     loss, _ = evaluate(model, small_data[2].reshape(-1, 784), small_data[3])
     assert loss == pytest.approx(state.best_val_loss, rel=1e-5)
