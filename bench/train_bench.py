@@ -3,9 +3,10 @@
     python bench/train_bench.py [--steps 40] [--repeats 5] [--arch mlp cnn]
 
 Each repetition times ``--steps`` optimizer steps (forward, backward, AdamW) on real
-MNIST batches; seconds per epoch are the median step time times the steps in an
-epoch of 55,000 images. Both frameworks run in the same process, one after the
-other, so machine noise hits both.
+MNIST batches, for the engine and then PyTorch (after one untimed warm-up step
+each); seconds per epoch are the median step time times the steps in an epoch of
+55,000 images. Repetitions alternate between the frameworks in one process, so
+machine noise hits both.
 """
 
 import argparse
@@ -96,11 +97,16 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
     runners = {"engine": engine_stepper(config, images, labels, batch_size)}
     if torch is not None:
         runners["pytorch"] = torch_stepper(torch, config, images, labels, batch_size)
-    for name, run in runners.items():
-        # The engine splits each batch over its own threads (BLAS on one); PyTorch uses its intra-op threads.
-        with engine_threads(threads()) if name == "engine" else nullcontext():
-            samples = [t / steps for t in timed(lambda: run(steps), repeats, warmup=1)]
-        med, spread = median_spread(samples)
+    # Round-robin: each repetition times every framework in turn, so a noisy stretch of the
+    # shared machine hits all of them instead of one.
+    samples = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, run in runners.items():
+            # The engine splits each batch over its own threads (BLAS on one); PyTorch uses its intra-op threads.
+            with engine_threads(threads()) if name == "engine" else nullcontext():
+                samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=1)]
+    for name, times in samples.items():
+        med, spread = median_spread(times)
         row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,
                      "epoch_s": med * steps_per_epoch, "images_per_s": batch_size / med,
                      "efficiency": flops / med / 1e9 / gemm_gflops}
@@ -146,7 +152,9 @@ def markdown(result: dict) -> str:
                          f"{r['gemm_only_efficiency'] * 100:.0f}% | |")
     lines.append("")
     lines.append("Batch 128, AdamW, float32, no augmentation; s/epoch = median step time x 430 steps "
-                 "(55,000 images). GEMM efficiency = the step's matrix-product flops per second "
+                 "(55,000 images); repetitions alternate between the frameworks. The engine runs on its own "
+                 "threads with BLAS pinned to one (`cpu_runtime.py`), PyTorch on its intra-op threads; "
+                 "both with glibc keeping freed memory. GEMM efficiency = the step's matrix-product flops per second "
                  "(counted from the architecture) over the matmul rate above. \"Its matrix products alone\" times "
                  "just the step's GEMMs (forward, dW, dX) with nothing around them: the ceiling for that figure "
                  "with this BLAS at batch 128, where the matrices are too small to reach the 2048x2048 rate.")

@@ -46,7 +46,11 @@ def default_threads() -> int:
 
 
 def set_num_threads(n: int) -> int:
-    """Use ``n`` threads for the engine's batch work (1 = serial); returns the previous count."""
+    """Use ``n`` threads for the engine's batch work (1 = serial); returns the previous count.
+
+    The worker pool only ever grows, so switching back and forth keeps its threads
+    (and their warm scratch buffers) alive.
+    """
     global _threads, _pool
     n = int(n)
     if n < 1:
@@ -54,11 +58,11 @@ def set_num_threads(n: int) -> int:
     if not threads_available():
         n = 1
     previous = _threads
-    if n != _threads:
+    if n > 1 and (_pool is None or _pool._max_workers < n - 1):
         if _pool is not None:
             _pool.shutdown(wait=True)
-        _pool = ThreadPoolExecutor(n - 1, thread_name_prefix="engine") if n > 1 else None
-        _threads = n
+        _pool = ThreadPoolExecutor(n - 1, thread_name_prefix="engine")
+    _threads = n
     return previous
 
 
@@ -115,9 +119,14 @@ def map_rows(fn, rows: int, elements_per_row: int) -> None:
     map_spans(fn, [(rows * w // workers, rows * (w + 1) // workers) for w in range(workers)])
 
 
-def thread_scratch(store: dict) -> dict:
-    """The calling thread's own scratch dict inside ``store``: threads never share a buffer."""
-    return store.setdefault(threading.get_ident(), {})
+def thread_scratch(store: threading.local) -> dict:
+    """The calling thread's own scratch dict in ``store``: threads never share a buffer, and a
+    thread's buffers are freed with the thread."""
+    try:
+        return store.buffers
+    except AttributeError:
+        store.buffers = {}
+        return store.buffers
 
 
 def sum_in_order(arrays):

@@ -25,7 +25,8 @@ import numpy as np
 from . import int8_gemm
 from .int8_gemm import pack_weight_pairs, packed_gemm
 from .layers import Conv2D, Dense, build_layer
-from .layers.conv2d import CHUNK, im2col
+from .layers.conv2d import im2col
+from .parallel import thread_scratch
 from .model import Classifier, Sequential
 
 EXACT_FLOAT32_TERMS = (1 << 24) // (127 * 127)  # 1040: longest exact float32 int8 dot product
@@ -145,9 +146,10 @@ def _forward_packed(layer, x_q: np.ndarray) -> np.ndarray:
     n = x64.shape[0]
     ho, wo, f = layer.output_shape(x64.shape[1:])
     y = np.empty((n, ho, wo, f), np.float32)
-    for a in range(0, n, CHUNK):
-        cols = im2col(x64[a:a + CHUNK], layer.kernel, layer.stride, layer.padding, layer._scratch)
-        packed_gemm(cols.reshape(-1, layer.w_packed.shape[1]), layer.w_packed, y[a:a + CHUNK].reshape(-1, f))
+    chunk = layer._chunk(x64.shape)
+    for a in range(0, n, chunk):
+        cols = im2col(x64[a:a + chunk], layer.kernel, layer.stride, layer.padding, thread_scratch(layer._scratch))
+        packed_gemm(cols.reshape(-1, layer.w_packed.shape[1]), layer.w_packed, y[a:a + chunk].reshape(-1, f))
     return y
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from cpu_runtime import engine_threads
+
 from engine.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, build_layer
 from engine.losses import softmax_cross_entropy
 from gradcheck import check_layer_gradients, numerical_gradient
@@ -32,10 +34,14 @@ def test_conv2d_gradients(rng, n, h, w, c_in, c_out, k, stride, pad):
     check_layer_gradients(layer, rng.standard_normal((n, h, w, c_in)), rng)
 
 
-def test_conv2d_gradients_span_several_chunks(rng, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv2d_gradients_span_several_chunks(rng, monkeypatch, threads):
     import engine.layers.conv2d as conv
-    monkeypatch.setattr(conv, "CHUNK", 2)
-    check_layer_gradients(Conv2D(2, 3, 3, 1, 1, rng=rng), rng.standard_normal((5, 4, 4, 2)), rng)
+    layer = Conv2D(2, 3, 3, 1, 1, rng=rng)
+    monkeypatch.setattr(conv, "PATCH_ELEMENTS", 2 * 4 * 4 * 3 * 3 * 3)   # 2 images per chunk: 3 chunks
+    assert layer._chunk((5, 4, 4, 2)) == 2
+    with engine_threads(threads):
+        check_layer_gradients(layer, rng.standard_normal((5, 4, 4, 2)), rng)
 
 
 def test_conv2d_matches_direct_convolution(rng):

@@ -6,9 +6,11 @@ import pytest
 from cpu_runtime import engine_threads
 from engine import parallel
 from engine.architectures import cnn_config, mlp_config
+from engine.layers import BatchNorm, Dense, MaxPool2D, ReLU
 from engine.losses import softmax_cross_entropy
 from engine.model import Sequential
 from engine.optimizers import AdamW
+from gradcheck import check_layer_gradients
 
 
 def train_steps(config: dict, threads: int, batch: int, steps: int = 2) -> dict:
@@ -57,3 +59,21 @@ def test_an_error_in_a_worker_thread_reaches_the_caller():
 def test_thread_count_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         parallel.set_num_threads(0)
+
+
+@pytest.mark.parametrize("make_layer, shape", [
+    (lambda: BatchNorm(3), (6, 4, 4, 3)),
+    (lambda: BatchNorm(5), (9, 5)),
+    (lambda: ReLU(), (6, 3, 3, 2)),
+    (lambda: MaxPool2D(2), (5, 5, 4, 2)),
+    (lambda: Dense(4, 7, rng=np.random.default_rng(0)), (9, 4)),
+], ids=["batchnorm-conv", "batchnorm-dense", "relu", "maxpool", "dense"])
+def test_gradients_hold_when_tiny_arrays_are_split_between_threads(monkeypatch, make_layer, shape):
+    # Shrink every split threshold so small test arrays take the multi-chunk, multi-thread paths.
+    monkeypatch.setattr(parallel, "CHUNK_ELEMENTS", 8)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 1)
+    monkeypatch.setattr(parallel, "GEMM_ROW_BLOCK", 2)
+    monkeypatch.setattr(parallel, "GEMM_COLUMN_BLOCK", 3)
+    rng = np.random.default_rng(5)
+    with engine_threads(2):
+        check_layer_gradients(make_layer(), rng.standard_normal(shape), rng)
