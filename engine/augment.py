@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .parallel import map_rows
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -60,24 +62,31 @@ class Augmenter:
     def __call__(self, images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         c = self.config
         n, h, w = images.shape
+        # Every random draw first, in a fixed order, so the result does not depend on the threads.
         angle = np.deg2rad(rng.uniform(-c.rotation_deg, c.rotation_deg, n))
         shear = np.deg2rad(rng.uniform(-c.shear_deg, c.shear_deg, n))
         zoom = rng.uniform(c.scale[0], c.scale[1], n)
         shift = rng.uniform(-c.shift_px, c.shift_px, (n, 2))
+        fields = rng.uniform(-1, 1, (2, n, h, w)).astype(np.float32) if c.elastic else None
         # Inverse map: output pixel -> source pixel, about the image centre.
         cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
         tan = np.tan(shear)
         cy, cx = (h - 1) / 2, (w - 1) / 2
-        gy, gx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
-        gy = gy[None] - shift[:, 0, None, None]
-        gx = gx[None] - shift[:, 1, None, None]
-        src_y = cos[:, None, None] * gy - sin[:, None, None] * gx + cy
-        src_x = sin[:, None, None] * gy + cos[:, None, None] * gx + tan[:, None, None] * gy + cx
-        if c.elastic:
-            gh, gw = _gaussian_matrix(h, c.elastic_sigma), _gaussian_matrix(w, c.elastic_sigma)
-            fields = rng.uniform(-1, 1, (2, n, h, w)).astype(np.float32)
-            smooth = gh @ fields @ gw.T                                   # (2, N, H, W)
-            smooth *= c.elastic_alpha / (np.abs(smooth).max(axis=(2, 3), keepdims=True) + 1e-6) / 8
-            src_y = src_y + smooth[0]
-            src_x = src_x + smooth[1]
-        return bilinear_sample(images, src_y.astype(np.float32), src_x.astype(np.float32))
+        grid_y, grid_x = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
+        out = np.empty_like(images)
+
+        def warp(a, b):
+            gy = grid_y[None] - shift[a:b, 0, None, None]
+            gx = grid_x[None] - shift[a:b, 1, None, None]
+            src_y = cos[a:b, None, None] * gy - sin[a:b, None, None] * gx + cy
+            src_x = sin[a:b, None, None] * gy + cos[a:b, None, None] * gx + tan[a:b, None, None] * gy + cx
+            if fields is not None:
+                gh, gw = _gaussian_matrix(h, c.elastic_sigma), _gaussian_matrix(w, c.elastic_sigma)
+                smooth = gh @ fields[:, a:b] @ gw.T                           # (2, n, H, W)
+                smooth *= c.elastic_alpha / (np.abs(smooth).max(axis=(2, 3), keepdims=True) + 1e-6) / 8
+                src_y = src_y + smooth[0]
+                src_x = src_x + smooth[1]
+            out[a:b] = bilinear_sample(images[a:b], src_y.astype(np.float32), src_x.astype(np.float32))
+        # About 40 array passes per pixel, so even one batch is worth splitting between threads.
+        map_rows(warp, n, h * w * 40)
+        return out
