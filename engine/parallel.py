@@ -8,8 +8,8 @@ one core while BLAS keeps its own threads for the GEMMs alone.
 
 Determinism: work is cut into chunks whose size never depends on the thread
 count, and reductions add per-chunk partial results in chunk order. So a
-model trains to the same bits with 1 thread, 2 threads, or in Pyodide, which
-has no threads.
+model trains to the same bits with 1 thread or 2 (with BLAS on one thread);
+Pyodide, which has no threads, runs the same chunks one after another.
 
 The default is 1 thread (a plain loop, with BLAS threading its GEMMs as
 usual). A CPython caller that turns threads on should also limit BLAS to one
