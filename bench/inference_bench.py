@@ -10,11 +10,13 @@ are calibrated on real training images as in the shipped pipeline.
 
 import argparse
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
-from common import ROOT, load_torch, machine, machine_line, median_spread, save_json, timed
+from common import ROOT, load_torch, machine, machine_line, median_spread, save_json, threads, timed
+from cpu_runtime import engine_threads, keep_freed_memory
 
 import engine
 from engine.architectures import ARCHITECTURES
@@ -37,12 +39,18 @@ def file_bytes(model) -> int:
         return path.stat().st_size
 
 
+def threads_for(name: str):
+    """The engine runs on its own threads with BLAS pinned to one, as in training; PyTorch on its own."""
+    return nullcontext() if name.startswith("PyTorch") else engine_threads(threads())
+
+
 def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     mnist = mnist or load_mnist(log=print)
     test = mnist["test_images"][:batch]
     calibration = mnist["train_images"][:500].astype(np.float32) / 255
     models = variants(arch, calibration)
     torch = load_torch()
+    keep_freed_memory()  # for every model, as in the training benchmark
     if torch is not None:
         from torch_models import build, input_shape
         config = ARCHITECTURES[arch]()
@@ -59,12 +67,14 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     single = {name: [] for name in models}
     full = {name: [] for name in models}
     for name, model in models.items():  # warm-up
-        model.predict_proba(test[:1])
-        model.predict_proba(test)
+        with threads_for(name):
+            model.predict_proba(test[:1])
+            model.predict_proba(test)
     for _ in range(repeats):
         for name, model in models.items():
-            single[name] += timed(lambda: model.predict_proba(test[:1]), 20, warmup=0)
-            full[name] += timed(lambda: model.predict_proba(test), 1, warmup=0)
+            with threads_for(name):
+                single[name] += timed(lambda: model.predict_proba(test[:1]), 20, warmup=0)
+                full[name] += timed(lambda: model.predict_proba(test), 1, warmup=0)
     rows = []
     for name, model in models.items():
         s1, f1 = median_spread(single[name]), median_spread(full[name])

@@ -9,7 +9,9 @@ does not need it. Every bad input ends with a one-line error and exit code 1.
 """
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -123,10 +125,28 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def cpu_settings():
+    """``cpu_runtime`` (engine threads, BLAS pinned) when it is installed beside the engine, as by
+    ``pip install -e .``; the page's copy of the engine has no such thing and needs none."""
+    try:
+        from cpu_runtime import cpu_runtime
+    except ImportError:
+        return contextlib.nullcontext()
+    return cpu_runtime()
+
+
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return cmd_predict(args) if args.command == "predict" else cmd_evaluate(args)
+        with cpu_settings():
+            status = cmd_predict(args) if args.command == "predict" else cmd_evaluate(args)
+        sys.stdout.flush()  # a closed pipe shows up here when stdout is block-buffered
+        return status
     except (EngineError, FileNotFoundError) as exc:
         print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do. Python would
+        # otherwise complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

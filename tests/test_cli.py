@@ -1,6 +1,7 @@
 """python -m engine predict / evaluate, on real image files; bad files end with a one-line error."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,16 @@ def test_committed_model_card_matches_what_evaluate_measures():
     assert abs(measured - card["test_accuracy"]) <= 0.0001  # 0.01 percentage points
     assert engine.load_model(model_file).card == card
     assert model_file.stat().st_size <= 120 * 1024
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["block-buffered", "unbuffered"])
+def test_a_reader_that_goes_away_ends_the_output_quietly(buffered):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "evaluate"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()      # like `| head -0`: the reader is gone before the first line
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141   # as Unix tools exit on a closed pipe
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
