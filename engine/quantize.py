@@ -26,7 +26,7 @@ from . import int8_gemm
 from .int8_gemm import pack_weight_pairs, packed_gemm
 from .layers import Conv2D, Dense, build_layer
 from .layers.conv2d import im2col
-from .parallel import thread_scratch
+from .parallel import map_rows, thread_scratch
 from .model import Classifier, Sequential
 
 EXACT_FLOAT32_TERMS = (1 << 24) // (127 * 127)  # 1040: longest exact float32 int8 dot product
@@ -115,13 +115,10 @@ class QuantizedModel(Classifier):
     def logits(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             if self.inference == "int8" and isinstance(layer, (Conv2D, Dense)):
-                x_q = x * layer.inv_x_scale                           # quantize: int8 values held in float32
-                np.rint(x_q, out=x_q)
-                np.clip(x_q, -127, 127, out=x_q)
+                x_q = _quantize_activations(x, layer.inv_x_scale)    # int8 values held in float32
                 x = (_forward_packed(layer, x_q) if layer.w_packed is not None
                      else layer.forward(x_q))                         # exact int32 accumulator
-                x *= layer.out_scale                                  # rescale in place: s_x * s_w
-                x += layer.bias
+                _rescale(x, layer.out_scale, layer.bias)              # s_x * s_w, plus the bias
             else:
                 x = layer.forward(x)
         return x
@@ -136,6 +133,26 @@ class QuantizedModel(Classifier):
 
     def count_params(self) -> int:
         return int(sum(a.size for k, a in self.arrays.items() if k.endswith((".W", ".b"))))
+
+
+def _quantize_activations(x: np.ndarray, inv_scale: np.float32) -> np.ndarray:
+    """round(x / s_x) clipped to [-127, 127], row ranges on the engine's threads."""
+    x_q = np.empty_like(x)
+
+    def rows(a, b):
+        np.multiply(x[a:b], inv_scale, out=x_q[a:b])
+        np.rint(x_q[a:b], out=x_q[a:b])
+        np.clip(x_q[a:b], -127, 127, out=x_q[a:b])
+    map_rows(rows, x.shape[0], x[:1].size)
+    return x_q
+
+
+def _rescale(acc: np.ndarray, out_scale: np.ndarray, bias: np.ndarray) -> None:
+    """The int32 accumulator back to float, in place: acc * s_x * s_w + b."""
+    def rows(a, b):
+        acc[a:b] *= out_scale
+        acc[a:b] += bias
+    map_rows(rows, acc.shape[0], acc[:1].size)
 
 
 def _forward_packed(layer, x_q: np.ndarray) -> np.ndarray:
