@@ -34,7 +34,8 @@ GEMM_ROW_BLOCK = 64
 GEMM_COLUMN_BLOCK = 128
 
 _threads = 1
-_pool: ThreadPoolExecutor | None = None
+_pool: ThreadPoolExecutor | None = None   # the workers besides the calling thread
+_pool_size = 0
 
 
 def threads_available() -> bool:
@@ -51,17 +52,17 @@ def set_num_threads(n: int) -> int:
     The worker pool only ever grows, so switching back and forth keeps its threads
     (and their warm scratch buffers) alive.
     """
-    global _threads, _pool
+    global _threads, _pool, _pool_size
     n = int(n)
     if n < 1:
         raise ValueError(f"thread count must be at least 1, got {n}")
     if not threads_available():
         n = 1
     previous = _threads
-    if n > 1 and (_pool is None or _pool._max_workers < n - 1):
+    if n - 1 > _pool_size:
         if _pool is not None:
             _pool.shutdown(wait=True)
-        _pool = ThreadPoolExecutor(n - 1, thread_name_prefix="engine")
+        _pool, _pool_size = ThreadPoolExecutor(n - 1, thread_name_prefix="engine"), n - 1
     _threads = n
     return previous
 

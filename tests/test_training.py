@@ -174,5 +174,14 @@ def test_missing_data_folder_says_how_to_supply_it(tmp_path):
 def test_help_documents_every_flag():
     out = run_cli("--help", timeout=60).stdout
     for flag in ("--arch", "--epochs", "--batch-size", "--lr", "--optimizer", "--seed", "--data", "--out",
-                 "--limit", "--no-augment", "--resume", "--no-install", "--elastic"):
+                 "--limit", "--no-augment", "--resume", "--no-install", "--elastic", "--threads"):
         assert flag in out, flag
+
+
+@pytest.mark.parametrize("flags, message", [(("--threads", "0"), "--threads must be at least 1"),
+                                            (("--epochs", "0"), "--epochs must be at least 1"),
+                                            (("--lr", "-1"), "--lr must be positive")])
+def test_bad_flag_values_are_refused_by_name(flags, message):
+    result = run_cli(*flags, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
