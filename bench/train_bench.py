@@ -11,6 +11,7 @@ machine noise hits both.
 
 import argparse
 import math
+import time
 from contextlib import nullcontext
 
 import numpy as np
@@ -64,6 +65,36 @@ def torch_stepper(torch, config, images, labels, batch_size, seed=0):
     return steps
 
 
+def step_profile(config, images, labels, batch_size, steps, seed=0) -> dict:
+    """Milliseconds per engine step spent in each kind of layer (forward + backward), the loss and
+    the optimizer: the profile that says where a step goes. Timed layer by layer, so the total
+    is a little above an untimed step."""
+    model = Sequential.from_config(config, np.random.default_rng(seed))
+    opt = AdamW(model.parameters(), weight_decay=5e-4)
+    rng = np.random.default_rng(seed)
+    shape = (batch_size,) + model.input_shape
+    spent: dict[str, float] = {}
+
+    def clock(name, fn, *args):
+        start = time.perf_counter()
+        out = fn(*args)
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return out
+
+    for step in range(steps + 1):
+        if step == 1:
+            spent.clear()  # the first step warms caches and buffers
+        idx = rng.integers(0, len(labels), batch_size)
+        x = images[idx].reshape(shape)
+        for layer in model.layers:
+            x = clock(type(layer).__name__, lambda v: layer.forward(v, training=True, rng=rng), x)
+        _, d = clock("loss", softmax_cross_entropy, x, labels[idx])
+        for layer in reversed(model.layers):
+            d = clock(type(layer).__name__, layer.backward, d)
+        clock("AdamW", opt.step, 1e-3)
+    return {name: seconds / steps * 1000 for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])}
+
+
 def dense_gemm_ceiling(config: dict, batch_size: int, repeats: int) -> float | None:
     """Seconds for just the matrix products of one MLP training step (forward, dW, dX), nothing else.
 
@@ -110,6 +141,8 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
         row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,
                      "epoch_s": med * steps_per_epoch, "images_per_s": batch_size / med,
                      "efficiency": flops / med / 1e9 / gemm_gflops}
+    with engine_threads(threads()):
+        row["engine_profile_ms"] = step_profile(config, images, labels, batch_size, steps)
     ceiling = dense_gemm_ceiling(config, batch_size, repeats)
     if ceiling is not None:
         row["gemm_only_ms"] = ceiling * 1000
@@ -151,6 +184,9 @@ def markdown(result: dict) -> str:
             lines.append(f"| {r['arch']} | its matrix products alone | {r['gemm_only_ms']:.1f} | | | "
                          f"{r['gemm_only_efficiency'] * 100:.0f}% | |")
     lines.append("")
+    lines += target_lines(result)
+    lines += profile_lines(result)
+    lines.append("")
     lines.append("Batch 128, AdamW, float32, no augmentation; s/epoch = median step time x 430 steps "
                  "(55,000 images); repetitions alternate between the frameworks. The engine runs on its own "
                  "threads with BLAS pinned to one (`cpu_runtime.py`), PyTorch on its intra-op threads; "
@@ -159,6 +195,39 @@ def markdown(result: dict) -> str:
                  "just the step's GEMMs (forward, dW, dX) with nothing around them: the ceiling for that figure "
                  "with this BLAS at batch 128, where the matrices are too small to reach the 2048x2048 rate.")
     return "\n".join(lines)
+
+
+# Issue targets: engine epoch at most this many times PyTorch's, and the MLP step's GEMM efficiency.
+RATIO_TARGETS = {"mlp": 1.5, "cnn": 2.0}
+MLP_EFFICIENCY_TARGET = 0.50
+
+
+def target_lines(result: dict) -> list[str]:
+    lines = []
+    for r in result["rows"]:
+        if "ratio_engine_over_pytorch" in r:
+            ratio, bound = r["ratio_engine_over_pytorch"], RATIO_TARGETS[r["arch"]]
+            verdict = "met" if ratio <= bound else f"missed by {(ratio / bound - 1) * 100:.0f}%"
+            lines.append(f"- {r['arch']} epoch time {ratio:.2f}x PyTorch's (target <= {bound}x): {verdict}.")
+        if r["arch"] == "mlp":
+            eff = r["engine"]["efficiency"]
+            verdict = ("met" if eff >= MLP_EFFICIENCY_TARGET else
+                       f"missed by {(MLP_EFFICIENCY_TARGET - eff) * 100:.0f} points; see the profile below")
+            lines.append(f"- mlp step GEMM efficiency {eff * 100:.0f}% (target >= 50%): {verdict}.")
+    return lines + [""] if lines else []
+
+
+def profile_lines(result: dict) -> list[str]:
+    """Where an engine step goes, per kind of layer (the profile behind the figures above)."""
+    lines = []
+    for r in result["rows"]:
+        prof = r.get("engine_profile_ms")
+        if not prof:
+            continue
+        total = sum(prof.values())
+        parts = ", ".join(f"{name} {ms:.1f} ms ({ms / total * 100:.0f}%)" for name, ms in prof.items())
+        lines.append(f"- Engine {r['arch']} step, timed layer by layer ({total:.1f} ms in all): {parts}.")
+    return lines
 
 
 def main():
