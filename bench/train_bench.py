@@ -197,8 +197,9 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-# Issue targets: engine epoch at most this many times PyTorch's, and the MLP step's GEMM efficiency.
-RATIO_TARGETS = {"mlp": 1.5, "cnn": 2.0}
+# Targets: engine epoch at most this many times PyTorch's (the benchmark issue's bar, then the
+# engine issue's stricter 1.5x for the CNN), and the MLP step's GEMM efficiency.
+RATIO_TARGETS = {"mlp": (1.5,), "cnn": (2.0, 1.5)}
 MLP_EFFICIENCY_TARGET = 0.50
 
 
@@ -206,9 +207,10 @@ def target_lines(result: dict) -> list[str]:
     lines = []
     for r in result["rows"]:
         if "ratio_engine_over_pytorch" in r:
-            ratio, bound = r["ratio_engine_over_pytorch"], RATIO_TARGETS[r["arch"]]
-            verdict = "met" if ratio <= bound else f"missed by {(ratio / bound - 1) * 100:.0f}%"
-            lines.append(f"- {r['arch']} epoch time {ratio:.2f}x PyTorch's (target <= {bound}x): {verdict}.")
+            ratio = r["ratio_engine_over_pytorch"]
+            verdicts = [f"<= {bound}x " + ("met" if ratio <= bound else f"missed by {(ratio / bound - 1) * 100:.0f}%")
+                        for bound in RATIO_TARGETS[r["arch"]]]
+            lines.append(f"- {r['arch']} epoch time {ratio:.2f}x PyTorch's: " + ", ".join(verdicts) + ".")
         if r["arch"] == "mlp":
             eff = r["engine"]["efficiency"]
             verdict = ("met" if eff >= MLP_EFFICIENCY_TARGET else
