@@ -9,12 +9,13 @@ runs in Pyodide). BLAS stays on one thread even for ``threads=1``: OpenBLAS's
 threaded products round differently from its single-threaded ones, and with
 BLAS pinned the engine gives the same bits for every thread count.
 
-Memory: a training step allocates and frees tens of megabytes of activations.
-By default glibc hands every block over 128 KB back to the kernel when freed,
-so the next step page-faults all of it in again, zero-filled: measured ~25% of
-a CNN step on the 2-core benchmark machine. Raising glibc's mmap and trim
-thresholds keeps freed blocks in the process for reuse (the process then holds
-on to its peak working set, a few hundred MB for the CNN).
+Memory: a training step allocates and frees tens of megabytes of activations of
+many sizes. By default glibc maps large blocks separately and unmaps them when
+freed, and trims the top of its heap, adapting those thresholds only as it goes;
+much of each step's memory was page-faulted in again, zero-filled: ~20% of a CNN
+step on the 2-core benchmark machine (A/B in one process). Fixing glibc's mmap
+and trim thresholds high keeps freed blocks in the process for reuse (the
+process then holds on to its peak working set, a few hundred MB for the CNN).
 """
 
 import ctypes
@@ -27,7 +28,8 @@ from engine import parallel
 
 # mallopt parameters from glibc's malloc.h.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-MMAP_THRESHOLD_MAX = 32 << 20   # glibc's ceiling on 64-bit systems; larger values are refused
+# glibc's ceiling, 4 MB * sizeof(long): 32 MB on 64-bit systems; larger values are refused.
+MMAP_THRESHOLD_MAX = 4 * 1024 * 1024 * ctypes.sizeof(ctypes.c_long)
 TRIM_THRESHOLD = 1 << 30
 
 

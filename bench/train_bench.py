@@ -135,7 +135,8 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
         for name, run in runners.items():
             # The engine splits each batch over its own threads (BLAS on one); PyTorch uses its intra-op threads.
             with engine_threads(threads()) if name == "engine" else nullcontext():
-                samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=1)]
+                run(1)  # one untimed warm-up step after the other framework ran
+                samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=0)]
     for name, times in samples.items():
         med, spread = median_spread(times)
         row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,

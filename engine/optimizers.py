@@ -55,6 +55,9 @@ class AdamW:
         self.beta1, self.beta2 = map(float, betas)
         self.eps, self.weight_decay = float(eps), float(weight_decay)
         self.t = 0
+        for key, p, g in self.params:
+            if not (p.flags.c_contiguous and g.flags.c_contiguous):
+                raise ValueError(f"AdamW updates parameters in place and needs contiguous arrays; {key} is not")
         dtype = np.result_type(*(p.dtype for _, p, _ in self.params)) if self.params else np.float32
         ends = np.cumsum([p.size for _, p, _ in self.params], dtype=np.int64)
         self._segments = [(int(end) - p.size, int(end)) for (_, p, _), end in zip(self.params, ends)]
@@ -79,7 +82,7 @@ class AdamW:
                  m.size, 1)
         decay = np.float32(1 - lr * self.weight_decay)
         for (key, p, _), (a, b) in zip(self.params, self._segments):
-            flat = _flat(p)
+            flat = p.reshape(-1)  # a view, not a copy: p is C-contiguous (checked in __init__)
             delta = update[a:b]
             if self.weight_decay and _decays(key):
                 map_rows(lambda i, j: _decay_and_step(flat[i:j], delta[i:j], decay), p.size, 1)
@@ -97,13 +100,6 @@ class AdamW:
         for key in self.m:
             self.m[key][...] = state[f"m/{key}"]
             self.v[key][...] = state[f"v/{key}"]
-
-
-def _flat(a: np.ndarray) -> np.ndarray:
-    """A 1-D view of ``a``; raises rather than silently updating a copy."""
-    view = a.view()
-    view.shape = (a.size,)
-    return view
 
 
 def _adam_update(g, m, v, update, b1, b2, eps_hat, step_size):

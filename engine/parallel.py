@@ -38,6 +38,16 @@ _pool: ThreadPoolExecutor | None = None   # the workers besides the calling thre
 _pool_size = 0
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's worker threads: start it serial, not waiting forever."""
+    global _threads, _pool, _pool_size
+    _threads, _pool, _pool_size = 1, None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def threads_available() -> bool:
     return sys.platform != "emscripten"  # Pyodide's Python cannot start threads
 
@@ -133,7 +143,10 @@ def thread_scratch(store: threading.local) -> dict:
 def sum_in_order(arrays):
     """The sum of per-chunk partial results, always added in the same order."""
     arrays = iter(arrays)
-    total = np.array(next(arrays), copy=True)
+    first = next(arrays, None)
+    if first is None:
+        raise ValueError("nothing to add: the batch is empty")
+    total = np.array(first, copy=True)
     for a in arrays:
         total += a
     return total

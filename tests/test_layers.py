@@ -155,3 +155,40 @@ def test_unknown_layer_config_is_a_clear_error():
         build_layer({"type": "Attention"})
     with pytest.raises(ValueError, match="bad arguments"):
         build_layer({"type": "Dense", "in_features": 3})
+
+
+def test_conv2d_empty_batch_gives_an_empty_result_and_no_gradient(rng):
+    layer = Conv2D(2, 3, 3, 1, 1, rng=rng)
+    y = layer.forward(np.zeros((0, 5, 5, 2), np.float32), training=True)
+    assert y.shape == (0, 5, 5, 3)
+    dx = layer.backward(y)
+    assert dx.shape == (0, 5, 5, 2)
+    assert not layer.grads["W"].any() and not layer.grads["b"].any()
+
+
+def test_batchnorm_refuses_to_train_on_an_empty_batch():
+    with pytest.raises(ValueError, match="empty batch"):
+        BatchNorm(3).forward(np.zeros((0, 3), np.float32), training=True)
+
+
+def test_conv2d_input_smaller_than_its_kernel_is_a_clear_error():
+    with pytest.raises(ValueError, match="smaller than its 5x5 kernel"):
+        Conv2D(1, 2, kernel=5).output_shape((3, 3, 1))
+
+
+def test_conv2d_can_be_deep_copied_and_pickled(rng):
+    import copy
+    import pickle
+    layer = Conv2D(2, 3, 3, 1, 1, rng=rng)
+    x = rng.standard_normal((2, 4, 4, 2)).astype(np.float32)
+    expected = layer.forward(x)
+    for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        np.testing.assert_array_equal(clone.forward(x), expected)
+
+
+def test_maxpool_gradient_is_float_for_integer_images():
+    layer = MaxPool2D(2)
+    x = np.arange(16).reshape(1, 4, 4, 1)
+    y = layer.forward(x, training=True)
+    dx = layer.backward(np.ones(y.shape, np.float32))
+    assert dx.dtype.kind == "f" and dx.sum() == y.size

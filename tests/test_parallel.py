@@ -1,5 +1,8 @@
 """The engine's threads: same bits for any thread count, errors surface, order kept."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -77,3 +80,19 @@ def test_gradients_hold_when_tiny_arrays_are_split_between_threads(monkeypatch, 
     rng = np.random.default_rng(5)
     with engine_threads(2):
         check_layer_gradients(make_layer(), rng.standard_normal(shape), rng)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_runs_serially_instead_of_waiting_for_missing_workers():
+    with engine_threads(2):
+        pid = os.fork()
+        if pid == 0:  # child: the parent's worker threads do not exist here
+            code = 1
+            try:
+                signal.alarm(10)  # a hang would end the child with SIGALRM
+                ok = parallel.num_threads() == 1 and parallel.map_spans(lambda a, b: b - a, [(0, 2), (2, 5)]) == [2, 3]
+                code = 0 if ok else 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status

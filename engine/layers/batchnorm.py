@@ -30,6 +30,8 @@ class BatchNorm(Layer):
             return x * scale + (self.params["beta"] - self.buffers["running_mean"] * scale)
         rows = x.reshape(-1, self.channels)                       # (M, C), M = all positions
         count = rows.shape[0]
+        if count == 0:
+            raise ValueError("BatchNorm cannot train on an empty batch: it has no statistics")
         chunks = row_spans(count, self.channels)
         mean = sum_in_order(map_spans(lambda a, b: column_sums(rows[a:b]).astype(np.float64), chunks)) / count
         mean32 = mean.astype(x.dtype)

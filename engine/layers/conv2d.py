@@ -140,23 +140,38 @@ class Conv2D(Layer):
             return dW, db
         # Partial sums per chunk, added in chunk order: the same bits for any thread count.
         parts = map_spans(chunk, spans(x.shape[0], self._chunk(x.shape)))
+        if not parts:  # an empty batch: no gradient
+            self.grads["W"][...], self.grads["b"][...] = 0, 0
+            return dx
         self.grads["W"][...] = sum_in_order(dW for dW, _ in parts).reshape(w.shape)
         self.grads["b"][...] = sum_in_order(db for _, db in parts)
         return dx
+
+    def __getstate__(self):
+        # Per-thread scratch buffers cannot be pickled or deep-copied, and need not be.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_scratch", "_dy_scratch")}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._scratch, self._dy_scratch = threading.local(), threading.local()
 
     def _chunk(self, x_shape) -> int:
         """Images per chunk: a power of two whose patch matrix holds at most about PATCH_ELEMENTS
         numbers. Powers of two split the usual power-of-two batches evenly between threads."""
         ho, wo, _ = self.output_shape(x_shape[1:])
-        fit = PATCH_ELEMENTS // (ho * wo * self.kernel ** 2 * max(self.in_channels, self.out_channels))
+        fit = PATCH_ELEMENTS // max(1, ho * wo * self.kernel ** 2 * max(self.in_channels, self.out_channels))
         return 1 << max(0, fit.bit_length() - 1)
 
     def output_shape(self, input_shape):
         h, w, c = input_shape
         if c != self.in_channels:
             raise ValueError(f"Conv2D expects {self.in_channels} input channels, got {c}")
-        return (conv_output_size(h, self.kernel, self.stride, self.padding),
-                conv_output_size(w, self.kernel, self.stride, self.padding), self.out_channels)
+        ho = conv_output_size(h, self.kernel, self.stride, self.padding)
+        wo = conv_output_size(w, self.kernel, self.stride, self.padding)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"Conv2D: a {h}x{w} input is smaller than its {self.kernel}x{self.kernel} kernel "
+                             f"(padding {self.padding})")
+        return ho, wo, self.out_channels
 
     def config(self):
         return {"type": "Conv2D", "in_channels": self.in_channels, "out_channels": self.out_channels,

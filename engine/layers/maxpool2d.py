@@ -40,11 +40,13 @@ class MaxPool2D(Layer):
 
     def backward(self, dLdy):
         x, y = self._x, self._y
-        dx = np.zeros_like(x) if x.shape[1] % self.size or x.shape[2] % self.size else np.empty_like(x)
+        dtype = np.result_type(x.dtype, dLdy.dtype, np.float32)   # a gradient is never integer
+        uncovered = x.shape[1] % self.size or x.shape[2] % self.size  # rows/columns no window reaches
+        dx = (np.zeros if uncovered else np.empty)(x.shape, dtype)
 
         def images(a, b):
             hits = [np.equal(view, y[a:b]) for view in self._offsets(x[a:b])]
-            count = np.add(hits[0], hits[1], dtype=x.dtype) if len(hits) > 1 else hits[0].astype(x.dtype)
+            count = np.add(hits[0], hits[1], dtype=dtype) if len(hits) > 1 else hits[0].astype(dtype)
             for hit in hits[2:]:
                 count += hit
             share = np.divide(dLdy[a:b], count)
