@@ -3,8 +3,8 @@
     python bench/train_bench.py [--steps 40] [--repeats 5] [--arch mlp cnn]
 
 Each repetition times ``--steps`` optimizer steps (forward, backward, AdamW) on real
-MNIST batches, for the engine and then PyTorch (after one untimed warm-up step
-each); seconds per epoch are the median step time times the steps in an epoch of
+MNIST batches, for the engine and then PyTorch (each after an untimed warm-up run
+of the same length); seconds per epoch are the median step time times the steps in an epoch of
 55,000 images. Repetitions alternate between the frameworks in one process, so
 machine noise hits both.
 """
@@ -135,8 +135,9 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
         for name, run in runners.items():
             # The engine splits each batch over its own threads (BLAS on one); PyTorch uses its intra-op threads.
             with engine_threads(threads()) if name == "engine" else nullcontext():
-                run(1)  # one untimed warm-up step after the other framework ran
-                samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=0)]
+                # An untimed warm-up run of the same length first: steady state, as in training,
+                # after the other framework had the caches and the allocator.
+                samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=1)]
     for name, times in samples.items():
         med, spread = median_spread(times)
         row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,

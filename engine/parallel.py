@@ -20,7 +20,7 @@ thread, or the two kinds of threads compete for the cores: see
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -101,23 +101,37 @@ def gemm_spans(size: int, columns: bool = False) -> list[tuple[int, int]]:
 def map_spans(fn, pieces: list[tuple[int, int]]) -> list:
     """``[fn(a, b) for (a, b) in pieces]``, spread over the threads; results in the order of ``pieces``.
 
-    Each thread takes a contiguous run of pieces, and the calling thread works
-    on the first run itself instead of waiting idle.
+    Threads take the next piece as they become free (the calling thread works too),
+    so a core slowed by another process does not hold the others back. Which thread
+    ran a piece never matters: results are kept by piece, in order. If a piece
+    raises, no new pieces are started and the first error is raised here once
+    every thread has stopped.
     """
     workers = min(_threads, len(pieces))
     if workers <= 1:
         return [fn(a, b) for a, b in pieces]
-    bounds = [len(pieces) * w // workers for w in range(workers + 1)]
-    runs = [pieces[bounds[w]:bounds[w + 1]] for w in range(workers)]
-    futures = [_pool.submit(_run, fn, run) for run in runs[1:]]
-    results = _run(fn, runs[0])
-    for future in futures:
-        results += future.result()
+    results = [None] * len(pieces)
+    next_piece = iter(range(len(pieces)))
+    lock = threading.Lock()
+    failed = []
+
+    def work():
+        try:
+            while not failed:
+                with lock:
+                    i = next(next_piece, None)
+                if i is None:
+                    return
+                results[i] = fn(*pieces[i])
+        except BaseException as exc:  # Ctrl-C included: stop handing out pieces, report after the join
+            failed.append(exc)
+
+    futures = [_pool.submit(work) for _ in range(workers - 1)]
+    work()
+    wait(futures)
+    if failed:
+        raise failed[0]
     return results
-
-
-def _run(fn, pieces):
-    return [fn(a, b) for a, b in pieces]
 
 
 def map_rows(fn, rows: int, elements_per_row: int) -> None:
