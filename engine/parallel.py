@@ -135,13 +135,14 @@ def map_spans(fn, pieces: list[tuple[int, int]]) -> list:
 
 
 def map_rows(fn, rows: int, elements_per_row: int) -> None:
-    """Call ``fn(a, b)`` on row ranges that together cover ``rows``: one range per thread.
+    """Call ``fn(a, b)`` on row ranges that together cover ``rows``.
 
-    For element-wise work, whose result does not depend on how rows are split;
-    small arrays run as a single call.
+    For element-wise work, whose result does not depend on how rows are split.
+    Up to four ranges per thread, so a thread whose core is busy with something
+    else holds the others back less; small arrays run as a single call.
     """
-    workers = max(1, min(_threads, rows, rows * elements_per_row // MIN_PARALLEL_ELEMENTS))
-    map_spans(fn, [(rows * w // workers, rows * (w + 1) // workers) for w in range(workers)])
+    pieces = 1 if _threads == 1 else max(1, min(4 * _threads, rows, rows * elements_per_row // MIN_PARALLEL_ELEMENTS))
+    map_spans(fn, [(rows * w // pieces, rows * (w + 1) // pieces) for w in range(pieces)])
 
 
 def thread_scratch(store: threading.local) -> dict:
