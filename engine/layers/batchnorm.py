@@ -60,7 +60,10 @@ class BatchNorm(Layer):
         dy = dLdy.reshape(-1, self.channels)
         centered, inv_std, n = self._centered, self._inv_std, dy.shape[0]
         chunks = row_spans(n, self.channels)
-        sums = map_spans(lambda a, b: (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64), column_sums(dy[a:b]).astype(np.float64)), chunks)
+        def chunk_sums(a, b):  # per chunk: sum(dy * centered) and sum(dy), per channel
+            return (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
+                    column_sums(dy[a:b]).astype(np.float64))
+        sums = map_spans(chunk_sums, chunks)
         dgamma = sum_in_order(g for g, _ in sums) * inv_std
         dbeta = sum_in_order(b for _, b in sums)
         self.grads["gamma"][...] = dgamma

@@ -129,12 +129,10 @@ class Conv2D(Layer):
             cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))
             dW = cols.reshape(-1, k * k * self.in_channels).T @ dy.reshape(-1, f)
             db = column_sums(dy.reshape(-1, f))
-            if dx is None:
-                pass
-            elif s == 1:
+            if dx is not None and s == 1:
                 dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))   # (n_c, H, W, k, k, F)
                 np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped, out=dx[a:b].reshape(-1, self.in_channels))
-            else:
+            elif dx is not None:
                 dcols = (dy.reshape(-1, f) @ w.reshape(-1, f).T).reshape(cols.shape)
                 dx[a:b] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
             return dW, db
