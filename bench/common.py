@@ -7,6 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,12 +15,21 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from cpu_runtime import engine_threads  # noqa: E402  (the repository root is on the path from here)
+
 RESULTS_DIR = ROOT / "bench" / "out"
 
 
 def threads() -> int:
-    """BLAS threads NumPy uses (OpenBLAS default: one per core); PyTorch is given the same number."""
+    """Threads for each framework: the engine's own and PyTorch's intra-op threads (one per core unless
+    OPENBLAS_NUM_THREADS or OMP_NUM_THREADS says otherwise)."""
     return int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
+
+
+def framework_threads(pytorch: bool):
+    """The threads a timed run uses: PyTorch its intra-op threads (set in ``load_torch``), the
+    engine its own threads with BLAS pinned to one, as ``train_offline.py`` trains."""
+    return nullcontext() if pytorch else engine_threads(threads())
 
 
 def machine() -> dict:

@@ -10,13 +10,12 @@ are calibrated on real training images as in the shipped pipeline.
 
 import argparse
 import tempfile
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
-from common import ROOT, load_torch, machine, machine_line, median_spread, save_json, threads, timed
-from cpu_runtime import engine_threads, keep_freed_memory
+from common import ROOT, framework_threads, load_torch, machine, machine_line, median_spread, save_json, timed
+from cpu_runtime import keep_freed_memory
 
 import engine
 from engine.architectures import ARCHITECTURES
@@ -37,11 +36,6 @@ def file_bytes(model) -> int:
         path = Path(tmp) / "m.npz"
         engine.save_model(model, path, card={})
         return path.stat().st_size
-
-
-def threads_for(name: str):
-    """The engine runs on its own threads with BLAS pinned to one, as in training; PyTorch on its own."""
-    return nullcontext() if name.startswith("PyTorch") else engine_threads(threads())
 
 
 def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
@@ -67,12 +61,12 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     single = {name: [] for name in models}
     full = {name: [] for name in models}
     for name, model in models.items():  # warm-up
-        with threads_for(name):
+        with framework_threads(pytorch=name.startswith("PyTorch")):
             model.predict_proba(test[:1])
             model.predict_proba(test)
     for _ in range(repeats):
         for name, model in models.items():
-            with threads_for(name):
+            with framework_threads(pytorch=name.startswith("PyTorch")):
                 single[name] += timed(lambda: model.predict_proba(test[:1]), 20, warmup=0)
                 full[name] += timed(lambda: model.predict_proba(test), 1, warmup=0)
     rows = []

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from common import load_torch, machine, machine_line, save_json, threads
-from cpu_runtime import engine_threads, keep_freed_memory
+from common import framework_threads, load_torch, machine, machine_line, save_json
+from cpu_runtime import keep_freed_memory
 
 from engine.architectures import ARCHITECTURES
 from engine.losses import softmax_cross_entropy
@@ -120,7 +120,7 @@ def run(archs=("mlp", "cnn"), mnist=None, limit=None, max_epochs=None, targets=N
     for arch in archs:
         target = (targets or TARGETS)[arch]
         recipe = dict(RECIPE[arch], **({"max_epochs": max_epochs} if max_epochs else {}))
-        with engine_threads(threads()):
+        with framework_threads(pytorch=False):
             engine = engine_run(arch, data, target, recipe["max_epochs"], recipe["lr"])
         row = {"arch": arch, "target": target, **recipe, "engine": engine}
         if torch is not None:

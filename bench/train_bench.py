@@ -12,14 +12,14 @@ machine noise hits both.
 import argparse
 import math
 import time
-from contextlib import nullcontext
 
 import numpy as np
 
-from common import load_torch, machine, machine_line, matmul_gflops, median_spread, save_json, threads, timed
+from common import (framework_threads, load_torch, machine, machine_line, matmul_gflops, median_spread,
+                    save_json, threads, timed)
 from flops import training_step_flops
 
-from cpu_runtime import engine_threads, keep_freed_memory
+from cpu_runtime import keep_freed_memory
 from engine.architectures import ARCHITECTURES
 from engine.losses import softmax_cross_entropy
 from engine.mnist import load_mnist
@@ -29,10 +29,14 @@ from engine.optimizers import AdamW
 TRAIN_IMAGES = 55000
 
 
-def engine_stepper(config, images, labels, batch_size, seed=0):
+def engine_setup(config, seed=0):
+    """(model, AdamW, rng) for timing the engine: the recipe both the stepper and the profile use."""
     model = Sequential.from_config(config, np.random.default_rng(seed))
-    opt = AdamW(model.parameters(), weight_decay=5e-4)
-    rng = np.random.default_rng(seed)
+    return model, AdamW(model.parameters(), weight_decay=5e-4), np.random.default_rng(seed)
+
+
+def engine_stepper(config, images, labels, batch_size, seed=0):
+    model, opt, rng = engine_setup(config, seed)
     shape = (batch_size,) + model.input_shape
 
     def steps(n):
@@ -69,9 +73,7 @@ def step_profile(config, images, labels, batch_size, steps, seed=0) -> dict:
     """Milliseconds per engine step spent in each kind of layer (forward + backward), the loss and
     the optimizer: the profile that says where a step goes. Timed layer by layer, so the total
     is a little above an untimed step."""
-    model = Sequential.from_config(config, np.random.default_rng(seed))
-    opt = AdamW(model.parameters(), weight_decay=5e-4)
-    rng = np.random.default_rng(seed)
+    model, opt, rng = engine_setup(config, seed)
     shape = (batch_size,) + model.input_shape
     spent: dict[str, float] = {}
 
@@ -133,8 +135,7 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
     samples = {name: [] for name in runners}
     for _ in range(repeats):
         for name, run in runners.items():
-            # The engine splits each batch over its own threads (BLAS on one); PyTorch uses its intra-op threads.
-            with engine_threads(threads()) if name == "engine" else nullcontext():
+            with framework_threads(pytorch=name == "pytorch"):
                 # An untimed warm-up run of the same length first: steady state, as in training,
                 # after the other framework had the caches and the allocator.
                 samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=1)]
@@ -143,7 +144,7 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
         row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,
                      "epoch_s": med * steps_per_epoch, "images_per_s": batch_size / med,
                      "efficiency": flops / med / 1e9 / gemm_gflops}
-    with engine_threads(threads()):
+    with framework_threads(pytorch=False):
         row["engine_profile_ms"] = step_profile(config, images, labels, batch_size, steps)
     ceiling = dense_gemm_ceiling(config, batch_size, repeats)
     if ceiling is not None:

@@ -60,6 +60,7 @@ class BatchNorm(Layer):
         dy = dLdy.reshape(-1, self.channels)
         centered, inv_std, n = self._centered, self._inv_std, dy.shape[0]
         chunks = row_spans(n, self.channels)
+
         def chunk_sums(a, b):  # per chunk: sum(dy * centered) and sum(dy), per channel
             return (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
                     column_sums(dy[a:b]).astype(np.float64))
