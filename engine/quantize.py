@@ -26,7 +26,7 @@ from . import int8_gemm
 from .int8_gemm import pack_weight_pairs, packed_gemm
 from .layers import Conv2D, Dense, build_layer
 from .layers.conv2d import im2col
-from .parallel import map_rows, thread_scratch
+from .parallel import map_rows, map_spans, spans, thread_scratch
 from .model import Classifier, Sequential
 
 EXACT_FLOAT32_TERMS = (1 << 24) // (127 * 127)  # 1040: longest exact float32 int8 dot product
@@ -163,10 +163,10 @@ def _forward_packed(layer, x_q: np.ndarray) -> np.ndarray:
     n = x64.shape[0]
     ho, wo, f = layer.output_shape(x64.shape[1:])
     y = np.empty((n, ho, wo, f), np.float32)
-    chunk = layer._chunk(x64.shape)
-    for a in range(0, n, chunk):
-        cols = im2col(x64[a:a + chunk], layer.kernel, layer.stride, layer.padding, thread_scratch(layer._scratch))
-        packed_gemm(cols.reshape(-1, layer.w_packed.shape[1]), layer.w_packed, y[a:a + chunk].reshape(-1, f))
+    def chunk(a, b):  # the same image chunks as the float Conv2D.forward
+        cols = im2col(x64[a:b], layer.kernel, layer.stride, layer.padding, thread_scratch(layer._scratch))
+        packed_gemm(cols.reshape(-1, layer.w_packed.shape[1]), layer.w_packed, y[a:b].reshape(-1, f))
+    map_spans(chunk, spans(n, layer._chunk(x64.shape)))
     return y
 
 

@@ -95,8 +95,7 @@ class Conv2D(Layer):
             "b": np.zeros(self.out_channels, np.float32),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._scratch = threading.local()      # each thread's im2col buffers, reused across calls
-        self._dy_scratch = threading.local()
+        self._new_scratch()
 
     def forward(self, x, training=False, rng=None):
         k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
@@ -151,6 +150,10 @@ class Conv2D(Layer):
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self._new_scratch()
+
+    def _new_scratch(self):
+        """Each thread's im2col buffers (of x, and of dL/dy), reused across calls."""
         self._scratch, self._dy_scratch = threading.local(), threading.local()
 
     def _chunk(self, x_shape) -> int:
