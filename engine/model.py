@@ -46,6 +46,28 @@ class Sequential(Classifier):
         self.output_shape = shape
         if self.layers:
             self.layers[0].needs_input_grad = False  # nobody needs dL/d(image)
+        self._pack_parameters()
+
+    def _pack_parameters(self) -> None:
+        """Move every parameter into one flat buffer and every gradient into another; layers keep views.
+
+        The optimizer can then update the whole model as one long vector, with no
+        gathering and scattering per step. Layers write parameters and gradients in
+        place, so the views stay valid for the model's life.
+        """
+        triples = self.parameters()
+        if not triples or len({p.dtype for _, p, _ in triples} | {g.dtype for _, _, g in triples}) != 1:
+            return
+        total = sum(p.size for _, p, _ in triples)
+        flat_params, flat_grads = np.empty(total, triples[0][1].dtype), np.zeros(total, triples[0][1].dtype)
+        start = 0
+        for layer in self.layers:
+            for name in layer.params:
+                size, shape = layer.params[name].size, layer.params[name].shape
+                flat_params[start:start + size] = layer.params[name].reshape(-1)
+                layer.params[name] = flat_params[start:start + size].reshape(shape)
+                layer.grads[name] = flat_grads[start:start + size].reshape(shape)
+                start += size
 
     @classmethod
     def from_config(cls, config: dict, rng: np.random.Generator | None = None, card: dict | None = None):

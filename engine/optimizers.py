@@ -10,7 +10,7 @@ BatchNorm's scale and shift, which decay would only pull towards zero.
 
 import numpy as np
 
-from .parallel import map_rows
+from .parallel import map_spans, spans
 
 
 def _decays(key: str) -> bool:
@@ -44,10 +44,16 @@ class SGD:
 class AdamW:
     """Adam with weight decay applied directly to the weights (Loshchilov & Hutter), not via the gradient.
 
-    The moments of all parameters live in one flat buffer each, and each step
-    gathers the gradients into a third: the update is then a dozen NumPy calls
-    over one long vector, split between the engine's threads, instead of a dozen
-    calls per parameter array (the call overhead dominated for small models).
+    The whole update is one pass over the model as a single long vector, in chunks
+    split between the engine's threads, each chunk doing every step of the update
+    while it is in cache. A ``Sequential`` model keeps its parameters and gradients
+    back to back in two flat buffers, which are used as they are; parameters laid
+    out any other way are gathered into buffers of the optimizer's own and written
+    back after each step.
+
+    The moments are kept as running sums without Adam's (1 - beta) factors:
+    ``m_sum = beta1 * m_sum + g`` is ``m / (1 - beta1)``, and likewise for ``v``.
+    That saves two passes per step; the factors are folded into the step size.
     """
 
     def __init__(self, params, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01):
@@ -55,71 +61,117 @@ class AdamW:
         self.beta1, self.beta2 = map(float, betas)
         self.eps, self.weight_decay = float(eps), float(weight_decay)
         self.t = 0
-        for key, p, g in self.params:
-            if not (p.flags.c_contiguous and g.flags.c_contiguous):
-                raise ValueError(f"AdamW updates parameters in place and needs contiguous arrays; {key} is not")
         dtype = np.result_type(*(p.dtype for _, p, _ in self.params)) if self.params else np.float32
         ends = np.cumsum([p.size for _, p, _ in self.params], dtype=np.int64)
         self._segments = [(int(end) - p.size, int(end)) for (_, p, _), end in zip(self.params, ends)]
         total = int(ends[-1]) if self.params else 0
-        self._m, self._v = np.zeros(total, dtype), np.zeros(total, dtype)
-        self._grad, self._update = np.empty(total, dtype), np.empty(total, dtype)  # reused every step
+        self._flat_params = _back_to_back([p for _, p, _ in self.params], dtype)
+        self._flat_grads = _back_to_back([g for _, _, g in self.params], dtype)
+        self._gathered = self._flat_params is None or self._flat_grads is None
+        if self._gathered:
+            self._flat_params, self._flat_grads = np.empty(total, dtype), np.empty(total, dtype)
+        self._decayed = _merged([seg for (key, _, _), seg in zip(self.params, self._segments) if _decays(key)])
+        self._m_sum, self._v_sum = np.zeros(total, dtype), np.zeros(total, dtype)
+        self._scratch = np.empty(total, dtype)
         # Per-parameter views of the flat moments, for checkpoints.
-        self.m = {key: self._m[a:b].reshape(p.shape) for (key, p, _), (a, b) in zip(self.params, self._segments)}
-        self.v = {key: self._v[a:b].reshape(p.shape) for (key, p, _), (a, b) in zip(self.params, self._segments)}
+        self.m = {key: self._m_sum[a:b].reshape(p.shape) for (key, p, _), (a, b) in zip(self.params, self._segments)}
+        self.v = {key: self._v_sum[a:b].reshape(p.shape) for (key, p, _), (a, b) in zip(self.params, self._segments)}
 
     def step(self, lr: float) -> None:
         if not self.params:
             return
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        # Bias corrections folded into the step size and epsilon (as in the Adam paper, section 2).
-        step_size = np.float32(lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t))
-        eps_hat = np.float32(self.eps * np.sqrt(1 - b2 ** self.t))
-        np.concatenate([g.reshape(-1) for _, _, g in self.params], out=self._grad)
-        m, v, g, update = self._m, self._v, self._grad, self._update
-        map_rows(lambda a, b: _adam_update(g[a:b], m[a:b], v[a:b], update[a:b], b1, b2, eps_hat, step_size),
-                 m.size, 1)
-        decay = np.float32(1 - lr * self.weight_decay)
-        for (key, p, _), (a, b) in zip(self.params, self._segments):
-            flat = p.reshape(-1)  # a view, not a copy: p is C-contiguous (checked in __init__)
-            delta = update[a:b]
-            if self.weight_decay and _decays(key):
-                map_rows(lambda i, j: _decay_and_step(flat[i:j], delta[i:j], decay), p.size, 1)
-            else:
-                flat -= delta
+        # m_hat = m_sum (1-b1)/(1-b1^t) and sqrt(v_hat) = sqrt(v_sum) * root, root = sqrt((1-b2)/(1-b2^t)):
+        # the update lr * m_hat / (sqrt(v_hat) + eps) is step_size * m_sum / (sqrt(v_sum) + eps_hat).
+        root = np.sqrt((1 - b2) / (1 - b2 ** self.t))
+        step_size = np.float32(lr * (1 - b1) / (1 - b1 ** self.t) / root)
+        eps_hat = np.float32(self.eps / root)
+        decay = np.float32(1 - lr * self.weight_decay) if self.weight_decay else None
+        if self._gathered:
+            self._gather()
+        p, g, m, v, u = self._flat_params, self._flat_grads, self._m_sum, self._v_sum, self._scratch
+        b1, b2 = np.float32(b1), np.float32(b2)
+
+        def update(a, b):  # every step for one chunk, so it stays in cache
+            m[a:b] *= b1
+            m[a:b] += g[a:b]
+            np.multiply(g[a:b], g[a:b], out=u[a:b])
+            v[a:b] *= b2
+            v[a:b] += u[a:b]
+            np.sqrt(v[a:b], out=u[a:b])
+            u[a:b] += eps_hat
+            np.divide(m[a:b], u[a:b], out=u[a:b])
+            u[a:b] *= step_size
+            if decay is not None:
+                for lo, hi in self._decayed:  # decoupled weight decay, before the step
+                    if lo < b and a < hi:
+                        p[max(a, lo):min(b, hi)] *= decay
+            p[a:b] -= u[a:b]
+        map_spans(update, spans(p.size, UPDATE_CHUNK))
+        if self._gathered:
+            self._scatter()
+
+    def _gather(self) -> None:
+        for (_, p, g), (a, b) in zip(self.params, self._segments):
+            self._flat_params[a:b] = p.reshape(-1)
+            self._flat_grads[a:b] = g.reshape(-1)
+
+    def _scatter(self) -> None:
+        for (_, p, _), (a, b) in zip(self.params, self._segments):
+            p[...] = self._flat_params[a:b].reshape(p.shape)
 
     def state_dict(self) -> dict:
+        """The step count and both moments per parameter, kept as running sums ("m_sum/..", "v_sum/..")."""
         state = {"t": np.array(self.t, np.int64)}
-        state.update({f"m/{k}": a for k, a in self.m.items()})
-        state.update({f"v/{k}": a for k, a in self.v.items()})
+        state.update({f"m_sum/{k}": a for k, a in self.m.items()})
+        state.update({f"v_sum/{k}": a for k, a in self.v.items()})
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Also reads the plain Adam moments ("m/..", "v/..") that earlier checkpoints hold."""
         self.t = int(state["t"])
         for key in self.m:
-            self.m[key][...] = state[f"m/{key}"]
-            self.v[key][...] = state[f"v/{key}"]
+            if f"m_sum/{key}" in state:
+                self.m[key][...] = state[f"m_sum/{key}"]
+                self.v[key][...] = state[f"v_sum/{key}"]
+            else:
+                self.m[key][...] = state[f"m/{key}"] / np.float32(1 - self.beta1)
+                self.v[key][...] = state[f"v/{key}"] / np.float32(1 - self.beta2)
 
 
-def _adam_update(g, m, v, update, b1, b2, eps_hat, step_size):
-    """Moments updated in place, and ``update`` = step_size * m / (sqrt(v) + eps_hat): no temporaries."""
-    m *= b1
-    np.multiply(g, np.float32(1 - b1), out=update)
-    m += update
-    v *= b2
-    np.multiply(g, g, out=update)
-    update *= np.float32(1 - b2)
-    v += update
-    np.sqrt(v, out=update)
-    update += eps_hat
-    np.divide(m, update, out=update)
-    update *= step_size
+# Elements per chunk of the optimizer's update: measured fastest on a 2-core EPYC
+# (128k elements per chunk and NumPy call; smaller chunks paid more in call overhead
+# than they gained in cache hits).
+UPDATE_CHUNK = 1 << 17
 
 
-def _decay_and_step(p, delta, decay):
-    p *= decay
-    p -= delta
+def _back_to_back(arrays, dtype) -> np.ndarray | None:
+    """A 1-D view of one buffer holding ``arrays`` back to back in this order, or None if they are not."""
+    if not arrays:
+        return None
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous or base.dtype != dtype:
+        return None
+    address = base.__array_interface__["data"][0]
+    start = offset = (arrays[0].__array_interface__["data"][0] - address) // base.itemsize
+    for a in arrays:
+        if (a.base is not base or a.dtype != dtype or not a.flags.c_contiguous
+                or a.__array_interface__["data"][0] != address + offset * base.itemsize):
+            return None
+        offset += a.size
+    return base[start:offset]
+
+
+def _merged(ranges):
+    """Adjacent (start, stop) ranges joined into one."""
+    out = []
+    for a, b in ranges:
+        if out and out[-1][1] == a:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
 
 
 OPTIMIZERS = {"sgd": SGD, "nesterov": SGD, "adamw": AdamW}

@@ -20,28 +20,68 @@ thread, or the two kinds of threads compete for the cores: see
 import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from functools import partial
 
 import numpy as np
 
-# Slices smaller than this are not worth a thread hand-off (~20 µs).
+# Slices smaller than this are not worth a thread hand-off (~15 µs).
 MIN_PARALLEL_ELEMENTS = 1 << 16
 # Rows per reduction chunk hold about this many elements (1 MB of float32): big
 # enough that NumPy's per-call overhead vanishes, small enough to stay in cache.
 CHUNK_ELEMENTS = 1 << 18
-# Rows and columns per block when a matrix product is split between threads.
-GEMM_ROW_BLOCK = 64
-GEMM_COLUMN_BLOCK = 128
+# A matrix product is split between threads only into pieces of at least this many
+# flops (about 0.1 ms of one core), and at multiples of this many rows or columns.
+MIN_GEMM_PIECE_FLOPS = 10_000_000
+GEMM_BLOCK_ALIGN = 16
 
 _threads = 1
-_pool: ThreadPoolExecutor | None = None   # the workers besides the calling thread
-_pool_size = 0
+
+
+class _Worker:
+    """A thread that runs one job each time it is woken, then says it is done.
+
+    Two plain locks instead of a ``ThreadPoolExecutor``: a hand-off costs one lock
+    release each way, about 15 µs round trip against 50 µs for submitting a future,
+    and a training step makes dozens of them."""
+
+    def __init__(self, name: str):
+        self._wake, self._done = threading.Lock(), threading.Lock()
+        self._wake.acquire()
+        self._done.acquire()
+        self._job = None
+        threading.Thread(target=self._loop, name=name, daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.acquire()
+            self._job()   # jobs catch their own errors: see map_spans
+            self._done.release()
+
+    def start(self, job) -> None:
+        self._job = job
+        self._wake.release()
+
+    def join(self) -> None:
+        """Wait for the job to finish; a Ctrl-C meanwhile is re-raised only once it has."""
+        interrupted = None
+        while True:
+            try:
+                self._done.acquire()
+                break
+            except BaseException as exc:  # the job still runs: never leave it half-done
+                interrupted = exc
+        if interrupted is not None:
+            raise interrupted
+
+
+_workers: list[_Worker] = []           # the threads besides the calling one; only ever grows
+_busy = threading.Lock()               # held while the workers run a map; nested or concurrent maps run serially
 
 
 def _forget_pool_after_fork() -> None:
     """A forked child has none of the parent's worker threads: start it serial, not waiting forever."""
-    global _threads, _pool, _pool_size
-    _threads, _pool, _pool_size = 1, None, 0
+    global _threads, _workers, _busy
+    _threads, _workers, _busy = 1, [], threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -56,23 +96,24 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+MACHINE_CORES = default_threads()
+
+
 def set_num_threads(n: int) -> int:
     """Use ``n`` threads for the engine's batch work (1 = serial); returns the previous count.
 
-    The worker pool only ever grows, so switching back and forth keeps its threads
-    (and their warm scratch buffers) alive.
+    The workers only ever grow in number, so switching back and forth keeps their
+    threads (and their warm scratch buffers) alive.
     """
-    global _threads, _pool, _pool_size
+    global _threads
     n = int(n)
     if n < 1:
         raise ValueError(f"thread count must be at least 1, got {n}")
     if not threads_available():
         n = 1
     previous = _threads
-    if n - 1 > _pool_size:
-        if _pool is not None:
-            _pool.shutdown(wait=True)
-        _pool, _pool_size = ThreadPoolExecutor(n - 1, thread_name_prefix="engine"), n - 1
+    while len(_workers) < n - 1:
+        _workers.append(_Worker(f"engine-{len(_workers) + 1}"))
     _threads = n
     return previous
 
@@ -92,26 +133,47 @@ def row_spans(rows: int, elements_per_row: int) -> list[tuple[int, int]]:
     return spans(rows, CHUNK_ELEMENTS // max(1, elements_per_row))
 
 
-def gemm_spans(size: int, columns: bool = False) -> list[tuple[int, int]]:
-    """Row or column blocks of a matrix product: each block is its own BLAS call, the
-    same whatever the thread count, so every output element is computed the same way."""
-    return spans(size, GEMM_COLUMN_BLOCK if columns else GEMM_ROW_BLOCK)
+def gemm_spans(size: int, flops: int, sharing: int = 1) -> list[tuple[int, int]]:
+    """Blocks of one dimension (``size`` rows or columns) of a matrix product of ``flops``.
+
+    Each block is its own BLAS call. There is one block per core of the machine,
+    fewer when ``sharing`` products run side by side or when blocks would fall below
+    MIN_GEMM_PIECE_FLOPS. The count depends on the machine, never on the thread
+    setting, so each output element is computed the same way at any thread count.
+    """
+    count = max(1, min(MACHINE_CORES // max(1, sharing), flops // MIN_GEMM_PIECE_FLOPS, size))
+    block = -(-size // count)
+    return spans(size, -(-block // GEMM_BLOCK_ALIGN) * GEMM_BLOCK_ALIGN)
 
 
 def map_spans(fn, pieces: list[tuple[int, int]]) -> list:
-    """``[fn(a, b) for (a, b) in pieces]``, spread over the threads; results in the order of ``pieces``.
-
-    Threads take the next piece as they become free (the calling thread works too),
-    so a core slowed by another process does not hold the others back. Which thread
-    ran a piece never matters: results are kept by piece, in order. If a piece
-    raises, no new pieces are started and the first error is raised here once
-    every thread has stopped.
-    """
-    workers = min(_threads, len(pieces))
-    if workers <= 1:
+    """``[fn(a, b) for (a, b) in pieces]``, spread over the threads; results in the order of ``pieces``."""
+    if min(_threads, len(pieces)) <= 1:
         return [fn(a, b) for a, b in pieces]
-    results = [None] * len(pieces)
-    next_piece = iter(range(len(pieces)))
+    return run_all([partial(fn, a, b) for a, b in pieces])
+
+
+def run_all(tasks: list) -> list:
+    """``[task() for task in tasks]``, spread over the threads; results in the order of ``tasks``.
+
+    Threads take the next task as they become free (the calling thread works too),
+    so a core slowed by another process does not hold the others back. Which thread
+    ran a task never matters: results are kept by task, in order. If a task raises,
+    no new tasks are started and the first error is raised here once every thread
+    has stopped.
+    """
+    workers = min(_threads, len(tasks))
+    if workers <= 1 or not _busy.acquire(blocking=False):
+        return [task() for task in tasks]
+    try:
+        return _run_on_workers(tasks, _workers[:workers - 1])
+    finally:
+        _busy.release()
+
+
+def _run_on_workers(tasks, helpers):
+    results = [None] * len(tasks)
+    next_task = iter(range(len(tasks)))
     lock = threading.Lock()
     failed = []
 
@@ -119,16 +181,20 @@ def map_spans(fn, pieces: list[tuple[int, int]]) -> list:
         try:
             while not failed:
                 with lock:
-                    i = next(next_piece, None)
+                    i = next(next_task, None)
                 if i is None:
                     return
-                results[i] = fn(*pieces[i])
-        except BaseException as exc:  # Ctrl-C included: stop handing out pieces, report after the join
+                results[i] = tasks[i]()
+        except BaseException as exc:  # Ctrl-C included: stop handing out tasks, report after the join
             failed.append(exc)
 
-    futures = [_pool.submit(work) for _ in range(workers - 1)]
-    work()
-    wait(futures)
+    for helper in helpers:
+        helper.start(work)
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.join()
     if failed:
         raise failed[0]
     return results

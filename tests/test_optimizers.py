@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from engine.architectures import mlp_config
+from engine.model import Sequential
 from engine.optimizers import SGD, AdamW, make_optimizer
 from engine.schedules import Constant, CosineWarmup, OneCycle, make_schedule
 
@@ -64,6 +66,42 @@ def test_optimizer_state_round_trips():
             opt.step(0.01)
         runs.append(w.copy())
     assert np.array_equal(runs[0], runs[1])
+
+
+def adamw_run(params, steps=5):
+    opt = AdamW(params, weight_decay=0.1)
+    for step in range(steps):
+        for _, p, g in params:
+            g[...] = np.sin(p * (step + 1))  # any deterministic gradient
+        opt.step(0.01)
+    return opt
+
+
+def test_adamw_gives_the_same_bits_on_a_model_buffer_as_on_separate_arrays():
+    model = Sequential.from_config(mlp_config())
+    separate = [(key, p.copy(), g.copy()) for key, p, g in model.parameters()]
+    adamw_run(model.parameters())
+    adamw_run(separate)
+    for (key, p, _), (_, q, _) in zip(model.parameters(), separate):
+        assert np.array_equal(p, q), key
+
+
+def test_adamw_updates_parameters_that_are_not_contiguous():
+    base = np.arange(12, dtype=np.float32).reshape(3, 4) / 10
+    w, g = base.T, np.zeros((4, 3), np.float32)[:, ::-1]  # a transposed view; a reversed one
+    reference = [("0.W", np.ascontiguousarray(w), np.zeros((4, 3), np.float32))]
+    adamw_run([("0.W", w, g)])
+    adamw_run(reference)
+    assert np.array_equal(base.T, reference[0][1])  # the update reached the caller's array
+
+
+def test_adamw_reads_plain_moments_from_earlier_checkpoints():
+    params = [("0.W", np.ones(3, np.float32), np.zeros(3, np.float32))]
+    opt = AdamW(params)
+    opt.load_state_dict({"t": np.array(4), "m/0.W": np.full(3, 0.2, np.float32), "v/0.W": np.full(3, 0.3, np.float32)})
+    assert opt.t == 4
+    np.testing.assert_allclose(opt.state_dict()["m_sum/0.W"], 0.2 / (1 - 0.9), rtol=1e-6)
+    np.testing.assert_allclose(opt.state_dict()["v_sum/0.W"], 0.3 / (1 - 0.999), rtol=1e-6)
 
 
 def test_unknown_optimizer():

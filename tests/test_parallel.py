@@ -59,6 +59,21 @@ def test_an_error_in_a_worker_thread_reaches_the_caller():
         parallel.map_spans(fail_late, parallel.spans(100, 10))
 
 
+def test_a_map_started_inside_a_task_runs_serially_instead_of_waiting_for_busy_workers():
+    def outer(a, b):
+        return parallel.map_spans(lambda c, d: d - c, [(a, b), (b, b + 3)])
+    with engine_threads(2):
+        assert parallel.map_spans(outer, [(0, 2), (2, 7)]) == [[2, 3], [5, 3]]
+        assert parallel.run_all([lambda: 1, lambda: 2, lambda: 3]) == [1, 2, 3]  # the workers are free again
+
+
+def test_the_workers_keep_working_after_a_task_failed():
+    with engine_threads(2):
+        with pytest.raises(ZeroDivisionError):
+            parallel.run_all([lambda: 1, lambda: 1 / 0, lambda: 3])
+        assert parallel.run_all([lambda: "a", lambda: "b"]) == ["a", "b"]
+
+
 def test_thread_count_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         parallel.set_num_threads(0)
@@ -75,8 +90,9 @@ def test_gradients_hold_when_tiny_arrays_are_split_between_threads(monkeypatch, 
     # Shrink every split threshold so small test arrays take the multi-chunk, multi-thread paths.
     monkeypatch.setattr(parallel, "CHUNK_ELEMENTS", 8)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 1)
-    monkeypatch.setattr(parallel, "GEMM_ROW_BLOCK", 2)
-    monkeypatch.setattr(parallel, "GEMM_COLUMN_BLOCK", 3)
+    monkeypatch.setattr(parallel, "MIN_GEMM_PIECE_FLOPS", 1)
+    monkeypatch.setattr(parallel, "GEMM_BLOCK_ALIGN", 1)
+    monkeypatch.setattr(parallel, "MACHINE_CORES", 3)
     rng = np.random.default_rng(5)
     with engine_threads(2):
         check_layer_gradients(make_layer(), rng.standard_normal(shape), rng)

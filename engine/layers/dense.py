@@ -1,9 +1,12 @@
 """Fully connected layer: y = x @ W + b."""
 
+from functools import partial
+
 import numpy as np
 
 from ..initializers import init_weights
-from ..parallel import gemm_spans, map_spans
+from .. import parallel
+from ..parallel import column_sums, gemm_spans, map_spans, run_all
 from .base import Layer
 
 
@@ -26,23 +29,34 @@ class Dense(Layer):
         w, b = self.params["W"], self.params["b"]
         y = np.empty((x.shape[0], self.out_features), np.result_type(x.dtype, w.dtype))
 
-        def rows(a, c):
-            np.matmul(x[a:c], w, out=y[a:c])
-            y[a:c] += b
-        map_spans(rows, gemm_spans(x.shape[0]))
+        def columns(a, c):  # blocks of output features: each a whole GEMM over the batch
+            np.matmul(x, w[:, a:c], out=y[:, a:c])
+            y[:, a:c] += b[a:c]
+        map_spans(columns, gemm_spans(self.out_features, self._flops(x)))
         return y
 
     def backward(self, dLdy):
         x, self._x = self._x, None
-        w, dW = self.params["W"], self.grads["W"]
-        # dW column blocks are independent GEMMs: no partial sums to add.
-        map_spans(lambda a, c: np.matmul(x.T, dLdy[:, a:c], out=dW[:, a:c]), gemm_spans(self.out_features, columns=True))
-        self.grads["b"][...] = dLdy.sum(axis=0)
-        if not self.needs_input_grad:
-            return None
-        dx = np.empty(x.shape, dLdy.dtype)
-        map_spans(lambda a, c: np.matmul(dLdy[a:c], w.T, out=dx[a:c]), gemm_spans(x.shape[0]))
+        w, dW, dx = self.params["W"], self.grads["W"], None
+        self.grads["b"][...] = column_sums(dLdy)
+        # dL/dW and dL/dx, both cut along the input features, are independent products,
+        # so one hand-off to the threads runs them side by side.
+        products = [lambda a, c: np.matmul(x[:, a:c].T, dLdy, out=dW[a:c])]
+        if self.needs_input_grad:
+            dx = np.empty(x.shape, dLdy.dtype)
+            products.append(lambda a, c: np.matmul(dLdy, w[a:c].T, out=dx[:, a:c]))
+        flops = self._flops(x)
+        blocks = gemm_spans(self.in_features, flops, sharing=len(products))
+        tasks = [partial(product, a, c) for product in products for a, c in blocks]
+        if flops * len(products) < parallel.MIN_GEMM_PIECE_FLOPS:  # too small to be worth a hand-off
+            for task in tasks:
+                task()
+        else:
+            run_all(tasks)
         return dx
+
+    def _flops(self, x):
+        return 2 * x.shape[0] * self.in_features * self.out_features
 
     def output_shape(self, input_shape):
         if tuple(input_shape) != (self.in_features,):
