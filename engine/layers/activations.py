@@ -12,9 +12,10 @@ class ReLU(Layer):
     def forward(self, x, training=False, rng=None):
         y = np.empty_like(x)
         positive = np.empty(x.shape, bool) if training else None
+        zero = np.zeros(x.shape[1:], x.dtype)  # an array, not the scalar 0: NumPy's maximum is ~3x faster so
 
         def rows(a, b):
-            np.maximum(x[a:b], 0, out=y[a:b])
+            np.maximum(x[a:b], zero, out=y[a:b])
             if training:
                 np.greater(y[a:b], 0, out=positive[a:b])
         map_rows(rows, x.shape[0], x[:1].size)

@@ -19,21 +19,21 @@ class Dropout(Layer):
         if rng is None:
             raise ValueError("Dropout needs an explicit np.random.Generator when training")
         # Kept where a uniform 16-bit integer falls below keep * 2^16 (the rate is honoured to
-        # 1/65536): ~4x faster than drawing floats. Kept units are scaled by 1/keep.
+        # 1/65536). The integers are the generator's raw 64-bit words cut in four, ~2x faster
+        # than rng.integers and ~3x faster than drawing floats. The mask holds 0 or 1/keep in
+        # x's dtype, so forward and backward are one multiplication each.
         keep = 1.0 - self.rate
-        threshold = np.uint32(round(keep * 65536))
-        self._kept = rng.integers(0, 65536, x.shape, dtype=np.uint16) < threshold
-        self._scale = x.dtype.type(1.0 / keep)
-        y = np.multiply(x, self._kept)
-        y *= self._scale
-        return y
+        threshold = np.uint16(min(round(keep * 65536), 65535))
+        words = rng.bit_generator.random_raw(-(-x.size // 4))
+        kept = np.less(words.view(np.uint16)[:x.size].reshape(x.shape), threshold)
+        self._kept = kept.astype(x.dtype)
+        self._kept *= x.dtype.type(1.0 / keep)
+        return x * self._kept
 
     def backward(self, dLdy):
         if self._kept is None:
             return dLdy
-        dx = np.multiply(dLdy, self._kept)
-        dx *= self._scale
-        return dx
+        return dLdy * self._kept
 
     def config(self):
         return {"type": "Dropout", "rate": self.rate}
