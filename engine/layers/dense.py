@@ -40,11 +40,11 @@ class Dense(Layer):
         w, dW, dx = self.params["W"], self.grads["W"], None
         self.grads["b"][...] = column_sums(dLdy)
         # dL/dW and dL/dx, both cut along the input features, are independent products,
-        # so one hand-off to the threads runs them side by side.
+        # so one hand-off to the threads runs them side by side; dL/dx, the bigger one, first.
         products = [lambda a, c: np.matmul(x[:, a:c].T, dLdy, out=dW[a:c])]
         if self.needs_input_grad:
             dx = np.empty(x.shape, dLdy.dtype)
-            products.append(lambda a, c: np.matmul(dLdy, w[a:c].T, out=dx[:, a:c]))
+            products.insert(0, lambda a, c: np.matmul(dLdy, w[a:c].T, out=dx[:, a:c]))
         flops = self._flops(x)
         blocks = gemm_spans(self.in_features, flops, sharing=len(products))
         tasks = [partial(product, a, c) for product in products for a, c in blocks]
