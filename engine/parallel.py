@@ -7,9 +7,15 @@ activations, pooling and the optimizer, which NumPy would otherwise run on
 one core while BLAS keeps its own threads for the GEMMs alone.
 
 Determinism: work is cut into chunks whose size never depends on the thread
-count, and reductions add per-chunk partial results in chunk order. So a
-model trains to the same bits with 1 thread or 2 (with BLAS on one thread);
-Pyodide, which has no threads, runs the same chunks one after another.
+count (matrix products into one block per core of the machine), and reductions
+add per-chunk partial results in chunk order. So a model trains to the same
+bits with 1 thread or 2 (with BLAS on one thread); Pyodide, which has no
+threads, runs the same chunks one after another.
+
+Hand-offs are costly on a VM (waking a sleeping thread took 15-50 µs here, and
+threads that both run small NumPy calls wait on each other for the GIL), so
+work is handed to the threads in few, large tasks: a whole block of a matrix
+product, not one small element-wise operation at a time.
 
 The default is 1 thread (a plain loop, with BLAS threading its GEMMs as
 usual). A CPython caller that turns threads on should also limit BLAS to one

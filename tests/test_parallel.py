@@ -74,6 +74,19 @@ def test_the_workers_keep_working_after_a_task_failed():
         assert parallel.run_all([lambda: "a", lambda: "b"]) == ["a", "b"]
 
 
+def test_gemm_blocks_cover_the_product_give_the_caller_the_biggest_and_ignore_the_thread_setting(monkeypatch):
+    monkeypatch.setattr(parallel, "MACHINE_CORES", 2)
+    blocks = {threads: None for threads in (1, 2, 3)}
+    for threads in blocks:
+        with engine_threads(threads):
+            blocks[threads] = parallel.gemm_spans(512, 10**9)
+    assert blocks[1] == blocks[2] == blocks[3]
+    (a, b), (c, d) = blocks[1]
+    assert (a, d, b) == (0, 512, c) and b - a > d - c and b % parallel.GEMM_BLOCK_ALIGN == 0
+    assert parallel.gemm_spans(512, 10**9, sharing=2) == [(0, 512)]             # two products side by side
+    assert parallel.gemm_spans(512, parallel.MIN_GEMM_PIECE_FLOPS) == [(0, 512)]  # too small to split
+
+
 def test_thread_count_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         parallel.set_num_threads(0)
