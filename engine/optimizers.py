@@ -61,7 +61,8 @@ class AdamW:
         self.beta1, self.beta2 = map(float, betas)
         self.eps, self.weight_decay = float(eps), float(weight_decay)
         self.t = 0
-        dtype = np.result_type(*(p.dtype for _, p, _ in self.params)) if self.params else np.float32
+        # At least float32: the second moment, kept as a sum near 1000 g^2, would overflow float16.
+        dtype = np.result_type(np.float32, *(p.dtype for _, p, _ in self.params))
         ends = np.cumsum([p.size for _, p, _ in self.params], dtype=np.int64)
         self._segments = [(int(end) - p.size, int(end)) for (_, p, _), end in zip(self.params, ends)]
         total = int(ends[-1]) if self.params else 0
@@ -151,7 +152,7 @@ def _back_to_back(arrays, dtype) -> np.ndarray | None:
     if not arrays:
         return None
     base = arrays[0].base
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous or base.dtype != dtype:
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous or base.dtype != dtype:
         return None
     address = base.__array_interface__["data"][0]
     start = offset = (arrays[0].__array_interface__["data"][0] - address) // base.itemsize

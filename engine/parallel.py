@@ -49,36 +49,48 @@ class _Worker:
 
     Two plain locks instead of a ``ThreadPoolExecutor``: a hand-off costs one lock
     release each way, about 15 µs round trip against 50 µs for submitting a future,
-    and a training step makes dozens of them."""
+    and a training step makes dozens of them. Each job carries a ticket number, so
+    a Ctrl-C at any point can leave at most a stale "done" behind, never a wrong one.
+    """
 
     def __init__(self, name: str):
         self._wake, self._done = threading.Lock(), threading.Lock()
         self._wake.acquire()
         self._done.acquire()
-        self._job = None
+        self._order = (0, None)       # (ticket, job), replaced in one assignment
+        self._finished = 0            # ticket of the last job that ended
         threading.Thread(target=self._loop, name=name, daemon=True).start()
 
     def _loop(self) -> None:
         while True:
             self._wake.acquire()
-            self._job()   # jobs catch their own errors: see map_spans
-            self._done.release()
+            ticket, job = self._order
+            job()   # jobs catch their own errors: see _run_on_workers
+            self._finished = ticket
+            _release(self._done)
 
     def start(self, job) -> None:
-        self._job = job
-        self._wake.release()
+        self._order = (self._order[0] + 1, job)
+        _release(self._wake)
 
-    def join(self) -> None:
-        """Wait for the job to finish; a Ctrl-C meanwhile is re-raised only once it has."""
+    def join(self) -> BaseException | None:
+        """Wait until the last job started has ended; a Ctrl-C meanwhile is returned, not raised,
+        so the caller can wait for its other workers too."""
         interrupted = None
-        while True:
+        while self._finished != self._order[0]:
             try:
                 self._done.acquire()
-                break
             except BaseException as exc:  # the job still runs: never leave it half-done
                 interrupted = exc
-        if interrupted is not None:
-            raise interrupted
+        return interrupted
+
+
+def _release(lock) -> None:
+    """Release ``lock`` unless it already is: a wake-up or a "done" is pending either way."""
+    try:
+        lock.release()
+    except RuntimeError:
+        pass
 
 
 _workers: list[_Worker] = []           # the threads besides the calling one; only ever grows
@@ -203,15 +215,18 @@ def _run_on_workers(tasks, helpers):
         except BaseException as exc:  # Ctrl-C included: stop handing out tasks, report after the join
             failed.append(exc)
 
-    for helper in helpers:
-        helper.start(work)
     try:
-        work()
-    finally:
         for helper in helpers:
-            helper.join()
+            helper.start(work)
+        work()
+    except BaseException as exc:  # e.g. Ctrl-C between tasks: the workers take no new ones
+        failed.append(exc)
+    interrupted = [helper.join() for helper in helpers]
     if failed:
         raise failed[0]
+    for exc in interrupted:
+        if exc is not None:
+            raise exc
     return results
 
 

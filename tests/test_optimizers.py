@@ -95,6 +95,15 @@ def test_adamw_updates_parameters_that_are_not_contiguous():
     assert np.array_equal(base.T, reference[0][1])  # the update reached the caller's array
 
 
+def test_adamw_updates_arrays_over_foreign_buffers_and_float16_parameters():
+    over_bytes = np.frombuffer(bytearray(16), np.float32)      # .base is not an ndarray
+    half = np.zeros(3, np.float16)
+    opt = AdamW([("0.W", over_bytes, np.ones(4, np.float32)), ("1.W", half, np.full(3, 10, np.float16))])
+    for _ in range(2000):
+        opt.step(1e-3)
+    assert np.all(over_bytes < -1.5) and np.all(half < -1.5)  # ~lr per step, every step: no moment overflowed
+
+
 def test_adamw_reads_plain_moments_from_earlier_checkpoints():
     params = [("0.W", np.ones(3, np.float32), np.zeros(3, np.float32))]
     opt = AdamW(params)

@@ -2,6 +2,8 @@
 
 import os
 import signal
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -85,6 +87,41 @@ def test_gemm_blocks_cover_the_product_give_the_caller_the_biggest_and_ignore_th
     assert (a, d, b) == (0, 512, c) and b - a > d - c and b % parallel.GEMM_BLOCK_ALIGN == 0
     assert parallel.gemm_spans(512, 10**9, sharing=2) == [(0, 512)]             # two products side by side
     assert parallel.gemm_spans(512, parallel.MIN_GEMM_PIECE_FLOPS) == [(0, 512)]  # too small to split
+
+
+def test_after_a_ctrl_c_during_a_map_every_worker_finishes_before_the_next_map(monkeypatch):
+    def nap(seconds, value):
+        return lambda: (time.sleep(seconds), value)[1]
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("a map hung after Ctrl-C"))
+    signal.alarm(20)
+    try:
+        with engine_threads(3):
+            threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+            with pytest.raises(KeyboardInterrupt):
+                parallel.run_all([nap(0.1, 0), nap(0.5, 1), nap(0.8, 2)])
+            assert parallel.run_all([nap(0.3, "a"), nap(0.3, "b"), nap(0.3, "c")]) == ["a", "b", "c"]
+            # A Ctrl-C that lands just after the wait for a worker has succeeded.
+            worker = parallel._workers[0]
+
+            class LateInterrupt:
+                def __init__(self, lock):
+                    self.lock, self.fired = lock, False
+
+                def acquire(self, *args):
+                    got = self.lock.acquire(*args)
+                    if not self.fired:
+                        self.fired = True
+                        raise KeyboardInterrupt
+                    return got
+
+                def release(self):
+                    self.lock.release()
+            monkeypatch.setattr(worker, "_done", LateInterrupt(worker._done))
+            with pytest.raises(KeyboardInterrupt):
+                parallel.run_all([nap(0.01, 0), nap(0.3, 1)])  # the caller waits for the worker's long task
+            assert parallel.run_all([nap(0.05, "x"), nap(0.05, "y")]) == ["x", "y"]
+    finally:
+        signal.alarm(0)
 
 
 def test_thread_count_must_be_positive():
