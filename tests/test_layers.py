@@ -5,6 +5,7 @@ import pytest
 
 from cpu_runtime import engine_threads
 
+from engine import parallel
 from engine.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, build_layer
 from engine.losses import softmax_cross_entropy
 from gradcheck import check_layer_gradients, numerical_gradient
@@ -83,6 +84,22 @@ def test_batchnorm_gradients_training(rng, shape):
     layer.params["gamma"] = rng.uniform(0.5, 1.5, shape[-1]).astype(np.float32)
     layer.params["beta"] = rng.standard_normal(shape[-1]).astype(np.float32)
     check_layer_gradients(layer, rng.standard_normal(shape) * 3 + 1, rng, atol=1e-5)
+
+
+def test_batchnorm_gives_the_same_results_in_one_chunk_or_many(rng, monkeypatch):
+    # A dense batch fits in one chunk and takes a shorter path; it must agree with the chunked one.
+    x = (rng.standard_normal((40, 6)) * 3 + 1).astype(np.float32)
+    dy = rng.standard_normal((40, 6)).astype(np.float32)
+    results = []
+    for chunk_elements in (parallel.CHUNK_ELEMENTS, 6 * 7):
+        monkeypatch.setattr(parallel, "CHUNK_ELEMENTS", chunk_elements)
+        layer = BatchNorm(6)
+        layer.params["gamma"][...] = np.linspace(0.5, 1.5, 6)
+        layer.params["beta"][...] = np.linspace(-1, 1, 6)
+        y = layer.forward(x, training=True)
+        results.append([y, layer.backward(dy), *layer.grads.values(), *layer.buffers.values()])
+    for one_chunk, chunked in zip(*results):
+        np.testing.assert_allclose(one_chunk, chunked, rtol=1e-5, atol=1e-6)
 
 
 def test_batchnorm_inference_uses_running_statistics(rng):

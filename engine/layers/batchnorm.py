@@ -33,22 +33,15 @@ class BatchNorm(Layer):
         if count == 0:
             raise ValueError("BatchNorm cannot train on an empty batch: it has no statistics")
         chunks = row_spans(count, self.channels)
-        mean = sum_in_order(map_spans(lambda a, b: column_sums(rows[a:b]).astype(np.float64), chunks)) / count
-        mean32 = mean.astype(x.dtype)
-        centered = np.empty_like(rows)
-
-        def center(a, b):  # x - mean, and its squares summed per channel
-            np.subtract(rows[a:b], mean32, out=centered[a:b])
-            return np.einsum("mc,mc->c", centered[a:b], centered[a:b]).astype(np.float64)
-        var = sum_in_order(map_spans(center, chunks)) / count
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
-        gain, beta = self.params["gamma"] * inv_std, self.params["beta"]
-        y = np.empty_like(rows)
-
-        def scale(a, b):
-            np.multiply(centered[a:b], gain, out=y[a:b])
-            y[a:b] += beta
-        map_spans(scale, chunks)
+        if len(chunks) == 1:  # a dense layer's batch: the same sums without the per-chunk machinery
+            mean = column_sums(rows).astype(np.float64) / count
+            centered = np.subtract(rows, mean.astype(x.dtype))
+            var = np.einsum("mc,mc->c", centered, centered).astype(np.float64) / count
+            inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
+            y = np.multiply(centered, self.params["gamma"] * inv_std)
+            y += self.params["beta"]
+        else:
+            mean, var, centered, inv_std, y = self._normalize_in_chunks(rows, chunks, x.dtype)
         m = self.momentum
         self.buffers["running_mean"] = (m * self.buffers["running_mean"] + (1 - m) * mean).astype(np.float32)
         unbiased = var * (count / max(count - 1, 1))
@@ -56,17 +49,38 @@ class BatchNorm(Layer):
         self._centered, self._inv_std = centered, inv_std     # x_hat = centered * inv_std
         return y.reshape(x.shape)
 
+    def _normalize_in_chunks(self, rows, chunks, dtype):
+        count = rows.shape[0]
+        mean = sum_in_order(map_spans(lambda a, b: column_sums(rows[a:b]).astype(np.float64), chunks)) / count
+        mean32 = mean.astype(dtype)
+        centered = np.empty_like(rows)
+
+        def center(a, b):  # x - mean, and its squares summed per channel
+            np.subtract(rows[a:b], mean32, out=centered[a:b])
+            return np.einsum("mc,mc->c", centered[a:b], centered[a:b]).astype(np.float64)
+        var = sum_in_order(map_spans(center, chunks)) / count
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(dtype)
+        gain, beta = self.params["gamma"] * inv_std, self.params["beta"]
+        y = np.empty_like(rows)
+
+        def scale(a, b):
+            np.multiply(centered[a:b], gain, out=y[a:b])
+            y[a:b] += beta
+        map_spans(scale, chunks)
+        return mean, var, centered, inv_std, y
+
     def backward(self, dLdy):
         dy = dLdy.reshape(-1, self.channels)
         centered, inv_std, n = self._centered, self._inv_std, dy.shape[0]
         chunks = row_spans(n, self.channels)
-
-        def chunk_sums(a, b):  # per chunk: sum(dy * centered) and sum(dy), per channel
-            return (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
-                    column_sums(dy[a:b]).astype(np.float64))
-        sums = map_spans(chunk_sums, chunks)
-        dgamma = sum_in_order(g for g, _ in sums) * inv_std
-        dbeta = sum_in_order(b for _, b in sums)
+        if len(chunks) == 1:  # the same sums without the per-chunk machinery
+            dgamma = np.einsum("mc,mc->c", dy, centered).astype(np.float64) * inv_std
+            dbeta = column_sums(dy).astype(np.float64)
+        else:
+            sums = map_spans(lambda a, b: (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
+                                           column_sums(dy[a:b]).astype(np.float64)), chunks)
+            dgamma = sum_in_order(g for g, _ in sums) * inv_std
+            dbeta = sum_in_order(b for _, b in sums)
         self.grads["gamma"][...] = dgamma
         self.grads["beta"][...] = dbeta
         # With dx_hat = dy*gamma: sum(dx_hat) = gamma*dbeta and sum(dx_hat*x_hat) = gamma*dgamma, so
@@ -80,7 +94,10 @@ class BatchNorm(Layer):
             dx[a:b] += dy[a:b]
             dx[a:b] -= shift
             dx[a:b] *= gain
-        map_spans(input_grad, chunks)
+        if len(chunks) == 1:
+            input_grad(0, n)
+        else:
+            map_spans(input_grad, chunks)
         self._centered = None
         return dx.reshape(dLdy.shape)
 

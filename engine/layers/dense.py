@@ -39,20 +39,18 @@ class Dense(Layer):
         x, self._x = self._x, None
         w, dW, dx = self.params["W"], self.grads["W"], None
         self.grads["b"][...] = column_sums(dLdy)
+        flops = self._flops(x)
+        if flops * 2 < parallel.MIN_GEMM_PIECE_FLOPS:  # e.g. a classifier head: not worth a hand-off
+            np.matmul(x.T, dLdy, out=dW)
+            return dLdy @ w.T if self.needs_input_grad else None
         # dL/dW and dL/dx, both cut along the input features, are independent products,
         # so one hand-off to the threads runs them side by side; dL/dx, the bigger one, first.
         products = [lambda a, c: np.matmul(x[:, a:c].T, dLdy, out=dW[a:c])]
         if self.needs_input_grad:
             dx = np.empty(x.shape, dLdy.dtype)
             products.insert(0, lambda a, c: np.matmul(dLdy, w[a:c].T, out=dx[:, a:c]))
-        flops = self._flops(x)
         blocks = gemm_spans(self.in_features, flops, sharing=len(products))
-        tasks = [partial(product, a, c) for product in products for a, c in blocks]
-        if flops * len(products) < parallel.MIN_GEMM_PIECE_FLOPS:  # too small to be worth a hand-off
-            for task in tasks:
-                task()
-        else:
-            run_all(tasks)
+        run_all([partial(product, a, c) for product in products for a, c in blocks])
         return dx
 
     def _flops(self, x):
