@@ -33,8 +33,12 @@ def test_train_bench_smoke(mnist):
         assert row["engine"]["step_ms"] > 0 and 0 < row["engine"]["efficiency"] < 1.5
     mlp_row = result["rows"][0]
     assert mlp_row["gemm_only_ms"] > 0 and "gemm_only_ms" not in result["rows"][1]  # ceiling: dense nets only
+    floor = mlp_row["floor"]
+    assert 0 < floor["serial_ms"] < floor["floor_ms"] <= floor["one_thread_ms"] and floor["handoff_us"] > 0
+    assert "floor" not in result["rows"][1]
     table = train_bench.markdown(result)
     assert "| mlp | engine |" in table and "| cnn | engine |" in table and "matrix products alone" in table
+    assert "The mlp step's floor" in table
 
 
 def test_time_to_accuracy_smoke(mnist):
