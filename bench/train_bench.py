@@ -11,7 +11,11 @@ machine noise hits both.
 
 import argparse
 import math
+import os
+import subprocess
+import sys
 import time
+from unittest import mock
 
 import numpy as np
 
@@ -25,6 +29,7 @@ from engine.losses import softmax_cross_entropy
 from engine.mnist import load_mnist
 from engine.model import Sequential
 from engine.optimizers import AdamW
+from engine import parallel
 from engine.parallel import map_spans
 
 TRAIN_IMAGES = 55000
@@ -129,17 +134,54 @@ SPLIT_KINDS = ("Dense", "AdamW")
 def split_floor(config, images, labels, batch_size, steps, flops, gemm_gflops) -> dict:
     """The fastest a dense net's step could be with this engine's division of labour: its 1-thread
     profile with the split work divided by the thread count and hand-offs free. Beside it, what
-    one hand-off (waking a worker for an empty task and hearing back) costs in this run."""
+    one hand-off (waking a worker for an empty task and hearing back) costs in this run, how many
+    a step makes, and the operating system's own wake-up round trip for comparison."""
     with engine_threads(1):
         profile = step_profile(config, images, labels, batch_size, steps)
     split = sum(ms for kind, ms in profile.items() if kind in SPLIT_KINDS)
     serial = sum(profile.values()) - split
     floor_ms = serial + split / threads()
     with engine_threads(threads()):
-        handoff = timed(lambda: map_spans(lambda a, b: None, [(0, 1), (1, 2)]), 2000, warmup=50)
+        handoff_us = float(np.median(timed(lambda: map_spans(lambda a, b: None, [(0, 1), (1, 2)]), 2000,
+                                           warmup=50))) * 1e6
+        handoffs = handoffs_per_step(config, images, labels, batch_size)
+    with_handoffs_ms = floor_ms + handoffs * handoff_us / 1000
     return {"one_thread_ms": sum(profile.values()), "split_ms": split, "serial_ms": serial, "floor_ms": floor_ms,
             "floor_efficiency": flops / (floor_ms / 1000) / 1e9 / gemm_gflops,
-            "handoff_us": float(np.median(handoff)) * 1e6}
+            "handoff_us": handoff_us, "handoffs_per_step": handoffs, "os_round_trip_us": os_round_trip_us(),
+            "floor_with_handoffs_ms": with_handoffs_ms,
+            "floor_with_handoffs_efficiency": flops / (with_handoffs_ms / 1000) / 1e9 / gemm_gflops}
+
+
+def handoffs_per_step(config, images, labels, batch_size, steps=5) -> float:
+    """Times per training step that the engine wakes its workers, counted at the one place it does."""
+    run = engine_stepper(config, images, labels, batch_size)
+    run(1)
+    with mock.patch.object(parallel, "_run_on_workers", wraps=parallel._run_on_workers) as wakes:
+        run(steps)
+    return wakes.call_count / steps
+
+
+# A child that answers every byte on stdin with one on stdout, until stdin closes.
+_ECHO = "import os\nwhile os.read(0, 1):\n    os.write(1, b'.')"
+
+
+def os_round_trip_us(repeats: int = 2000) -> float:
+    """Median µs for one byte to reach another process through a pipe and come back: the
+    machine's own cost of waking a sleeping thread on another core and hearing back, with no
+    Python lock or GIL in the way. A thread hand-off cannot be much cheaper than this."""
+    child = subprocess.Popen([sys.executable, "-c", _ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    to_child, from_child = child.stdin.fileno(), child.stdout.fileno()
+
+    def round_trip():
+        os.write(to_child, b".")
+        os.read(from_child, 1)
+    try:
+        return float(np.median(timed(round_trip, repeats, warmup=50))) * 1e6
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)
+        child.stdout.close()
 
 
 def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> dict:
@@ -249,9 +291,13 @@ def target_lines(result: dict) -> list[str]:
                 f"{f['split_ms']:.1f} ms of {' and '.join(SPLIT_KINDS)}, which the engine splits between "
                 f"{result['threads']} threads, and {f['serial_ms']:.1f} ms of smaller layers and the loss, which run "
                 f"on one. Split perfectly, with free hand-offs, a step would still take {f['floor_ms']:.1f} ms: "
-                f"{f['floor_efficiency'] * 100:.0f}% GEMM efficiency at most. One hand-off to a worker thread and "
-                f"back took {f['handoff_us']:.0f} µs in this run (median of 2,000); a step makes one per split "
-                f"product and one for AdamW.")
+                f"{f['floor_efficiency'] * 100:.0f}% GEMM efficiency at most. A step makes "
+                f"{f['handoffs_per_step']:.0f} hand-offs to a worker thread (one per split product and one for "
+                f"AdamW); one took {f['handoff_us']:.0f} µs in this run (median of 2,000), where a byte sent to "
+                f"another process through a pipe took {f['os_round_trip_us']:.0f} µs to come back: the machine's "
+                f"own wake-up cost, with no Python in the way. With hand-offs at {f['handoff_us']:.0f} µs the "
+                f"floor is {f['floor_with_handoffs_ms']:.1f} ms: {f['floor_with_handoffs_efficiency'] * 100:.0f}% "
+                f"at most.")
     return lines + [""] if lines else []
 
 

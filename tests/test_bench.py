@@ -35,6 +35,9 @@ def test_train_bench_smoke(mnist):
     assert mlp_row["gemm_only_ms"] > 0 and "gemm_only_ms" not in result["rows"][1]  # ceiling: dense nets only
     floor = mlp_row["floor"]
     assert 0 < floor["serial_ms"] < floor["floor_ms"] <= floor["one_thread_ms"] and floor["handoff_us"] > 0
+    assert floor["os_round_trip_us"] > 0 and floor["floor_with_handoffs_ms"] >= floor["floor_ms"]
+    if result["threads"] > 1:  # at least AdamW's update is split between the threads
+        assert floor["handoffs_per_step"] >= 1 and floor["floor_with_handoffs_ms"] > floor["floor_ms"]
     assert "floor" not in result["rows"][1]
     table = train_bench.markdown(result)
     assert "| mlp | engine |" in table and "| cnn | engine |" in table and "matrix products alone" in table
