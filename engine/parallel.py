@@ -174,7 +174,9 @@ def gemm_spans(size: int, flops: int, sharing: int = 1) -> list[tuple[int, int]]
 
 def map_spans(fn, pieces: list[tuple[int, int]]) -> list:
     """``[fn(a, b) for (a, b) in pieces]``, spread over the threads; results in the order of ``pieces``."""
-    if min(_threads, len(pieces)) <= 1:
+    if len(pieces) == 1:  # the common case of a small layer: a plain call
+        return [fn(*pieces[0])]
+    if _threads == 1:
         return [fn(a, b) for a, b in pieces]
     return run_all([partial(fn, a, b) for a, b in pieces])
 

@@ -73,12 +73,15 @@ class BatchNorm(Layer):
         dy = dLdy.reshape(-1, self.channels)
         centered, inv_std, n = self._centered, self._inv_std, dy.shape[0]
         chunks = row_spans(n, self.channels)
-        if len(chunks) == 1:  # the same sums without the per-chunk machinery
-            dgamma = np.einsum("mc,mc->c", dy, centered).astype(np.float64) * inv_std
-            dbeta = column_sums(dy).astype(np.float64)
+
+        def chunk_sums(a, b):  # per chunk: sum(dy * centered) and sum(dy), per channel
+            return (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
+                    column_sums(dy[a:b]).astype(np.float64))
+        if len(chunks) == 1:  # one chunk: its sums are the totals, no list to add up in order
+            dgamma, dbeta = chunk_sums(0, n)
+            dgamma *= inv_std
         else:
-            sums = map_spans(lambda a, b: (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
-                                           column_sums(dy[a:b]).astype(np.float64)), chunks)
+            sums = map_spans(chunk_sums, chunks)
             dgamma = sum_in_order(g for g, _ in sums) * inv_std
             dbeta = sum_in_order(b for _, b in sums)
         self.grads["gamma"][...] = dgamma
@@ -94,10 +97,7 @@ class BatchNorm(Layer):
             dx[a:b] += dy[a:b]
             dx[a:b] -= shift
             dx[a:b] *= gain
-        if len(chunks) == 1:
-            input_grad(0, n)
-        else:
-            map_spans(input_grad, chunks)
+        map_spans(input_grad, chunks)
         self._centered = None
         return dx.reshape(dLdy.shape)
 
