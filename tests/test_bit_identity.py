@@ -1,0 +1,70 @@
+"""Refactors must not change a single bit: of training, or of what the shipped model predicts.
+
+The digests below were recorded from the code before the library/application split
+(commit 70deef0) with NumPy 2.4.6 on OpenBLAS's SkylakeX kernels (the same on 1 or 2 threads);
+float32 products can round differently on other BLAS kernels, so the failure message names the
+kernel in use. A change that alters arithmetic on purpose (a new kernel, a new
+model) must say so and record new digests in the same commit, with the reason.
+"""
+
+import hashlib
+
+import threadpoolctl
+
+import numpy as np
+import pytest
+
+import engine
+from engine.architectures import cnn_config, mlp_config
+from engine.model import Sequential
+from engine.train import TrainConfig, Trainer
+
+STEPS = 3
+# sha256 of every model and optimizer array after STEPS training steps (see state_digest).
+TRAINING_DIGESTS = {
+    "mlp": "b78689609188fbe2cb88f76aa31150feb30390e0c5516cfb4d76c7fb43eb7e6c",
+    "cnn": "d6667283d5648870cff83a88f71e4b7f3b1c7526cee6acad1784154c34fc7d22",
+}
+# sha256 of the shipped model's float32 probabilities on the 10,000 MNIST test images.
+SHIPPED_PREDICTIONS_DIGEST = "3c138094ea5dc2064aa0ab97398c1c33e877cbf1ea3192273e26809f02c8417b"
+
+
+RECORDED_WITH = "SkylakeX"
+
+
+def blas_kernel() -> str:
+    return ", ".join(str(lib.get("architecture")) for lib in threadpoolctl.threadpool_info()
+                     if lib["user_api"] == "blas") or "none"
+
+
+def digest(arrays: dict) -> str:
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        h.update(key.encode() + str(value.dtype).encode() + str(value.shape).encode() + value.tobytes())
+    return h.hexdigest()
+
+
+def state_after_steps(arch: str, mnist) -> dict:
+    """Model and optimizer arrays after STEPS steps of the real training loop (augmentation and dropout on)."""
+    config = TrainConfig(epochs=1, batch_size=64, augment=True, seed=7)
+    model = Sequential.from_config({"mlp": mlp_config, "cnn": cnn_config}[arch](), np.random.default_rng(7))
+    trainer = Trainer(model, config)
+    x = mnist["train_images"][:64 * STEPS].astype(np.float32) / 255
+    y = mnist["train_labels"][:64 * STEPS].astype(np.int64)
+    trainer.fit(x, y, x[:64], y[:64])
+    return {**{f"model/{k}": v for k, v in model.state_arrays().items()},
+            **{f"optimizer/{k}": v for k, v in trainer.optimizer.state_dict().items()}}
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_three_training_steps_give_the_recorded_bits(arch, mnist):
+    assert digest(state_after_steps(arch, mnist)) == TRAINING_DIGESTS[arch], (
+        f"training bits changed (BLAS kernel here: {blas_kernel()}; digests recorded with {RECORDED_WITH})")
+
+
+def test_shipped_model_predicts_the_recorded_bits(mnist):
+    model = engine.load_model("models/mnist_int8.npz")
+    probs = model.predict_proba(mnist["test_images"])
+    assert digest({"probs": probs}) == SHIPPED_PREDICTIONS_DIGEST, (
+        f"the shipped model's predictions changed (BLAS kernel here: {blas_kernel()}; recorded with {RECORDED_WITH})")
