@@ -98,15 +98,12 @@ class Sequential(Classifier):
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Every array that defines the model (parameters and buffers), keyed "index.name"."""
         return {f"{i}.{name}": arr for i, layer in enumerate(self.layers)
-                for name, arr in {**layer.params, **layer.buffers}.items()}
+                for name, arr in layer.file_arrays().items()}
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy arrays in place (optimizers keep references to the parameter arrays)."""
         for i, layer in enumerate(self.layers):
-            for name in layer.params:
-                layer.params[name][...] = arrays[f"{i}.{name}"]
-            for name in layer.buffers:
-                layer.buffers[name] = np.array(arrays[f"{i}.{name}"], dtype=np.float32)
+            layer.load_arrays({name: arrays[f"{i}.{name}"] for name in layer.file_arrays()})
 
     def count_params(self) -> int:
         return int(sum(p.size for _, p, _ in self.parameters()))

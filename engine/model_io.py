@@ -19,90 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .architecture import MAX_PARAMETERS, expected_arrays
 from .errors import ModelFormatError
-from .layers import LAYER_TYPES
-from .layers.conv2d import conv_output_size
 from .model import Sequential
 from .npz import array_json, json_array, write_npz_atomic
 
 FORMAT_VERSION = 1
 META_ARRAYS = ("format_version", "architecture", "preprocessing", "card")
 MAX_META_BYTES = 1 << 20          # JSON blobs: 1 MiB is generous
-MAX_PARAMETERS = 20_000_000       # 80 MB of float32: far above any digit model
 MAX_FILE_BYTES = 200 << 20
-MAX_LAYERS = 64
-
-
-def layer_arrays(config: dict, in_shape: tuple, kind: str) -> tuple[dict[str, tuple[str, tuple]], tuple]:
-    """({name: (dtype, shape)} a layer's file must hold, output shape), computed from the config alone."""
-    t = config["type"]
-    if t == "Dense":
-        i, o = config["in_features"], config["out_features"]
-        shapes = {"W": (i, o), "b": (o,)}
-        out = (o,)
-        if in_shape != (i,):
-            raise ModelFormatError(f"Dense layer expects input ({i},) but receives {in_shape}")
-    elif t == "Conv2D":
-        k, ci, co = config["kernel"], config["in_channels"], config["out_channels"]
-        s, p = config.get("stride", 1), config.get("padding", 0)
-        if len(in_shape) != 3 or in_shape[2] != ci:
-            raise ModelFormatError(f"Conv2D layer expects {ci} input channels but receives {in_shape}")
-        shapes = {"W": (k, k, ci, co), "b": (co,)}
-        out = (conv_output_size(in_shape[0], k, s, p), conv_output_size(in_shape[1], k, s, p), co)
-    elif t == "BatchNorm":
-        c = config["channels"]
-        if in_shape[-1] != c:
-            raise ModelFormatError(f"BatchNorm layer expects {c} channels but receives {in_shape}")
-        shapes = {"gamma": (c,), "beta": (c,), "running_mean": (c,), "running_var": (c,)}
-        out = in_shape
-    elif t == "MaxPool2D":
-        s = config["size"]
-        out = (in_shape[0] // s, in_shape[1] // s, in_shape[2])
-        shapes = {}
-    elif t == "Flatten":
-        out, shapes = (int(np.prod(in_shape)),), {}
-    else:  # ReLU, Dropout
-        out, shapes = in_shape, {}
-    if min(out) < 1:
-        raise ModelFormatError(f"{t} layer produces an empty output {out}")
-    arrays = {name: ("float32", shape) for name, shape in shapes.items()}
-    if kind == "int8" and t in ("Dense", "Conv2D"):
-        arrays["W"] = ("int8", shapes["W"])
-        arrays["W_scale"] = ("float32", (shapes["W"][-1],))   # one scale per output channel
-        arrays["x_scale"] = ("float32", ())                   # static input-activation scale
-    return arrays, out
-
-
-def expected_arrays(architecture: dict) -> dict[str, tuple[str, tuple]]:
-    """Every weight array the architecture implies, with dtype and shape; validates the architecture."""
-    if not isinstance(architecture, dict) or architecture.get("kind") not in ("float32", "int8"):
-        raise ModelFormatError("architecture.kind must be 'float32' or 'int8'")
-    layers = architecture.get("layers")
-    if not isinstance(layers, list) or not 0 < len(layers) <= MAX_LAYERS:
-        raise ModelFormatError(f"architecture.layers must be a list of 1 to {MAX_LAYERS} layers")
-    shape = architecture.get("input_shape")
-    if shape not in ([28, 28, 1], [784]):
-        raise ModelFormatError(f"architecture.input_shape must be [28, 28, 1] or [784], got {shape!r}")
-    shape = tuple(shape)
-    expected, total = {}, 0
-    for i, config in enumerate(layers):
-        if not isinstance(config, dict) or config.get("type") not in LAYER_TYPES:
-            raise ModelFormatError(f"architecture.layers[{i}] has unknown type {config!r:.80}")
-        ints = [v for k, v in config.items() if k != "type" and k not in ("rate", "momentum", "eps")]
-        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1 << 16 for v in ints):
-            raise ModelFormatError(f"architecture.layers[{i}] ({config['type']}) has a size outside 0..65536")
-        try:
-            arrays, shape = layer_arrays(config, shape, architecture["kind"])
-        except (KeyError, TypeError, ZeroDivisionError) as exc:
-            raise ModelFormatError(f"architecture.layers[{i}] ({config['type']}) is incomplete: {exc}") from None
-        for name, (dtype, s) in arrays.items():
-            total += int(np.prod(s, dtype=np.int64))
-            expected[f"{i}.{name}"] = (dtype, s)
-        if total > MAX_PARAMETERS:
-            raise ModelFormatError(f"architecture declares over {MAX_PARAMETERS} parameters; refusing to load")
-    if shape != (10,):
-        raise ModelFormatError(f"architecture must end in 10 class scores, ends in {shape}")
-    return expected
 
 
 def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
@@ -158,7 +83,7 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
     """(metadata {architecture, preprocessing, card}, weight arrays), fully validated."""
     path = Path(path)
     if not path.is_file():
-        raise ModelFormatError(f"{path}: no such model file; train one with `python train_offline.py`")
+        raise ModelFormatError(f"{path}: no such model file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ModelFormatError(f"{path}: {path.stat().st_size} bytes is too large for a model file")
     try:
@@ -175,6 +100,8 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
                 meta[name] = array_json(meta_arrays[name])
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ModelFormatError(f"{path}: {name} is not valid JSON ({exc})") from None
+            except RecursionError:
+                raise ModelFormatError(f"{path}: {name} is JSON nested too deeply to be a model's") from None
         expected = expected_arrays(meta["architecture"])
         weights = _read_arrays(path, expected)
     except zipfile.BadZipFile as exc:
@@ -200,10 +127,13 @@ def load_model(path):
     """A float32 ``Sequential`` or int8 ``QuantizedModel`` from ``path``; never unpickles."""
     meta, weights = read_model_file(path)
     arch = meta["architecture"]
-    if arch["kind"] == "int8":
-        from .quantize import QuantizedModel
-        return QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
-    model = Sequential.from_config(arch, card=meta["card"])
+    try:
+        if arch["kind"] == "int8":
+            from .quantized_model import QuantizedModel
+            return QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
+        model = Sequential.from_config(arch, card=meta["card"])
+    except ValueError as exc:
+        raise ModelFormatError(f"{path}: {exc}") from None
     model.load_state_arrays(weights)
     model.preprocessing = meta["preprocessing"]
     return model

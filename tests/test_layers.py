@@ -40,7 +40,7 @@ def test_conv2d_gradients_span_several_chunks(rng, monkeypatch, threads):
     import engine.layers.conv2d as conv
     layer = Conv2D(2, 3, 3, 1, 1, rng=rng)
     monkeypatch.setattr(conv, "PATCH_ELEMENTS", 2 * 4 * 4 * 3 * 3 * 3)   # 2 images per chunk: 3 chunks
-    assert layer._chunk((5, 4, 4, 2)) == 2
+    assert layer.images_per_chunk((5, 4, 4, 2)) == 2
     with engine_threads(threads):
         check_layer_gradients(layer, rng.standard_normal((5, 4, 4, 2)), rng)
 
@@ -170,8 +170,14 @@ def test_layer_shapes_agree_with_forward(rng, config, in_shape, out_shape, batch
 def test_unknown_layer_config_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown layer"):
         build_layer({"type": "Attention"})
-    with pytest.raises(ValueError, match="bad arguments"):
+    with pytest.raises(ValueError, match="Dense needs the field 'out_features'"):
         build_layer({"type": "Dense", "in_features": 3})
+    with pytest.raises(ValueError, match="Dense has unknown field 'units'"):
+        build_layer({"type": "Dense", "in_features": 3, "out_features": 2, "units": 4})
+    with pytest.raises(ValueError, match="Dense.in_features must be an integer"):
+        build_layer({"type": "Dense", "in_features": 3.0, "out_features": 2})
+    with pytest.raises(ValueError, match="Dropout.rate must be a number"):
+        build_layer({"type": "Dropout", "rate": float("nan")})
 
 
 def test_conv2d_empty_batch_gives_an_empty_result_and_no_gradient(rng):

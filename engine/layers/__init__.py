@@ -1,32 +1,25 @@
-"""Layers, one small class per file, and ``build_layer`` to make one from its config."""
+"""Layers, one small class per file, each registered by its class name when its module is imported.
 
-import numpy as np
+Every module of this package is imported here, so a new layer is one new file:
+its class defines ``spec`` (shapes, arrays, flops) and its arithmetic, and the
+model, the model file, quantization and the benchmarks find it by name.
+"""
+
+import importlib
+import pkgutil
 
 from .activations import ReLU
-from .base import Layer
+from .base import INT8_TWINS, LAYER_TYPES, Layer, LayerSpec, build_layer, layer_class
 from .batchnorm import BatchNorm
 from .conv2d import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
 from .maxpool2d import MaxPool2D
+from .quantized import QuantizedConv2D, QuantizedDense
 
-LAYER_TYPES = {cls.__name__: cls for cls in (Dense, Conv2D, MaxPool2D, ReLU, Dropout, BatchNorm, Flatten)}
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-
-def build_layer(config: dict, rng: np.random.Generator | None = None) -> Layer:
-    """A layer from ``config`` ({"type": name, **constructor arguments}); raises ValueError if unknown."""
-    if not isinstance(config, dict) or config.get("type") not in LAYER_TYPES:
-        raise ValueError(f"unknown layer config {config!r}; known types: {sorted(LAYER_TYPES)}")
-    kwargs = {k: v for k, v in config.items() if k != "type"}
-    cls = LAYER_TYPES[config["type"]]
-    if cls in (Dense, Conv2D):
-        kwargs["rng"] = rng
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise ValueError(f"bad arguments for layer {config['type']}: {exc}") from None
-
-
-__all__ = ["Layer", "Dense", "Conv2D", "MaxPool2D", "ReLU", "Dropout", "BatchNorm", "Flatten",
-           "LAYER_TYPES", "build_layer"]
+__all__ = ["Layer", "LayerSpec", "Dense", "Conv2D", "MaxPool2D", "ReLU", "Dropout", "BatchNorm", "Flatten",
+           "QuantizedDense", "QuantizedConv2D", "LAYER_TYPES", "INT8_TWINS", "build_layer", "layer_class"]

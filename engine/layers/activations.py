@@ -26,3 +26,6 @@ class ReLU(Layer):
         positive, dx = self._positive, np.empty_like(dLdy)
         map_rows(lambda a, b: np.multiply(dLdy[a:b], positive[a:b], out=dx[a:b]), dx.shape[0], dx[:1].size)
         return dx
+
+    def pytorch_twin(self, nn, input_shape):
+        return nn.ReLU()

@@ -12,7 +12,8 @@ per-channel sums are added chunk by chunk in float64, in order.
 import numpy as np
 
 from ..parallel import column_sums, map_spans, row_spans, sum_in_order
-from .base import Layer
+from . import config_fields as fields
+from .base import Layer, LayerSpec
 
 
 class BatchNorm(Layer):
@@ -101,10 +102,32 @@ class BatchNorm(Layer):
         self._centered = None
         return dx.reshape(dLdy.shape)
 
-    def output_shape(self, input_shape):
-        if input_shape[-1] != self.channels:
-            raise ValueError(f"BatchNorm expects {self.channels} channels, got {input_shape[-1]}")
-        return tuple(input_shape)
+    @classmethod
+    def check_config(cls, config):
+        fields.only(config, ("channels", "momentum", "eps"))
+        return {"channels": fields.integer(config, "channels"),
+                "momentum": fields.real(config, "momentum", 0.0, 1.0, default=0.9),
+                "eps": fields.real(config, "eps", 1e-12, 1.0, default=1e-5)}
+
+    @classmethod
+    def spec(cls, config, input_shape):
+        c = cls.check_config(config)["channels"]
+        if not input_shape or input_shape[-1] != c:
+            raise ValueError(f"BatchNorm expects {c} channels, got input shape {tuple(input_shape)}")
+        arrays = {name: ("float32", (c,)) for name in ("gamma", "beta", "running_mean", "running_var")}
+        return LayerSpec(tuple(input_shape), arrays)
 
     def config(self):
         return {"type": "BatchNorm", "channels": self.channels, "momentum": self.momentum, "eps": self.eps}
+
+    def for_inference(self, previous):
+        """Merged into the Conv2D or Dense before it: y' = (y - mean) * gamma / sqrt(var + eps) + beta."""
+        if not hasattr(previous, "absorb_normalization"):
+            raise ValueError("BatchNorm must follow a Conv2D or Dense layer to be folded")
+        scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.eps)
+        previous.absorb_normalization(self.buffers["running_mean"], scale, self.params["beta"])
+        return None
+
+    def pytorch_twin(self, nn, input_shape):
+        norm = nn.BatchNorm2d if len(input_shape) == 3 else nn.BatchNorm1d
+        return norm(self.channels, momentum=round(1 - self.momentum, 6), eps=self.eps)

@@ -1,73 +1,31 @@
-"""2-D convolution on channels-last images, as one matrix multiply (im2col).
+"""2-D convolution on channels-last images, as one matrix product per chunk of images (im2col).
 
-Layout is NHWC: x (N, H, W, C). Channels-last lets the im2col matrix be built
-with one strided copy per kernel offset (kh*kw copies, never a loop over
-pixels or samples) and lets the product reshape straight into NHWC output with
-no transpose. Weights are (kh, kw, C_in, C_out), so ``W.reshape(-1, C_out)``
-lines up with the column layout (kh, kw, C).
+Layout is NHWC: x (N, H, W, C). Weights are (kh, kw, C_in, C_out), so
+``W.reshape(-1, C_out)`` lines up with the patch matrix's columns (kh, kw, C).
+The arithmetic is the functions below, on one chunk's patch matrix; the layer
+cuts the batch into chunks for the engine's threads.
 """
 
 import threading
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from ..initializers import init_weights
+from ..initializers import INITIALIZERS, init_weights
 from ..parallel import column_sums, map_spans, spans, sum_in_order, thread_scratch
-from .base import Layer
+from . import config_fields as fields
+from .base import Layer, LayerSpec
+from .im2col import col2im, conv_output_size, im2col
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    return (size + 2 * padding - kernel) // stride + 1
+def forward_product(cols, w2, bias, y):
+    """y = patches @ W + b, into ``y`` (rows: output pixels; columns: output channels)."""
+    np.matmul(cols, w2, out=y)
+    y += bias
 
 
-def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict | None = None) -> np.ndarray:
-    """(N, H, W, C) -> (N, Ho, Wo, k, k, C) patches; reshape to (N*Ho*Wo, k*k*C) for the GEMM.
-
-    One copy from a sliding-window view, whose innermost run is a whole image
-    row, is ~4x faster than k*k copies with C-float runs. ``scratch`` (a dict
-    the caller keeps) lets the padded image and patch buffers be reused across
-    calls, sparing the page faults of fresh multi-megabyte allocations.
-    """
-    scratch = {} if scratch is None else scratch
-    n, h, w, c = x.shape
-    if padding:
-        xp = _buffer(scratch, "padded", (n, h + 2 * padding, w + 2 * padding, c), x.dtype, zero=True)
-        xp[:, padding:padding + h, padding:padding + w, :] = x  # the border stays zero
-    else:
-        xp = x
-    # The view of a reused padded buffer is reused too: building it costs ~10 µs of Python
-    # per call, hundreds of times per training step.
-    cached = scratch.get(("windows", kernel, stride))
-    if cached is not None and cached[0] is xp:
-        windows = cached[1]
-    else:
-        windows = sliding_window_view(xp, (kernel, kernel), axis=(1, 2))[:, ::stride, ::stride]  # (N, Ho, Wo, C, k, k)
-        windows = windows.transpose(0, 1, 2, 4, 5, 3)                                             # (N, Ho, Wo, k, k, C)
-        if padding:
-            scratch[("windows", kernel, stride)] = (xp, windows)
-    cols = _buffer(scratch, "cols", windows.shape, x.dtype)
-    np.copyto(cols, windows)
-    return cols
-
-
-def _buffer(scratch: dict, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
-    """A reusable array from ``scratch``, reallocated only when shape or dtype change."""
-    buf = scratch.get(name)
-    if buf is None or buf.shape != shape or buf.dtype != dtype:
-        buf = scratch[name] = np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
-    return buf
-
-
-def col2im(dcols: np.ndarray, input_shape: tuple, kernel: int, stride: int, padding: int) -> np.ndarray:
-    """Adjoint of ``im2col``: scatter-add (N, Ho, Wo, k, k, C) patches back to (N, H, W, C)."""
-    n, h, w, c = input_shape
-    ho, wo = dcols.shape[1], dcols.shape[2]
-    dxp = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dcols.dtype)
-    for i in range(kernel):
-        for j in range(kernel):
-            dxp[:, i:i + stride * ho:stride, j:j + stride * wo:stride, :] += dcols[:, :, :, i, j, :]
-    return dxp[:, padding:padding + h, padding:padding + w, :] if padding else dxp
+def weight_gradient(cols, dy):
+    """dL/dW = patches.T @ dL/dy (one chunk's share)."""
+    return cols.T @ dy
 
 
 # Images per chunk are chosen so a chunk's patch matrix holds about this many numbers
@@ -81,6 +39,8 @@ PATCH_ELEMENTS = 1 << 20
 
 class Conv2D(Layer):
     """x (N, H, W, C_in) -> y (N, Ho, Wo, C_out); W (k, k, C_in, C_out), b (C_out,)."""
+
+    takes_rng = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1,
                  padding: int = 0, init: str = "he", rng: np.random.Generator | None = None):
@@ -97,22 +57,51 @@ class Conv2D(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._new_scratch()
 
+    @classmethod
+    def check_config(cls, config):
+        fields.only(config, ("in_channels", "out_channels", "kernel", "stride", "padding", "init"))
+        kernel = fields.integer(config, "kernel", 1, 64, default=3)
+        return {"in_channels": fields.integer(config, "in_channels"),
+                "out_channels": fields.integer(config, "out_channels"),
+                "kernel": kernel, "stride": fields.integer(config, "stride", 1, 64, default=1),
+                # Padding of a whole kernel or more only adds outputs that see nothing but zeros.
+                "padding": fields.integer(config, "padding", 0, kernel - 1, default=0),
+                "init": fields.choice(config, "init", tuple(INITIALIZERS), default="he")}
+
+    @classmethod
+    def spec(cls, config, input_shape):
+        c = cls.check_config(config)
+        h, w, channels = fields.image_shape(input_shape, "Conv2D")
+        k, s, p, ci, co = c["kernel"], c["stride"], c["padding"], c["in_channels"], c["out_channels"]
+        if channels != ci:
+            raise ValueError(f"Conv2D expects {ci} input channels, got input shape {tuple(input_shape)}")
+        ho, wo = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"Conv2D: a {h}x{w} input is smaller than its {k}x{k} kernel (padding {p})")
+        arrays = {"W": ("float32", (k, k, ci, co)), "b": ("float32", (co,))}
+        return LayerSpec((ho, wo, co), arrays, flops=2 * ho * wo * k * k * ci * co)
+
+    def config(self):
+        return {"type": "Conv2D", "in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel": self.kernel, "stride": self.stride, "padding": self.padding}
+
     def forward(self, x, training=False, rng=None):
-        k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
-        n = x.shape[0]
-        ho, wo, _ = self.output_shape(x.shape[1:])
-        w2 = self.params["W"].reshape(-1, f)                                   # (k*k*C, F)
+        w2 = self.params["W"].reshape(-1, self.out_channels)                  # (k*k*C, F)
         bias = self.params["b"]
-        y = np.empty((n, ho, wo, f), np.result_type(x.dtype, w2.dtype))
+        y = np.empty((x.shape[0],) + self.output_shape(x.shape[1:]), np.result_type(x.dtype, w2.dtype))
+        self.map_patch_chunks(x, y, lambda cols, out: forward_product(cols, w2, bias, out))
+        self._x = x if training else None
+        return y
+
+    def map_patch_chunks(self, x, y, product) -> None:
+        """``product(patches, y_rows)`` for each chunk of images, on the engine's threads: patches
+        (M, k*k*C_in) and the chunk's output rows (M, C_out), M = images x output pixels."""
+        k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
 
         def chunk(a, b):
             cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))     # (n_c, Ho, Wo, k, k, C)
-            out = y[a:b].reshape(-1, f)
-            np.matmul(cols.reshape(-1, w2.shape[0]), w2, out=out)
-            out += bias
-        map_spans(chunk, spans(n, self._chunk(x.shape)))
-        self._x = x if training else None
-        return y
+            product(cols.reshape(-1, k * k * self.in_channels), y[a:b].reshape(-1, f))
+        map_spans(chunk, spans(x.shape[0], self.images_per_chunk(x.shape)))
 
     def backward(self, dLdy):
         k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
@@ -126,7 +115,7 @@ class Conv2D(Layer):
         def chunk(a, b):
             dy = dLdy[a:b]
             cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))
-            dW = cols.reshape(-1, k * k * self.in_channels).T @ dy.reshape(-1, f)
+            dW = weight_gradient(cols.reshape(-1, k * k * self.in_channels), dy.reshape(-1, f))
             db = column_sums(dy.reshape(-1, f))
             if dx is not None and s == 1:
                 dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))   # (n_c, H, W, k, k, F)
@@ -136,13 +125,28 @@ class Conv2D(Layer):
                 dx[a:b] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
             return dW, db
         # Partial sums per chunk, added in chunk order: the same bits for any thread count.
-        parts = map_spans(chunk, spans(x.shape[0], self._chunk(x.shape)))
+        parts = map_spans(chunk, spans(x.shape[0], self.images_per_chunk(x.shape)))
         if not parts:  # an empty batch: no gradient
             self.grads["W"][...], self.grads["b"][...] = 0, 0
             return dx
         self.grads["W"][...] = sum_in_order(dW for dW, _ in parts).reshape(w.shape)
         self.grads["b"][...] = sum_in_order(db for _, db in parts)
         return dx
+
+    def images_per_chunk(self, x_shape) -> int:
+        """A power of two whose patch matrix holds at most about PATCH_ELEMENTS numbers. Powers of
+        two split the usual power-of-two batches evenly between threads."""
+        ho, wo, _ = self.output_shape(x_shape[1:])
+        fit = PATCH_ELEMENTS // max(1, ho * wo * self.kernel ** 2 * max(self.in_channels, self.out_channels))
+        return 1 << max(0, fit.bit_length() - 1)
+
+    def absorb_normalization(self, mean: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> None:
+        """Fold y' = (y - mean) * scale + shift per output channel (an inference BatchNorm) into W and b."""
+        self.params["W"] = (self.params["W"] * scale).astype(np.float32)   # scales the output channel axis
+        self.params["b"] = ((self.params["b"] - mean) * scale + shift).astype(np.float32)
+
+    def pytorch_twin(self, nn, input_shape):
+        return nn.Conv2d(self.in_channels, self.out_channels, self.kernel, self.stride, self.padding)
 
     def __getstate__(self):
         # Per-thread scratch buffers cannot be pickled or deep-copied, and need not be.
@@ -155,25 +159,3 @@ class Conv2D(Layer):
     def _new_scratch(self):
         """Each thread's im2col buffers (of x, and of dL/dy), reused across calls."""
         self._scratch, self._dy_scratch = threading.local(), threading.local()
-
-    def _chunk(self, x_shape) -> int:
-        """Images per chunk: a power of two whose patch matrix holds at most about PATCH_ELEMENTS
-        numbers. Powers of two split the usual power-of-two batches evenly between threads."""
-        ho, wo, _ = self.output_shape(x_shape[1:])
-        fit = PATCH_ELEMENTS // max(1, ho * wo * self.kernel ** 2 * max(self.in_channels, self.out_channels))
-        return 1 << max(0, fit.bit_length() - 1)
-
-    def output_shape(self, input_shape):
-        h, w, c = input_shape
-        if c != self.in_channels:
-            raise ValueError(f"Conv2D expects {self.in_channels} input channels, got {c}")
-        ho = conv_output_size(h, self.kernel, self.stride, self.padding)
-        wo = conv_output_size(w, self.kernel, self.stride, self.padding)
-        if ho < 1 or wo < 1:
-            raise ValueError(f"Conv2D: a {h}x{w} input is smaller than its {self.kernel}x{self.kernel} kernel "
-                             f"(padding {self.padding})")
-        return ho, wo, self.out_channels
-
-    def config(self):
-        return {"type": "Conv2D", "in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel": self.kernel, "stride": self.stride, "padding": self.padding}

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from . import config_fields as fields
 from .base import Layer
 
 
@@ -35,5 +36,16 @@ class Dropout(Layer):
             return dLdy
         return dLdy * self._kept
 
+    @classmethod
+    def check_config(cls, config):
+        fields.only(config, ("rate",))
+        return {"rate": fields.real(config, "rate", 0.0, 1.0, default=0.5, high_open=True)}
+
     def config(self):
         return {"type": "Dropout", "rate": self.rate}
+
+    def for_inference(self, previous):
+        return None  # inverted dropout is the identity at inference
+
+    def pytorch_twin(self, nn, input_shape):
+        return nn.Dropout(self.rate)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, LayerSpec
 
 
 class Flatten(Layer):
@@ -13,5 +13,12 @@ class Flatten(Layer):
     def backward(self, dLdy):
         return dLdy.reshape(self._shape)
 
-    def output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
+    @classmethod
+    def spec(cls, config, input_shape):
+        super().spec(config, input_shape)
+        return LayerSpec((int(np.prod(input_shape, dtype=np.int64)),))
+
+    def pytorch_twin(self, nn, input_shape):
+        # The engine flattens (H, W, C), PyTorch (C, H, W): the same numbers in another order,
+        # which the next layer's random initialization cannot tell apart.
+        return nn.Flatten()

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..parallel import map_rows
-from .base import Layer
+from . import config_fields as fields
+from .base import Layer, LayerSpec
 
 
 class MaxPool2D(Layer):
@@ -56,9 +57,21 @@ class MaxPool2D(Layer):
         self._x = self._y = None
         return dx
 
-    def output_shape(self, input_shape):
-        h, w, c = input_shape
-        return (h // self.size, w // self.size, c)
+    @classmethod
+    def check_config(cls, config):
+        fields.only(config, ("size",))
+        return {"size": fields.integer(config, "size", 1, 64, default=2)}
+
+    @classmethod
+    def spec(cls, config, input_shape):
+        size = cls.check_config(config)["size"]
+        h, w, c = fields.image_shape(input_shape, "MaxPool2D")
+        if h < size or w < size:
+            raise ValueError(f"MaxPool2D: a {h}x{w} input is smaller than its {size}x{size} window")
+        return LayerSpec((h // size, w // size, c))
 
     def config(self):
         return {"type": "MaxPool2D", "size": self.size}
+
+    def pytorch_twin(self, nn, input_shape):
+        return nn.MaxPool2d(self.size)
