@@ -54,7 +54,7 @@ def test_files_are_relative_and_exist_or_are_the_model():
 
 def test_page_loads_nothing_from_another_origin():
     for name in ("index.html", "pyscript.toml", "web/manifest.webmanifest", "web/sw.js", "web/pad.js",
-                 "web/loader.js", "web/style.css", "web/main.py"):
+                 "web/pad_strokes.js", "web/pad_image.js", "web/loader.js", "web/style.css", "web/main.py"):
         text = (ROOT / name).read_text()
         # URLs in comments are allowed; attributes and code must be relative.
         code = re.sub(r"<!--.*?-->|/\*.*?\*/|^\s*(//|#).*$", "", text, flags=re.S | re.M)

@@ -1,5 +1,8 @@
 """scripts/vendor.py: pinned hashes, clear errors on a mismatch, a fast no-op when current.
 
+Downloading and its checks live in scripts/vendor_download.py, unpacking in
+scripts/vendor_unpack.py; the tests call them there.
+
 These run without the network: downloads are replaced by local files.
 """
 import hashlib
@@ -17,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import vendor  # noqa: E402
+import vendor_download  # noqa: E402
+import vendor_unpack  # noqa: E402
 
 LOCK = json.loads((ROOT / "vendor.lock.json").read_text())
 
@@ -42,7 +47,7 @@ def fake_registry(tmp_path, monkeypatch):
         path.write_bytes(served[artifact["filename"]])
         return path
 
-    monkeypatch.setattr(vendor, "download", download)
+    monkeypatch.setattr(vendor_download, "download", download)
     return served
 
 
@@ -64,7 +69,7 @@ def test_a_hash_mismatch_names_the_artifact_and_both_hashes(fake_registry, tmp_p
     fake_registry[artifact["filename"]] = b"not the real tarball"
     actual = hashlib.sha256(b"not the real tarball").hexdigest()
     with pytest.raises(vendor.VendorError) as err:
-        vendor.fetch_verified(artifact, tmp_path, log=lambda *a: None)
+        vendor_download.fetch_verified(artifact, tmp_path, log=lambda *a: None)
     msg = str(err.value)
     assert artifact["name"] in msg and artifact["filename"] in msg
     assert artifact["sha256"] in msg and actual in msg
@@ -77,7 +82,7 @@ def test_a_member_hash_mismatch_stops_extraction(tmp_path):
     artifact = {"name": "demo", "filename": "a.tgz", "extract": [
         {"from": "package/thing.whl", "to": "x/thing.whl", "sha256": "0" * 64}]}
     with pytest.raises(vendor.VendorError, match="demo: package/thing.whl inside a.tgz"):
-        vendor.extract(artifact, archive, tmp_path / "out")
+        vendor_unpack.extract(artifact, archive, tmp_path / "out")
 
 
 def test_extract_copies_folders_and_applies_excludes(tmp_path):
@@ -87,7 +92,7 @@ def test_extract_copies_folders_and_applies_excludes(tmp_path):
     artifact = {"name": "demo", "filename": "p.tgz", "extract": [
         {"from": "package/dist/", "to": "d/", "exclude": ["*.d.ts"]},
         {"from": "package/LICENSE", "to": "d/LICENSE"}]}
-    vendor.extract(artifact, archive, tmp_path / "out")
+    vendor_unpack.extract(artifact, archive, tmp_path / "out")
     got = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert got == ["d/LICENSE", "d/a.js"]
 
@@ -97,7 +102,7 @@ def test_a_missing_member_is_an_error(tmp_path):
     archive.write_bytes(_tgz({"package/x": b"x"}))
     artifact = {"name": "demo", "filename": "p.tgz", "extract": [{"from": "package/dist/", "to": "d/"}]}
     with pytest.raises(vendor.VendorError, match="not found"):
-        vendor.extract(artifact, archive, tmp_path / "out")
+        vendor_unpack.extract(artifact, archive, tmp_path / "out")
 
 
 def test_cached_downloads_are_rechecked(fake_registry, tmp_path):
@@ -105,11 +110,11 @@ def test_cached_downloads_are_rechecked(fake_registry, tmp_path):
     artifact = {"name": "demo", "registry": "npm", "package": "demo", "version": "1", "filename": "demo-1.tgz",
                 "sha256": hashlib.sha256(content).hexdigest()}
     fake_registry["demo-1.tgz"] = content
-    first = vendor.fetch_verified(artifact, tmp_path, log=lambda *a: None)
+    first = vendor_download.fetch_verified(artifact, tmp_path, log=lambda *a: None)
     assert first.read_bytes() == content
     first.write_bytes(b"corrupted in the cache")        # a damaged cache entry is fetched again
     (tmp_path / "dl-demo").rename(tmp_path / "dl-demo-old")
-    again = vendor.fetch_verified(artifact, tmp_path, log=lambda *a: None)
+    again = vendor_download.fetch_verified(artifact, tmp_path, log=lambda *a: None)
     assert again.read_bytes() == content
 
 

@@ -31,6 +31,8 @@ const APP_FILES = [
   "web/sw.js",
   "web/main.py",
   "web/pad.js",
+  "web/pad_strokes.js",
+  "web/pad_image.js",
   "web/loader.js",
   "web/style.css",
   "web/manifest.webmanifest",

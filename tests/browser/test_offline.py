@@ -68,8 +68,8 @@ def test_precache_list_names_the_runtime_and_existing_files():
     for url in urls:
         assert (SITE / url).is_file(), url
     sw = (SITE / "web" / "sw.js").read_text()
-    for name in ("index.html", "pyscript.toml", "web/main.py", "web/pad.js", "web/loader.js", "web/style.css",
-                 "web/manifest.webmanifest"):
+    for name in ("index.html", "pyscript.toml", "web/main.py", "web/pad.js", "web/pad_strokes.js",
+                 "web/pad_image.js", "web/loader.js", "web/style.css", "web/manifest.webmanifest"):
         assert f'"{name}"' in sw, f"web/sw.js APP_FILES lacks {name}"
 
 
