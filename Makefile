@@ -19,7 +19,7 @@ install:           ## Python packages for the CLI and the tests, Debian's chromi
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	bash scripts/install_chromium.sh
 	$(PYTHON) scripts/vendor.py
-	$(PYTHON) -m engine.mnist fetch
+	$(PYTHON) -m digits.mnist fetch
 
 test: install      ## install, then run every test
 	$(PYTHON) -m pytest

@@ -4,7 +4,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -15,7 +14,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from cpu_runtime import engine_threads  # noqa: E402  (the repository root is on the path from here)
+from digits.cpu_runtime import engine_threads  # noqa: E402  (the repository root is on the path from here)
+from engine.runtime import available_cores  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "out"
 
@@ -23,7 +23,7 @@ RESULTS_DIR = ROOT / "bench" / "out"
 def threads() -> int:
     """Threads for each framework: the engine's own and PyTorch's intra-op threads (one per core unless
     OPENBLAS_NUM_THREADS or OMP_NUM_THREADS says otherwise)."""
-    return int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or os.cpu_count())
+    return int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or available_cores())
 
 
 def framework_threads(pytorch: bool):
@@ -40,7 +40,7 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     info = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu,
-            "cores": os.cpu_count(), "threads": threads(), "python": platform.python_version(),
+            "cores": available_cores(), "threads": threads(), "python": platform.python_version(),
             "numpy": np.__version__, "platform": platform.platform()}
     try:
         info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
@@ -98,11 +98,3 @@ def save_json(name: str, payload: dict) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     return path
-
-
-def git_revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=ROOT, timeout=10).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"

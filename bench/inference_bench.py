@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from common import ROOT, framework_threads, load_torch, machine, machine_line, median_spread, save_json, timed
-from cpu_runtime import keep_freed_memory
 
 import engine
+from digits.cpu_runtime import keep_freed_memory
+from digits.mnist import load_mnist
 from engine.architectures import ARCHITECTURES
-from engine.mnist import load_mnist
+from engine.images import unit_float
 from engine.model import Sequential
 from engine.quantize import quantize
 
@@ -41,7 +42,7 @@ def file_bytes(model) -> int:
 def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     mnist = mnist or load_mnist(log=print)
     test = mnist["test_images"][:batch]
-    calibration = mnist["train_images"][:500].astype(np.float32) / 255
+    calibration = unit_float(mnist["train_images"][:500])
     models = variants(arch, calibration)
     torch = load_torch()
     keep_freed_memory()  # for every model, as in the training benchmark
@@ -49,7 +50,7 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
         from torch_models import build, input_shape
         config = ARCHITECTURES[arch]()
         net = build(torch, config).eval()
-        x_torch = torch.from_numpy(test.astype(np.float32).reshape((len(test),) + input_shape(config)) / 255)
+        x_torch = torch.from_numpy(unit_float(test).reshape((len(test),) + input_shape(config)))
 
         class TorchModel:
             def predict_proba(self, images):

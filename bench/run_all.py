@@ -8,12 +8,15 @@ and the browser (when web/vendor and chromium are present).
 """
 
 import argparse
+import json
 import subprocess
 import sys
 
-import json
-
 from common import RESULTS_DIR, ROOT, machine, machine_line, save_json
+
+import engine
+from digits.model_card import ModelCard
+from digits.paths import SHIPPED_MODEL
 
 import inference_bench
 import time_to_accuracy
@@ -25,27 +28,24 @@ RESULTS = ROOT / "bench" / "results.md"
 
 def models_section() -> str:
     """The newest finished run of each architecture in runs/, and the shipped model's card."""
-    import json
     lines = ["| run | arch | epochs | train time | float32 test | int8 test (shipped path) | int8 file |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for arch in ("cnn", "mlp"):
         done = sorted((ROOT / "runs").glob(f"*-{arch}*/comparison.json"))
         if not done:
             continue
-        summary = json.loads(done[-1].read_text())
-        card = summary["card"]
-        lines.append(f"| {done[-1].parent.name} | {arch} | {card['epochs_run']} | {card['train_seconds'] / 60:.1f} min | "
-                     f"{card['float_test_accuracy'] * 100:.2f}% | {card['test_accuracy'] * 100:.2f}% "
-                     f"({card['inference']}, {card['calibration']}) | {card['file_bytes'] / 1024:.1f} KB |")
+        card = ModelCard.from_dict(json.loads(done[-1].read_text())["card"])
+        lines.append(f"| {done[-1].parent.name} | {arch} | {card.epochs_run} | {card.train_seconds / 60:.1f} min | "
+                     f"{card.float_test_accuracy * 100:.2f}% | {card.test_accuracy * 100:.2f}% "
+                     f"({card.inference}, {card.calibration}) | {card.file_bytes / 1024:.1f} KB |")
     lines.append("\nTrain time is the sum of the run's logged epoch times (history.csv), validation included, "
                  "on this machine with whatever else was running then; the test set was evaluated once, after training.")
-    shipped = ROOT / "models" / "mnist_int8.json"
-    if shipped.exists():
-        card = json.loads(shipped.read_text())
-        lines.append(f"\nShipped `models/mnist_int8.npz`: {card['arch']}, test accuracy "
-                     f"{card['test_accuracy'] * 100:.2f}% (float32 {card['float_test_accuracy'] * 100:.2f}%), "
-                     f"agrees with float32 on {card['agreement_with_float'] * 100:.2f}% of test images, "
-                     f"{card['file_bytes'] / 1024:.1f} KB, made by `{card['command']}`.")
+    if SHIPPED_MODEL.exists():
+        card = ModelCard.from_dict(engine.load_model(SHIPPED_MODEL).card)
+        lines.append(f"\nShipped `models/mnist_int8.npz`: {card.arch}, test accuracy "
+                     f"{card.test_accuracy * 100:.2f}% (float32 {card.float_test_accuracy * 100:.2f}%), "
+                     f"agrees with float32 on {card.agreement_with_float * 100:.2f}% of test images, "
+                     f"{card.file_bytes / 1024:.1f} KB, made by `{card.command}`.")
     return "\n".join(lines)
 
 

@@ -15,15 +15,14 @@ import time
 import numpy as np
 
 from common import framework_threads, load_torch, machine, machine_line, save_json
-from cpu_runtime import keep_freed_memory
 
+from digits.cpu_runtime import keep_freed_memory
+from digits.mnist import load_mnist
 from engine.architectures import ARCHITECTURES
-from engine.losses import softmax_cross_entropy
-from engine.mnist import load_mnist
+from engine.images import unit_float
 from engine.model import Sequential
-from engine.optimizers import AdamW
 from engine.schedules import OneCycle
-from engine.train import evaluate, stratified_split
+from engine.train import TrainConfig, Trainer, evaluate, stratified_split
 
 TARGETS = {"mlp": 0.98, "cnn": 0.99}
 RECIPE = {"mlp": {"lr": 2e-3, "max_epochs": 6}, "cnn": {"lr": 3e-3, "max_epochs": 4}}
@@ -35,30 +34,26 @@ def split(mnist, seed=0, limit=None):
     train_idx, val_idx = stratified_split(mnist["train_labels"], 5000, np.random.default_rng(seed))
     if limit:
         train_idx = train_idx[:limit]
-    f = lambda a: a.astype(np.float32) / 255  # noqa: E731
-    return (f(mnist["train_images"][train_idx]), mnist["train_labels"][train_idx].astype(np.int64),
-            f(mnist["train_images"][val_idx]), mnist["train_labels"][val_idx].astype(np.int64))
+    return (unit_float(mnist["train_images"][train_idx]), mnist["train_labels"][train_idx].astype(np.int64),
+            unit_float(mnist["train_images"][val_idx]), mnist["train_labels"][val_idx].astype(np.int64))
 
 
 def engine_run(arch, data, target, max_epochs, lr, seed=0):
     x, y, vx, vy = data
     model = Sequential.from_config(ARCHITECTURES[arch](), np.random.default_rng(seed))
-    opt = AdamW(model.parameters(), weight_decay=5e-4)
-    rng = np.random.default_rng(seed + 1)
+    trainer = Trainer(model, TrainConfig(batch_size=BATCH, optimizer="adamw", weight_decay=5e-4,
+                                         label_smoothing=SMOOTHING, augment=False, seed=seed))
     steps_per_epoch = math.ceil(len(y) / BATCH)
     schedule = OneCycle(lr, max_epochs * steps_per_epoch)
-    shape, vin = (-1,) + model.input_shape, vx.reshape((-1,) + model.input_shape)
+    vin = vx.reshape((-1,) + model.input_shape)
     check_every = max(steps_per_epoch // 4, 1)
     trained, step, acc = 0.0, 0, 0.0
     for _ in range(max_epochs):
-        order = rng.permutation(len(y))
+        order = trainer.rng.permutation(len(y))
         start = time.perf_counter()
         for b in range(steps_per_epoch):
             idx = order[b * BATCH:(b + 1) * BATCH]
-            logits = model.forward(x[idx].reshape(shape), training=True, rng=rng)
-            _, d = softmax_cross_entropy(logits, y[idx], SMOOTHING)
-            model.backward(d)
-            opt.step(schedule(step))
+            trainer.step(x[idx], y[idx], schedule(step))
             step += 1
             if step % check_every == 0 or b == steps_per_epoch - 1:
                 trained += time.perf_counter() - start

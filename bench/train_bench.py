@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import time
-from unittest import mock
 
 import numpy as np
 
@@ -23,35 +22,35 @@ from common import (framework_threads, load_torch, machine, machine_line, matmul
                     save_json, threads, timed)
 from flops import training_step_flops
 
-from cpu_runtime import engine_threads, keep_freed_memory
-from engine.architectures import ARCHITECTURES
-from engine.losses import softmax_cross_entropy
-from engine.mnist import load_mnist
-from engine.model import Sequential
-from engine.optimizers import AdamW
+from digits.cpu_runtime import engine_threads, keep_freed_memory
+from digits.mnist import load_mnist
 from engine import parallel
+from engine.architecture import layer_specs
+from engine.architectures import ARCHITECTURES
+from engine.images import unit_float
+from engine.losses import softmax_cross_entropy
+from engine.model import Sequential
 from engine.parallel import map_spans
+from engine.train import TrainConfig, Trainer
 
 TRAIN_IMAGES = 55000
 
 
-def engine_setup(config, seed=0):
-    """(model, AdamW, rng) for timing the engine: the recipe both the stepper and the profile use."""
+def engine_trainer(config, seed=0) -> Trainer:
+    """The engine's own training step, with the recipe PyTorch gets: AdamW, weight decay 5e-4,
+    no label smoothing, no augmentation."""
     model = Sequential.from_config(config, np.random.default_rng(seed))
-    return model, AdamW(model.parameters(), weight_decay=5e-4), np.random.default_rng(seed)
+    return Trainer(model, TrainConfig(optimizer="adamw", weight_decay=5e-4, label_smoothing=0.0,
+                                      augment=False, seed=seed))
 
 
 def engine_stepper(config, images, labels, batch_size, seed=0):
-    model, opt, rng = engine_setup(config, seed)
-    shape = (batch_size,) + model.input_shape
+    trainer = engine_trainer(config, seed)
 
     def steps(n):
         for _ in range(n):
-            idx = rng.integers(0, len(labels), batch_size)
-            logits = model.forward(images[idx].reshape(shape), training=True, rng=rng)
-            _, dlogits = softmax_cross_entropy(logits, labels[idx])
-            model.backward(dlogits)
-            opt.step(1e-3)
+            idx = trainer.rng.integers(0, len(labels), batch_size)
+            trainer.step(images[idx], labels[idx], 1e-3)
     return steps
 
 
@@ -79,7 +78,8 @@ def step_profile(config, images, labels, batch_size, steps, seed=0) -> dict:
     """Milliseconds per engine step spent in each kind of layer (forward + backward), the loss and
     the optimizer: the profile that says where a step goes. Timed layer by layer, so the total
     is a little above an untimed step."""
-    model, opt, rng = engine_setup(config, seed)
+    trainer = engine_trainer(config, seed)
+    model, opt, rng = trainer.model, trainer.optimizer, trainer.rng
     shape = (batch_size,) + model.input_shape
     spent: dict[str, float] = {}
 
@@ -109,13 +109,12 @@ def dense_gemm_ceiling(config: dict, batch_size: int, repeats: int) -> float | N
     The engine cannot beat this with NumPy's BLAS at these shapes, so it is the
     ceiling for the step's GEMM efficiency. None for architectures with convolutions.
     """
-    dense = [c for c in config["layers"] if c["type"] == "Dense"]
-    if len(dense) != sum(c["type"] in ("Dense", "Conv2D") for c in config["layers"]):
+    products = [spec.arrays["W"][1] for spec in layer_specs({"kind": "float32", **config}) if spec.flops]
+    if any(len(w_shape) != 2 for w_shape in products):
         return None
     rng = np.random.default_rng(0)
-    arrays = [(rng.random((batch_size, c["in_features"]), dtype=np.float32),
-               rng.random((c["in_features"], c["out_features"]), dtype=np.float32),
-               rng.random((batch_size, c["out_features"]), dtype=np.float32)) for c in dense]
+    arrays = [(rng.random((batch_size, d_in), dtype=np.float32), rng.random((d_in, d_out), dtype=np.float32),
+               rng.random((batch_size, d_out), dtype=np.float32)) for d_in, d_out in products]
 
     def products():
         for i, (x, w, dy) in enumerate(arrays):
@@ -157,9 +156,9 @@ def handoffs_per_step(config, images, labels, batch_size, steps=5) -> float:
     """Times per training step that the engine wakes its workers, counted at the one place it does."""
     run = engine_stepper(config, images, labels, batch_size)
     run(1)
-    with mock.patch.object(parallel, "_run_on_workers", wraps=parallel._run_on_workers) as wakes:
-        run(steps)
-    return wakes.call_count / steps
+    before = parallel.handoff_count()
+    run(steps)
+    return (parallel.handoff_count() - before) / steps
 
 
 # A child that answers every byte on stdin with one on stdout, until stdin closes.
@@ -225,7 +224,7 @@ def run(archs=("mlp", "cnn"), steps=40, repeats=5, batch_size=128, images=None) 
     keep_freed_memory()  # for both frameworks: freed activations are reused, not faulted in again
     if images is None:
         mnist = load_mnist(log=print)
-        images = (mnist["train_images"][:TRAIN_IMAGES].astype(np.float32) / 255,
+        images = (unit_float(mnist["train_images"][:TRAIN_IMAGES]),
                   mnist["train_labels"][:TRAIN_IMAGES].astype(np.int64))
     gemm = matmul_gflops()
     result = {"machine": machine(), "threads": threads(), "matmul_gflops": gemm,
@@ -257,7 +256,7 @@ def markdown(result: dict) -> str:
     lines.append("")
     lines.append("Batch 128, AdamW, float32, no augmentation; s/epoch = median step time x 430 steps "
                  "(55,000 images); repetitions alternate between the frameworks. The engine runs on its own "
-                 "threads with BLAS pinned to one (`cpu_runtime.py`), PyTorch on its intra-op threads; "
+                 "threads with BLAS pinned to one (`digits/cpu_runtime.py`), PyTorch on its intra-op threads; "
                  "both with glibc keeping freed memory. GEMM efficiency = the step's matrix-product flops per second "
                  "(counted from the architecture) over the matmul rate above. \"Its matrix products alone\" times "
                  "just the step's GEMMs (forward, dW, dX) with nothing around them: the ceiling for that figure "

@@ -23,6 +23,11 @@ def finite_float32(arr: np.ndarray, message: str) -> np.ndarray:
     return out
 
 
+def unit_float(pixels: np.ndarray) -> np.ndarray:
+    """uint8 pixels 0..255 -> float32 0..1, the one conversion every part of the project uses."""
+    return pixels.astype(np.float32) / np.float32(255)
+
+
 def as_image_batch(images) -> np.ndarray:
     """(28,28) or (N,28,28), uint8 0..255 or float 0..1 (ink bright on dark) -> float32 (N,28,28) in [0,1].
 
@@ -35,7 +40,7 @@ def as_image_batch(images) -> np.ndarray:
         raise InputShapeError(f"images must have shape (28, 28) or (N, 28, 28), got {np.shape(images)}; "
                               "use engine.preprocess() to bring any drawing to 28x28")
     if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / np.float32(255)
+        return unit_float(arr)
     if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
         raise InputShapeError(f"integer images must be uint8 (0..255), got {arr.dtype}")
     out = finite_float32(arr, "images contain NaN or infinite values")

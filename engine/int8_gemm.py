@@ -10,12 +10,12 @@ exact integer under 2**53, and one product computes both. Measured in Pyodide
 bit-identical results. CPython keeps BLAS, which is faster still.
 """
 
-import sys
-
 import numpy as np
 
-# Used where NumPy has no BLAS: the browser (Pyodide reports "emscripten").
-PACKED_GEMM = sys.platform == "emscripten"
+from .runtime import in_pyodide
+
+# Used where NumPy has no BLAS: the browser.
+PACKED_GEMM = in_pyodide()
 PACK = 2.0 ** 25  # > 2 * max |accumulator| (2**24): the two fields never overlap
 
 

@@ -20,15 +20,16 @@ product, not one small element-wise operation at a time.
 The default is 1 thread (a plain loop, with BLAS threading its GEMMs as
 usual). A CPython caller that turns threads on should also limit BLAS to one
 thread, or the two kinds of threads compete for the cores: see
-``cpu_runtime.py``.
+the application's CPU settings (threadpoolctl), which the engine cannot import.
 """
 
 import os
-import sys
 import threading
 from functools import partial
 
 import numpy as np
+
+from .runtime import available_cores, in_pyodide
 
 # Slices smaller than this are not worth a thread hand-off (~15 µs).
 MIN_PARALLEL_ELEMENTS = 1 << 16
@@ -42,6 +43,7 @@ GEMM_BLOCK_ALIGN = 16
 FIRST_BLOCK_EXTRA = 0.25   # measured best on a 2-core EPYC VM: F1 644 -> 610 µs, F2 241 -> 209 µs
 
 _threads = 1
+_handoffs = 0   # maps handed to worker threads since the process started (see handoff_count)
 
 
 class _Worker:
@@ -108,14 +110,11 @@ if hasattr(os, "register_at_fork"):
 
 
 def threads_available() -> bool:
-    return sys.platform != "emscripten"  # Pyodide's Python cannot start threads
+    return not in_pyodide()  # Pyodide's Python cannot start threads
 
 
-def default_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-MACHINE_CORES = default_threads()
+# Matrix products are cut into one block per core of the machine, whatever the thread setting.
+MACHINE_CORES = available_cores()
 
 
 def set_num_threads(n: int) -> int:
@@ -191,9 +190,11 @@ def run_all(tasks: list) -> list:
     no new tasks are started and the first error is raised here once every thread
     has stopped.
     """
+    global _handoffs
     workers = min(_threads, len(tasks))
     if workers <= 1 or not _busy.acquire(blocking=False):
         return [task() for task in tasks]
+    _handoffs += 1
     try:
         return _run_on_workers(tasks, _workers[:workers - 1])
     finally:
@@ -230,6 +231,12 @@ def _run_on_workers(tasks, helpers):
         if exc is not None:
             raise exc
     return results
+
+
+def handoff_count() -> int:
+    """How many times the calling thread has woken the workers so far: benchmarks count a step's
+    hand-offs as the difference before and after it."""
+    return _handoffs
 
 
 def map_rows(fn, rows: int, elements_per_row: int) -> None:

@@ -8,7 +8,6 @@ RNG state, history), so Ctrl-C or a crash loses at most the running epoch and
 ends with the same weights as an uninterrupted one.
 """
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -120,6 +119,24 @@ class Trainer:
         self.rng.bit_generator.state = meta["rng"]
         self.state = TrainState(**meta["train"])
 
+    # -- one step -------------------------------------------------------------------
+    def step(self, images: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
+        """One optimizer step on a batch: forward, loss, backward, update. Returns (loss, logits).
+
+        ``images`` are float32, (N, 28, 28) or already shaped for the model; augmentation
+        is the caller's. A NaN or infinite loss raises TrainingDivergedError before any
+        weight changes.
+        """
+        model = self.model
+        logits = model.forward(images.reshape((len(labels),) + model.input_shape), training=True, rng=self.rng)
+        loss, dlogits = softmax_cross_entropy(logits, labels, self.config.label_smoothing)
+        if not math.isfinite(loss):
+            raise TrainingDivergedError(f"loss became {loss} at step {self.state.step + 1}; lower the learning rate")
+        model.backward(dlogits)
+        self.optimizer.step(lr)
+        self.state.step += 1
+        return loss, logits
+
     # -- the loop -------------------------------------------------------------------
     def fit(self, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray) -> TrainState:
         """Train on float32 images (N,28,28) in [0,1] and int labels; returns the final state."""
@@ -138,17 +155,13 @@ class Trainer:
                 xb, yb = train_x[idx], train_y[idx]
                 if self.augment is not None:
                     xb = self.augment(xb, self.rng)
-                logits = model.forward(xb.reshape((len(idx),) + model.input_shape), training=True, rng=self.rng)
-                loss, dlogits = softmax_cross_entropy(logits, yb, cfg.label_smoothing)
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError(
-                        f"loss became {loss} at epoch {epoch}, step {b + 1}; lower --lr. "
-                        + (f"The last good checkpoint ({self.checkpoint_path}) is untouched."
-                           if self.checkpoint_path and self.checkpoint_path.exists() else ""))
-                model.backward(dlogits)
                 lr = schedule(self.state.step)
-                self.optimizer.step(lr)
-                self.state.step += 1
+                try:
+                    loss, logits = self.step(xb, yb, lr)
+                except TrainingDivergedError as exc:
+                    kept = (f" The last good checkpoint ({self.checkpoint_path}) is untouched."
+                            if self.checkpoint_path and self.checkpoint_path.exists() else "")
+                    raise TrainingDivergedError(f"epoch {epoch}: {exc}.{kept}") from None
                 loss_sum += loss * len(idx)
                 correct += int((logits.argmax(axis=1) == yb).sum())
                 seen += len(idx)
@@ -187,11 +200,3 @@ def stratified_split(labels: np.ndarray, n_val: int, rng: np.random.Generator) -
     mask = np.ones(len(labels), bool)
     mask[val] = False
     return np.flatnonzero(mask), val
-
-
-def history_csv(history: list[dict]) -> str:
-    if not history:
-        return ""
-    keys = list(history[0])
-    lines = [",".join(keys)] + [",".join(json.dumps(row[k]) for k in keys) for row in history]
-    return "\n".join(lines) + "\n"

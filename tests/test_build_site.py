@@ -37,7 +37,7 @@ def test_dist_has_the_page_runtime_engine_and_model(dist):
     for rel in ("index.html", "sw.js", "pyscript.toml", "web/main.py", "web/pad.js", "web/pad_strokes.js",
                 "web/pad_image.js", "web/sw.js", "web/manifest.webmanifest", "web/vendor/precache.json",
                 "web/vendor/pyodide/pyodide.asm.wasm", "web/vendor/pyscript/core.js", "models/mnist_int8.npz",
-                "models/mnist_int8.json"):
+                "digits/model_card.py"):
         assert (dist / rel).is_file(), rel
     for url in pyscript_files.files_table((ROOT / "pyscript.toml").read_text()):
         assert (dist / url.removeprefix("./")).is_file(), url

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_info
 
-from cpu_runtime import engine_threads
+from digits.cpu_runtime import engine_threads
 from engine import parallel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def test_freed_activation_memory_stays_in_the_process():
     script = """
 import sys, numpy as np
 sys.path.insert(0, {root!r})
-from cpu_runtime import keep_freed_memory
+from digits.cpu_runtime import keep_freed_memory
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096
 if sys.argv[1] == "keep":

@@ -76,8 +76,9 @@ def test_reads_the_cached_mnist_files(mnist):
 
 def test_train_offline_data_flag_reads_standard_files(tmp_path, mnist):
     """--data DIR takes the four official names, gz or not."""
-    from engine.mnist import FILES, read_folder
-    src = __import__("engine.mnist", fromlist=["default_cache_dir"]).default_cache_dir()
+    from digits.mnist import FILES, read_folder
+    from digits.paths import mnist_cache_dir
+    src = mnist_cache_dir()
     for i, stem in enumerate(FILES.values()):
         gz = src / (stem + ".gz")
         if i % 2:

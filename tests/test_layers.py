@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cpu_runtime import engine_threads
+from digits.cpu_runtime import engine_threads
 
 from engine import parallel
 from engine.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, build_layer

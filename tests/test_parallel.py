@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from cpu_runtime import engine_threads
+from digits.cpu_runtime import engine_threads
 from engine import parallel
 from engine.architectures import cnn_config, mlp_config
 from engine.layers import BatchNorm, Dense, MaxPool2D, ReLU

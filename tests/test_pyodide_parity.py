@@ -112,11 +112,11 @@ def pyodide_results(tmp_path_factory):
     require((PYODIDE / "pyodide.asm.wasm").exists(), "web/vendor/ is missing: run `python scripts/vendor.py`")
     require(MODEL.exists(), "models/mnist_int8.npz is missing: run `make train`")
     try:
-        from engine.mnist import load_mnist
+        from digits.mnist import load_mnist
 
         data = load_mnist(log=lambda *a: None)
     except Exception as exc:  # noqa: BLE001
-        require(False, f"MNIST is not available ({exc}): run `python -m engine.mnist fetch`")
+        require(False, f"MNIST is not available ({exc}): run `python -m digits.mnist fetch`")
 
     work = tmp_path_factory.mktemp("pyodide")
     images = data["test_images"][:N_IMAGES]

@@ -10,8 +10,6 @@ model and update the page.
 All state lives in one ``App`` object; the module only creates it and binds
 the event handlers.
 """
-import json
-
 from pyscript import document, when, window
 
 loader = window.digitsLoader
@@ -22,7 +20,6 @@ import engine  # noqa: E402
 import ink  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
-CARD_PATH = "models/mnist_int8.json"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
 
 
@@ -118,7 +115,7 @@ class App:
     # ---------- model card ----------
 
     def render_card(self) -> None:
-        """Fill the "About the model" panel from the model's card (models/mnist_int8.json)."""
+        """Fill the "About the model" panel from the card inside the model file."""
 
         def row(label, content):
             tr = document.createElement("tr")
@@ -160,17 +157,6 @@ class App:
         document.getElementById("model-card").replaceChildren(*parts)
 
 
-def load_card(model) -> dict:
-    card = getattr(model, "card", None)
-    if isinstance(card, dict) and card:
-        return card
-    try:
-        with open(CARD_PATH) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
 def start() -> App:
     loader.stage("model", "Loading the model…")
     try:
@@ -179,7 +165,7 @@ def start() -> App:
         loader.fail(f"Could not load the model: {exc}")
         document.getElementById("message").textContent = "The model could not be loaded, so nothing can be predicted."
         raise
-    app = App(model, load_card(model))
+    app = App(model, model.card)
     app.render_card()
     return app
 

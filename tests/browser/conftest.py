@@ -152,18 +152,19 @@ def page(app):
 
 @pytest.fixture(scope="session")
 def mnist_test():
-    """(images, labels) of MNIST's test set, from the cache `python -m engine.mnist fetch` fills."""
+    """(images, labels) of MNIST's test set, from the cache `python -m digits.mnist fetch` fills."""
     sys.path.insert(0, str(ROOT))
     try:
-        from engine.mnist import load_mnist
+        from digits.mnist import load_mnist
 
         data = load_mnist(log=lambda *a: None)
     except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
-        require(False, f"MNIST is not available ({exc}): run `python -m engine.mnist fetch`")
+        require(False, f"MNIST is not available ({exc}): run `python -m digits.mnist fetch`")
     return data["test_images"], data["test_labels"]
 
 
 @pytest.fixture(scope="session")
 def model_card():
-    path = SITE / "models" / "mnist_int8.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    """The card inside the shipped model file, which is what the page shows."""
+    import engine
+    return engine.load_model(SITE / "models" / "mnist_int8.npz").card

@@ -1,15 +1,16 @@
 """Command line for a trained model: predict digits in image files, evaluate on MNIST's test set.
 
-    python -m engine predict digit.png photo.jpg [--model models/mnist_int8.npz] [--top-k 3] [--json]
-    python -m engine evaluate [--model PATH] [--data DIR]
+    python -m digits predict digit.png photo.jpg [--model models/mnist_int8.npz] [--top-k 3] [--json]
+    python -m digits evaluate [--model PATH] [--data DIR]
+
+(``python -m engine ...`` does the same.)
 
 Image files are decoded with Pillow, which is a CPython-only convenience: it is
-imported here, when a file is decoded, never by ``import engine``, so the page
+imported here, when a file is decoded, never by the engine, so the page
 does not need it. Every bad input ends with a one-line error and exit code 1.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -18,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import EngineError
-from .metrics import classification_report
-from .model_io import load_model
-from .preprocess import ink_on_dark, preprocess
+from engine import EngineError, ink_on_dark, load_model, preprocess
+from engine.metrics import classification_report
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "mnist_int8.npz"
+from .cpu_runtime import cpu_runtime
+from .paths import SHIPPED_MODEL
 MAX_PIXELS = 40_000_000      # ~ a 7000x5700 photo; more is refused before decoding
 MAX_FILE_BYTES = 50 << 20
 
@@ -111,34 +111,24 @@ def cmd_evaluate(args) -> int:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m engine", description="Use a trained digit model.")
+    p = argparse.ArgumentParser(prog="python -m digits", description="Use a trained digit model.")
     sub = p.add_subparsers(dest="command", required=True)
     pr = sub.add_parser("predict", help="recognize the digit in each image file")
     pr.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...), any size, any polarity")
-    pr.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    pr.add_argument("--model", type=Path, default=SHIPPED_MODEL)
     pr.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     ev = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix")
-    ev.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    ev.add_argument("--model", type=Path, default=SHIPPED_MODEL)
     ev.add_argument("--data", type=Path, help="folder with the MNIST IDX files (default: the cache)")
     ev.add_argument("--json", action="store_true")
     return p.parse_args(argv)
 
 
-def cpu_settings():
-    """``cpu_runtime`` (engine threads, BLAS pinned) when it is installed beside the engine, as by
-    ``pip install -e .``; the page's copy of the engine has no such thing and needs none."""
-    try:
-        from cpu_runtime import cpu_runtime
-    except ImportError:
-        return contextlib.nullcontext()
-    return cpu_runtime()
-
-
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        with cpu_settings():
+        with cpu_runtime():
             status = cmd_predict(args) if args.command == "predict" else cmd_evaluate(args)
         sys.stdout.flush()  # a closed pipe shows up here when stdout is block-buffered
         return status

