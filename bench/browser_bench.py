@@ -15,7 +15,7 @@ Measured:
     performance.now() by web/main.py (from the pad's pixels to the 10
     probabilities); p50 / p95 / max over --predictions predictions.
 
-Targets (from the product brief): cold load <= 4 s, p95 <= 15 ms. --check exits 1
+Targets: cold load <= 4 s, p95 <= 15 ms. --check exits 1
 when one is missed. Needs /usr/bin/chromium, playwright, web/vendor/ and the model.
 """
 from __future__ import annotations
@@ -29,7 +29,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import pagekit  # noqa: E402
 import serve  # noqa: E402

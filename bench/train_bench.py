@@ -11,47 +11,22 @@ machine noise hits both.
 
 import argparse
 import math
-import os
-import subprocess
-import sys
-import time
 
 import numpy as np
 
 from common import (framework_threads, load_torch, machine, machine_line, matmul_gflops, median_spread,
                     save_json, threads, timed)
 from flops import training_step_flops
+from engine_steps import engine_stepper, step_profile
+from step_floor import SPLIT_KINDS, split_floor
 
-from digits.cpu_runtime import engine_threads, keep_freed_memory
+from digits.cpu_runtime import keep_freed_memory
 from digits.mnist import load_mnist
-from engine import parallel
 from engine.architecture import layer_specs
 from engine.architectures import ARCHITECTURES
 from engine.images import unit_float
-from engine.losses import softmax_cross_entropy
-from engine.model import Sequential
-from engine.parallel import map_spans
-from engine.train import TrainConfig, Trainer
 
 TRAIN_IMAGES = 55000
-
-
-def engine_trainer(config, seed=0) -> Trainer:
-    """The engine's own training step, with the recipe PyTorch gets: AdamW, weight decay 5e-4,
-    no label smoothing, no augmentation."""
-    model = Sequential.from_config(config, np.random.default_rng(seed))
-    return Trainer(model, TrainConfig(optimizer="adamw", weight_decay=5e-4, label_smoothing=0.0,
-                                      augment=False, seed=seed))
-
-
-def engine_stepper(config, images, labels, batch_size, seed=0):
-    trainer = engine_trainer(config, seed)
-
-    def steps(n):
-        for _ in range(n):
-            idx = trainer.rng.integers(0, len(labels), batch_size)
-            trainer.step(images[idx], labels[idx], 1e-3)
-    return steps
 
 
 def torch_stepper(torch, config, images, labels, batch_size, seed=0):
@@ -74,35 +49,6 @@ def torch_stepper(torch, config, images, labels, batch_size, seed=0):
     return steps
 
 
-def step_profile(config, images, labels, batch_size, steps, seed=0) -> dict:
-    """Milliseconds per engine step spent in each kind of layer (forward + backward), the loss and
-    the optimizer: the profile that says where a step goes. Timed layer by layer, so the total
-    is a little above an untimed step."""
-    trainer = engine_trainer(config, seed)
-    model, opt, rng = trainer.model, trainer.optimizer, trainer.rng
-    shape = (batch_size,) + model.input_shape
-    spent: dict[str, float] = {}
-
-    def clock(name, fn, *args):
-        start = time.perf_counter()
-        out = fn(*args)
-        spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
-        return out
-
-    for step in range(steps + 1):
-        if step == 1:
-            spent.clear()  # the first step warms caches and buffers
-        idx = rng.integers(0, len(labels), batch_size)
-        x = images[idx].reshape(shape)
-        for layer in model.layers:
-            x = clock(type(layer).__name__, lambda v: layer.forward(v, training=True, rng=rng), x)
-        _, d = clock("loss", softmax_cross_entropy, x, labels[idx])
-        for layer in reversed(model.layers):
-            d = clock(type(layer).__name__, layer.backward, d)
-        clock("AdamW", opt.step, 1e-3)
-    return {name: seconds / steps * 1000 for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])}
-
-
 def dense_gemm_ceiling(config: dict, batch_size: int, repeats: int) -> float | None:
     """Seconds for just the matrix products of one MLP training step (forward, dW, dX), nothing else.
 
@@ -123,64 +69,6 @@ def dense_gemm_ceiling(config: dict, batch_size: int, repeats: int) -> float | N
             if i:           # the first layer needs no dL/dx
                 dy @ w.T
     return min(timed(lambda: [products() for _ in range(20)], repeats)) / 20
-
-
-# Work the engine splits between its threads; in a dense net at batch 128 the rest (BatchNorm,
-# ReLU, Dropout, the loss) is too small to split and runs on the calling thread.
-SPLIT_KINDS = ("Dense", "AdamW")
-
-
-def split_floor(config, images, labels, batch_size, steps, flops, gemm_gflops) -> dict:
-    """The fastest a dense net's step could be with this engine's division of labour: its 1-thread
-    profile with the split work divided by the thread count and hand-offs free. Beside it, what
-    one hand-off (waking a worker for an empty task and hearing back) costs in this run, how many
-    a step makes, and the operating system's own wake-up round trip for comparison."""
-    with engine_threads(1):
-        profile = step_profile(config, images, labels, batch_size, steps)
-    split = sum(ms for kind, ms in profile.items() if kind in SPLIT_KINDS)
-    serial = sum(profile.values()) - split
-    floor_ms = serial + split / threads()
-    with engine_threads(threads()):
-        handoff_us = float(np.median(timed(lambda: map_spans(lambda a, b: None, [(0, 1), (1, 2)]), 2000,
-                                           warmup=50))) * 1e6
-        handoffs = handoffs_per_step(config, images, labels, batch_size)
-    with_handoffs_ms = floor_ms + handoffs * handoff_us / 1000
-    return {"one_thread_ms": sum(profile.values()), "split_ms": split, "serial_ms": serial, "floor_ms": floor_ms,
-            "floor_efficiency": flops / (floor_ms / 1000) / 1e9 / gemm_gflops,
-            "handoff_us": handoff_us, "handoffs_per_step": handoffs, "os_round_trip_us": os_round_trip_us(),
-            "floor_with_handoffs_ms": with_handoffs_ms,
-            "floor_with_handoffs_efficiency": flops / (with_handoffs_ms / 1000) / 1e9 / gemm_gflops}
-
-
-def handoffs_per_step(config, images, labels, batch_size, steps=5) -> float:
-    """Times per training step that the engine wakes its workers, counted at the one place it does."""
-    run = engine_stepper(config, images, labels, batch_size)
-    run(1)
-    before = parallel.handoff_count()
-    run(steps)
-    return (parallel.handoff_count() - before) / steps
-
-
-# A child that answers every byte on stdin with one on stdout, until stdin closes.
-_ECHO = "import os\nwhile os.read(0, 1):\n    os.write(1, b'.')"
-
-
-def os_round_trip_us(repeats: int = 2000) -> float:
-    """Median µs for one byte to reach another process through a pipe and come back: the
-    machine's own cost of waking a sleeping thread on another core and hearing back, with no
-    Python lock or GIL in the way. A thread hand-off cannot be much cheaper than this."""
-    child = subprocess.Popen([sys.executable, "-c", _ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-    to_child, from_child = child.stdin.fileno(), child.stdout.fileno()
-
-    def round_trip():
-        os.write(to_child, b".")
-        os.read(from_child, 1)
-    try:
-        return float(np.median(timed(round_trip, repeats, warmup=50))) * 1e6
-    finally:
-        child.stdin.close()
-        child.wait(timeout=10)
-        child.stdout.close()
 
 
 def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> dict:

@@ -31,7 +31,7 @@ import pyscript_files  # noqa: E402
 pytestmark = pytest.mark.browser
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-N_IMAGES = 1000           # MNIST test images compared (the brief asks for at least 500)
+N_IMAGES = 1000           # MNIST test images compared
 PROB_TOL = 1e-5
 # DIGITS_SITE_DIR=dist checks the output of `make site` instead of the repository root.
 SITE = Path(os.environ.get("DIGITS_SITE_DIR") or ROOT).resolve()

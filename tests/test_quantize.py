@@ -6,6 +6,7 @@ import pytest
 import engine
 from engine.architectures import cnn_config
 from engine.model import Sequential
+from engine.layers import QuantizedConv2D, QuantizedDense
 from engine.quantize import EXACT_FLOAT32_TERMS, fold_batchnorm, quantize, quantize_weights
 
 
@@ -34,15 +35,36 @@ def test_batchnorm_folding_preserves_the_function(mnist):
     np.testing.assert_allclose(folded.logits(x), model.logits(x), rtol=1e-4, atol=1e-4)
 
 
-def test_int8_path_accumulates_exactly_like_int32():
-    """The float32 GEMM on integer values must equal a true int32 accumulation."""
+def unit_int8_dense(w_q: np.ndarray) -> QuantizedDense:
+    """A QuantizedDense whose scales are all 1, so its output is its integer accumulator."""
+    layer = QuantizedDense.from_config({"type": "Dense", "in_features": w_q.shape[0], "out_features": w_q.shape[1]})
+    layer.load_arrays({"W": w_q, "W_scale": np.ones(w_q.shape[1], np.float32),
+                       "b": np.zeros(w_q.shape[1], np.float32), "x_scale": np.array(1.0, np.float32)})
+    return layer
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_int8_layer_accumulates_exactly_like_int64(monkeypatch, packed):
+    """The int8 path of a Dense, on the longest dot products it accepts and the largest values, equals
+    an exact integer accumulation: the float32 GEMM on integers (CPython) and the packed product (browser)."""
+    import engine.int8_gemm as int8_gemm
+    monkeypatch.setattr(int8_gemm, "PACKED_GEMM", packed)
     rng = np.random.default_rng(2)
     k = EXACT_FLOAT32_TERMS
-    a = rng.integers(-127, 128, (50, k)).astype(np.int32)
-    b = np.full((k, 3), 127, np.int32)
-    b[:, 1] = rng.integers(-127, 128, k)
-    exact = a @ b
-    assert np.array_equal((a.astype(np.float32) @ b.astype(np.float32)).astype(np.int64), exact)
+    a = rng.integers(-127, 128, (50, k))
+    a[0], a[1] = 127, -127
+    w = np.full((k, 3), 127, np.int8)
+    w[:, 1] = rng.integers(-127, 128, k)
+    w[:, 2] = -127
+    layer = unit_int8_dense(w)
+    assert (layer.w_packed is not None) == packed
+    out = layer.forward(a.astype(np.float32))
+    assert np.array_equal(out.astype(np.int64), a @ w.astype(np.int64))
+
+
+def test_int8_layer_refuses_dot_products_float32_cannot_hold_exactly():
+    with pytest.raises(ValueError, match="1041 terms per output exceed the 1040"):
+        unit_int8_dense(np.ones((EXACT_FLOAT32_TERMS + 1, 2), np.int8))
 
 
 @pytest.mark.parametrize("method", ["max", "percentile"])
@@ -77,7 +99,8 @@ def test_packed_int8_gemm_is_bit_identical_to_the_blas_path(monkeypatch, mnist):
     blas = engine.load_model("models/mnist_int8.npz")
     monkeypatch.setattr(int8_gemm, "PACKED_GEMM", True)
     packed = engine.load_model("models/mnist_int8.npz")
-    assert all(getattr(layer, "w_packed", None) is not None for layer in packed.layers if hasattr(layer, "x_scale"))
+    int8_layers = [layer for layer in packed.layers if isinstance(layer, (QuantizedConv2D, QuantizedDense))]
+    assert len(int8_layers) == 6 and all(layer.w_packed is not None for layer in int8_layers)
     np.testing.assert_array_equal(packed.predict_proba(x), blas.predict_proba(x))
     np.testing.assert_array_equal(packed.predict_proba(x[3]), blas.predict_proba(x[3]))
 

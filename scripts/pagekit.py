@@ -1,4 +1,4 @@
-"""Helpers the browser tests share: launching Chromium, drawing on the pad, small PNGs.
+"""Helpers the browser tests and the browser benchmark share: launching Chromium, drawing on the pad, small PNGs.
 
 Standard library + playwright only (the tests' CPython side may also use NumPy
 through the engine, but nothing here needs it).
