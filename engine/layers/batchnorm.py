@@ -16,6 +16,35 @@ from . import config_fields as fields
 from .base import Layer, LayerSpec
 
 
+def centered_and_squares(rows, mean, centered):
+    """centered = x - mean, into ``centered``; returns sum(centered**2) per channel, in float64."""
+    np.subtract(rows, mean, out=centered)
+    return np.einsum("mc,mc->c", centered, centered).astype(np.float64)
+
+
+def normalized(centered, gain, beta, y):
+    """y = gamma * x_hat + beta, as centered * (gamma * inv_std) + beta, into ``y``."""
+    np.multiply(centered, gain, out=y)
+    y += beta
+
+
+def gradient_sums(dy, centered):
+    """(sum(dy * centered), sum(dy)) per channel, in float64: dgamma / inv_std and dbeta."""
+    return (np.einsum("mc,mc->c", dy, centered).astype(np.float64), column_sums(dy).astype(np.float64))
+
+
+def input_gradient(dy, centered, slope, shift, gain, dx):
+    """dL/dx = gamma*inv_std * (dy - dbeta/n - x_hat*dgamma/n), into ``dx``.
+
+    With dx_hat = dy*gamma: sum(dx_hat) = gamma*dbeta and sum(dx_hat*x_hat) = gamma*dgamma;
+    here slope = -dgamma*inv_std/n (x_hat*dgamma/n = centered * -slope), shift = dbeta/n and
+    gain = gamma*inv_std."""
+    np.multiply(centered, slope, out=dx)
+    dx += dy
+    dx -= shift
+    dx *= gain
+
+
 class BatchNorm(Layer):
     def __init__(self, channels: int, momentum: float = 0.9, eps: float = 1e-5):
         super().__init__()
@@ -34,13 +63,12 @@ class BatchNorm(Layer):
         if count == 0:
             raise ValueError("BatchNorm cannot train on an empty batch: it has no statistics")
         chunks = row_spans(count, self.channels)
-        if len(chunks) == 1:  # a dense layer's batch: the same sums without the per-chunk machinery
+        if len(chunks) == 1:  # a dense layer's batch: the same formulas without the per-chunk machinery
             mean = column_sums(rows).astype(np.float64) / count
-            centered = np.subtract(rows, mean.astype(x.dtype))
-            var = np.einsum("mc,mc->c", centered, centered).astype(np.float64) / count
+            centered, y = np.empty_like(rows), np.empty_like(rows)
+            var = centered_and_squares(rows, mean.astype(x.dtype), centered) / count
             inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
-            y = np.multiply(centered, self.params["gamma"] * inv_std)
-            y += self.params["beta"]
+            normalized(centered, self.params["gamma"] * inv_std, self.params["beta"], y)
         else:
             mean, var, centered, inv_std, y = self._normalize_in_chunks(rows, chunks, x.dtype)
         m = self.momentum
@@ -54,20 +82,12 @@ class BatchNorm(Layer):
         count = rows.shape[0]
         mean = sum_in_order(map_spans(lambda a, b: column_sums(rows[a:b]).astype(np.float64), chunks)) / count
         mean32 = mean.astype(dtype)
-        centered = np.empty_like(rows)
-
-        def center(a, b):  # x - mean, and its squares summed per channel
-            np.subtract(rows[a:b], mean32, out=centered[a:b])
-            return np.einsum("mc,mc->c", centered[a:b], centered[a:b]).astype(np.float64)
-        var = sum_in_order(map_spans(center, chunks)) / count
+        centered, y = np.empty_like(rows), np.empty_like(rows)
+        var = sum_in_order(map_spans(lambda a, b: centered_and_squares(rows[a:b], mean32, centered[a:b]),
+                                     chunks)) / count
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(dtype)
         gain, beta = self.params["gamma"] * inv_std, self.params["beta"]
-        y = np.empty_like(rows)
-
-        def scale(a, b):
-            np.multiply(centered[a:b], gain, out=y[a:b])
-            y[a:b] += beta
-        map_spans(scale, chunks)
+        map_spans(lambda a, b: normalized(centered[a:b], gain, beta, y[a:b]), chunks)
         return mean, var, centered, inv_std, y
 
     def backward(self, dLdy):
@@ -75,30 +95,19 @@ class BatchNorm(Layer):
         centered, inv_std, n = self._centered, self._inv_std, dy.shape[0]
         chunks = row_spans(n, self.channels)
 
-        def chunk_sums(a, b):  # per chunk: sum(dy * centered) and sum(dy), per channel
-            return (np.einsum("mc,mc->c", dy[a:b], centered[a:b]).astype(np.float64),
-                    column_sums(dy[a:b]).astype(np.float64))
         if len(chunks) == 1:  # one chunk: its sums are the totals, no list to add up in order
-            dgamma, dbeta = chunk_sums(0, n)
+            dgamma, dbeta = gradient_sums(dy, centered)
             dgamma *= inv_std
         else:
-            sums = map_spans(chunk_sums, chunks)
+            sums = map_spans(lambda a, b: gradient_sums(dy[a:b], centered[a:b]), chunks)
             dgamma = sum_in_order(g for g, _ in sums) * inv_std
             dbeta = sum_in_order(b for _, b in sums)
         self.grads["gamma"][...] = dgamma
         self.grads["beta"][...] = dbeta
-        # With dx_hat = dy*gamma: sum(dx_hat) = gamma*dbeta and sum(dx_hat*x_hat) = gamma*dgamma, so
-        # dL/dx = gamma*inv_std * (dy - dbeta/n - x_hat*dgamma/n), computed in place.
         slope, shift = (-dgamma * inv_std / n).astype(dy.dtype), (dbeta / n).astype(dy.dtype)
         gain = self.params["gamma"] * inv_std
         dx = np.empty_like(dy)
-
-        def input_grad(a, b):
-            np.multiply(centered[a:b], slope, out=dx[a:b])
-            dx[a:b] += dy[a:b]
-            dx[a:b] -= shift
-            dx[a:b] *= gain
-        map_spans(input_grad, chunks)
+        map_spans(lambda a, b: input_gradient(dy[a:b], centered[a:b], slope, shift, gain, dx[a:b]), chunks)
         self._centered = None
         return dx.reshape(dLdy.shape)
 
