@@ -1,10 +1,10 @@
 # Two commands set everything up on a fresh machine:
 #   make serve   vendor the browser runtime (once), then serve the site on http://127.0.0.1:8000
-#   make test    install what the tests need (Python packages, runtime, MNIST, chromium), then run them
+#   make test    install what the tests need (Python packages, runtime, MNIST, chromium), lint, then run them
 PYTHON ?= python3
 PORT ?= 8000
 
-.PHONY: serve site vendor install test test-fast train bench clean
+.PHONY: serve site vendor install lint test test-fast train bench clean
 
 vendor:            ## fetch PyScript, Pyodide and NumPy-for-Pyodide into web/vendor (pinned, sha256-checked)
 	$(PYTHON) scripts/vendor.py
@@ -21,7 +21,13 @@ install:           ## Python packages for the CLI and the tests, Debian's chromi
 	$(PYTHON) scripts/vendor.py
 	$(PYTHON) -m digits.mnist fetch
 
-test: install      ## install, then run every test
+lint:              ## ruff (lint, and format --check) over the repository; mypy over engine/ and digits/
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
+
+test: install      ## install, lint, then run every test
+	$(MAKE) --no-print-directory lint
 	$(PYTHON) -m pytest
 
 test-fast:         ## engine tests only, no install step, no browser
@@ -34,4 +40,4 @@ bench:
 	$(PYTHON) bench/run_all.py
 
 clean:
-	rm -rf dist .pytest_cache
+	rm -rf dist .pytest_cache .ruff_cache .mypy_cache

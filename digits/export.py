@@ -99,7 +99,7 @@ def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarra
     atomic_write_text(run / "comparison.json", json.dumps(summary, indent=2))
     log(table)
     log(f"Chosen by validation accuracy: {best['model']}; agrees with float32 on {agreement * 100:.2f}% of "
-        f"test images; {quant_card.file_bytes / 1024:.1f} KB")
+        f"test images; {size / 1024:.1f} KB")
     if install:
         install_model(run / "model_int8.npz", quant_card, models_dir)
         log(f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json)")

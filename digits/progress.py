@@ -1,14 +1,15 @@
 """What training shows on screen: a tqdm bar per epoch (unless --quiet) and one line per epoch."""
 
 import sys
+from typing import Any
 
 
 class Progress:
     """A tqdm bar per epoch (when tqdm is installed and not --quiet) and one summary line per epoch."""
 
     def __init__(self, quiet: bool):
-        self.bar = None
-        self.tqdm = None
+        self.bar: Any = None   # the tqdm bar of the epoch in progress
+        self.tqdm: Any = None  # the tqdm class, when it is installed and wanted
         if not quiet:
             try:
                 from tqdm import tqdm

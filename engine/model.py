@@ -22,7 +22,7 @@ class Classifier:
     def predict_proba(self, images, batch_size: int = 1000) -> np.ndarray:
         """Class probabilities (N, 10) float32 for images (N,28,28) or (28,28), uint8 or float in [0,1]."""
         x = as_image_batch(images)
-        x = x.reshape((x.shape[0],) + tuple(self.input_shape))
+        x = x.reshape((x.shape[0], *self.input_shape))
         out = np.empty((x.shape[0], 10), np.float32)
         for start in range(0, x.shape[0], batch_size):
             out[start:start + batch_size] = softmax(self.logits(x[start:start + batch_size]))
@@ -84,8 +84,10 @@ class Sequential(Classifier):
         return x
 
     def backward(self, dLdy: np.ndarray) -> None:
+        grad: np.ndarray | None = dLdy
         for layer in reversed(self.layers):
-            dLdy = layer.backward(dLdy)  # None after a first layer that skips dL/dx
+            assert grad is not None, "only the first layer may skip dL/dx"
+            grad = layer.backward(grad)  # None after a first layer that skips dL/dx
 
     def logits(self, x):
         return self.forward(x, training=False)

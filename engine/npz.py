@@ -1,6 +1,7 @@
 """Plain-array .npz files: JSON stored as uint8 bytes, atomic writes, never pickles."""
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -18,5 +19,7 @@ def array_json(arr: np.ndarray):
 
 def write_npz_atomic(path, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
     """Save ``arrays`` as .npz atomically (temporary file, fsync, rename)."""
+    # NumPy's stubs check savez's **arrays against its allow_pickle: bool keyword; these are all array names.
+    named: dict[str, Any] = arrays
     with atomic_open(path, "wb") as f:
-        (np.savez_compressed if compress else np.savez)(f, **arrays)
+        (np.savez_compressed if compress else np.savez)(f, **named)

@@ -66,11 +66,12 @@ class AdamW:
         ends = np.cumsum([p.size for _, p, _ in self.params], dtype=np.int64)
         self._segments = [(int(end) - p.size, int(end)) for (_, p, _), end in zip(self.params, ends)]
         total = int(ends[-1]) if self.params else 0
-        self._flat_params = _back_to_back([p for _, p, _ in self.params], dtype)
-        self._flat_grads = _back_to_back([g for _, _, g in self.params], dtype)
-        self._gathered = self._flat_params is None or self._flat_grads is None
-        if self._gathered:
-            self._flat_params, self._flat_grads = np.empty(total, dtype), np.empty(total, dtype)
+        flat_params = _back_to_back([p for _, p, _ in self.params], dtype)
+        flat_grads = _back_to_back([g for _, _, g in self.params], dtype)
+        self._gathered = flat_params is None or flat_grads is None
+        if flat_params is None or flat_grads is None:
+            flat_params, flat_grads = np.empty(total, dtype), np.empty(total, dtype)
+        self._flat_params, self._flat_grads = flat_params, flat_grads
         self._decayed = _merged([seg for (key, _, _), seg in zip(self.params, self._segments) if _decays(key)])
         self._m_sum, self._v_sum = np.zeros(total, dtype), np.zeros(total, dtype)
         self._scratch = np.empty(total, dtype)
@@ -166,7 +167,7 @@ def _back_to_back(arrays, dtype) -> np.ndarray | None:
 
 def _merged(ranges):
     """Adjacent (start, stop) ranges joined into one."""
-    out = []
+    out: list[tuple[int, int]] = []
     for a, b in ranges:
         if out and out[-1][1] == a:
             out[-1] = (out[-1][0], b)

@@ -25,6 +25,7 @@ the application's CPU settings (threadpoolctl), which the engine cannot import.
 
 import os
 import threading
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -59,7 +60,7 @@ class _Worker:
         self._wake, self._done = threading.Lock(), threading.Lock()
         self._wake.acquire()
         self._done.acquire()
-        self._order = (0, None)       # (ticket, job), replaced in one assignment
+        self._order: tuple[int, Callable[[], None] | None] = (0, None)  # (ticket, job), replaced in one assignment
         self._finished = 0            # ticket of the last job that ended
         threading.Thread(target=self._loop, name=name, daemon=True).start()
 
@@ -67,6 +68,7 @@ class _Worker:
         while True:
             self._wake.acquire()
             ticket, job = self._order
+            assert job is not None  # start() sets the job before it wakes this thread
             job()   # jobs catch their own errors: see _run_on_workers
             self._finished = ticket
             _release(self._done)
@@ -205,7 +207,7 @@ def _run_on_workers(tasks, helpers):
     results = [None] * len(tasks)
     next_task = iter(range(len(tasks)))
     lock = threading.Lock()
-    failed = []
+    failed: list[BaseException] = []
 
     def work():
         try:
@@ -227,9 +229,9 @@ def _run_on_workers(tasks, helpers):
     interrupted = [helper.join() for helper in helpers]
     if failed:
         raise failed[0]
-    for exc in interrupted:
-        if exc is not None:
-            raise exc
+    for interruption in interrupted:
+        if interruption is not None:
+            raise interruption
     return results
 
 

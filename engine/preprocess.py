@@ -12,13 +12,14 @@ sees is the same everywhere.
 """
 
 import functools
+from typing import Any
 
 import numpy as np
 
 from .errors import InputShapeError
 from .images import finite_float32, numeric_array
 
-PREPROCESSING = {
+PREPROCESSING: dict[str, Any] = {
     "method": "mnist-box20-com28",  # fit into 20x20, centre of mass at (14, 14) in 28x28
     "input": "grayscale, ink bright on dark, uint8 0..255 or float 0..1",
     "box": 20,

@@ -103,7 +103,10 @@ class Trainer:
 
     def load_checkpoint(self, path=None) -> None:
         """Restore model, best model, optimizer, RNG and history from a checkpoint of the same setup."""
-        path = Path(path or self.checkpoint_path)
+        path = path or self.checkpoint_path
+        if path is None:
+            raise TypeError("load_checkpoint needs a path when the trainer has no run_dir")
+        path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}

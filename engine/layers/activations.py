@@ -16,7 +16,7 @@ class ReLU(Layer):
 
         def rows(a, b):
             np.maximum(x[a:b], zero, out=y[a:b])
-            if training:
+            if positive is not None:  # training
                 np.greater(y[a:b], 0, out=positive[a:b])
         map_rows(rows, x.shape[0], x[:1].size)
         self._positive = positive
@@ -24,6 +24,7 @@ class ReLU(Layer):
 
     def backward(self, dLdy):
         positive, dx = self._positive, np.empty_like(dLdy)
+        assert positive is not None, "backward needs a forward with training=True first"
         map_rows(lambda a, b: np.multiply(dLdy[a:b], positive[a:b], out=dx[a:b]), dx.shape[0], dx[:1].size)
         return dx
 

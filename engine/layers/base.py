@@ -72,7 +72,9 @@ class Layer:
     @classmethod
     def from_config(cls, config: dict, rng: np.random.Generator | None = None) -> "Layer":
         kwargs = cls.check_config(config)
-        return cls(**kwargs, rng=rng) if cls.takes_rng else cls(**kwargs)
+        if cls.takes_rng:
+            kwargs = {**kwargs, "rng": rng}
+        return cls(**kwargs)
 
     def config(self) -> dict:
         """JSON-serializable constructor arguments; ``type`` names the class."""

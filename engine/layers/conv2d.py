@@ -106,6 +106,7 @@ class Conv2D(Layer):
     def backward(self, dLdy):
         k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
         x, self._x = self._x, None
+        assert x is not None, "backward needs a forward with training=True first"
         w = self.params["W"]
         dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
         # Stride 1: dL/dx is a full convolution of dL/dy with the kernel flipped in
@@ -117,7 +118,7 @@ class Conv2D(Layer):
             cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))
             dW = weight_gradient(cols.reshape(-1, k * k * self.in_channels), dy.reshape(-1, f))
             db = column_sums(dy.reshape(-1, f))
-            if dx is not None and s == 1:
+            if dx is not None and flipped is not None:  # stride 1
                 dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))   # (n_c, H, W, k, k, F)
                 np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped, out=dx[a:b].reshape(-1, self.in_channels))
             elif dx is not None:

@@ -76,6 +76,7 @@ class Dense(Layer):
 
     def backward(self, dLdy):
         x, self._x = self._x, None
+        assert x is not None, "backward needs a forward with training=True first"
         w, dW, dx = self.params["W"], self.grads["W"], None
         self.grads["b"][...] = column_sums(dLdy)
         flops = self._flops(x)

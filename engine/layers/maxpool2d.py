@@ -36,11 +36,13 @@ class MaxPool2D(Layer):
             for view in views[1:]:
                 np.maximum(y[a:b], view, out=y[a:b])
         map_rows(images, n, x[:1].size)
-        self._x, self._y = (x, y) if training else (None, None)
+        self._x: np.ndarray | None = x if training else None
+        self._y: np.ndarray | None = y if training else None
         return y
 
     def backward(self, dLdy):
         x, y = self._x, self._y
+        assert x is not None and y is not None, "backward needs a forward with training=True first"
         dtype = np.result_type(x.dtype, dLdy.dtype, np.float32)   # a gradient is never integer
         uncovered = x.shape[1] % self.size or x.shape[2] % self.size  # rows/columns no window reaches
         dx = (np.zeros if uncovered else np.empty)(x.shape, dtype)

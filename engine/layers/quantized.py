@@ -122,12 +122,13 @@ class QuantizedLayer(Layer, register=False):
         if self.inference == "dequantized":
             return self.float_layer.forward(x)
         x_q = quantize_activations(x, self.inv_x_scale)
-        acc = (self.packed_accumulator(x_q) if self.w_packed is not None
+        w_packed = self.w_packed
+        acc = (self.packed_accumulator(x_q, w_packed) if w_packed is not None
                else self.float_layer.forward(x_q))             # the exact int32 accumulator
         rescale(acc, self.out_scale, self.bias)               # s_x * s_w, plus the bias
         return acc
 
-    def packed_accumulator(self, x_q: np.ndarray) -> np.ndarray:
+    def packed_accumulator(self, x_q: np.ndarray, w_packed: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, dLdy):
@@ -136,18 +137,20 @@ class QuantizedLayer(Layer, register=False):
 
 class QuantizedDense(QuantizedLayer, int8_twin_of="Dense"):
     float_type = Dense
+    float_layer: Dense  # what float_type builds
 
-    def packed_accumulator(self, x_q):
+    def packed_accumulator(self, x_q, w_packed):
         x64 = x_q.astype(np.float64)
-        return packed_gemm(x64, self.w_packed, np.empty((len(x64), self.float_layer.out_features), np.float32))
+        return packed_gemm(x64, w_packed, np.empty((len(x64), self.float_layer.out_features), np.float32))
 
 
 class QuantizedConv2D(QuantizedLayer, int8_twin_of="Conv2D"):
     float_type = Conv2D
+    float_layer: Conv2D  # what float_type builds
 
-    def packed_accumulator(self, x_q):
+    def packed_accumulator(self, x_q, w_packed):
         x64 = x_q.astype(np.float64)
         y = np.empty((len(x64),) + self.float_layer.output_shape(x64.shape[1:]), np.float32)
         # The same image chunks and patches as the float Conv2D.forward.
-        self.float_layer.map_patch_chunks(x64, y, lambda cols, out: packed_gemm(cols, self.w_packed, out))
+        self.float_layer.map_patch_chunks(x64, y, lambda cols, out: packed_gemm(cols, w_packed, out))
         return y
