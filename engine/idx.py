@@ -22,12 +22,29 @@ GZIP_MAGIC = b"\x1f\x8b"
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 DTYPE_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
 MAX_DATA_BYTES = 1 << 31  # 2 GiB: far above MNIST's 47 MB, far below what would exhaust memory
+CHUNK_BYTES = 1 << 20     # gzip data is read in pieces this big: memory follows what is there, not the header
 
 
 def _open(path: Path):
     with open(path, "rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if compressed else open(path, "rb"), compressed
+
+
+def _read_at_most(stream, nbytes: int) -> bytes:
+    """Up to ``nbytes`` from ``stream``, read in CHUNK_BYTES pieces.
+
+    A gzip file's size says nothing about its content's, so a damaged header can declare
+    2 GiB in a 60-byte file; one ``read(nbytes)`` would allocate all of that up front.
+    """
+    chunks, left = [], nbytes
+    while left:
+        chunk = stream.read(min(left, CHUNK_BYTES))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def read_idx(path) -> np.ndarray:
@@ -58,12 +75,16 @@ def read_idx(path) -> np.ndarray:
             if nbytes > MAX_DATA_BYTES:
                 raise IdxFormatError(f"{path}: declared shape {shape} needs {nbytes} bytes, over the "
                                      f"{MAX_DATA_BYTES}-byte limit; the header is corrupt")
+            extent = int(np.prod([max(d, 1) for d in shape], dtype=object)) * dtype.itemsize
+            if extent > MAX_DATA_BYTES:  # empty, yet NumPy could not even make an array of that shape
+                raise IdxFormatError(f"{path}: declared shape {shape} holds no data but its other dimensions "
+                                     f"span {extent} bytes, over the {MAX_DATA_BYTES}-byte limit; the header is corrupt")
             if not compressed:
                 actual = os.path.getsize(path) - 4 - 4 * ndim
                 if actual != nbytes:
                     raise IdxFormatError(f"{path}: header declares shape {shape} ({nbytes} data bytes) but the "
                                          f"file holds {actual}; it is {'truncated' if actual < nbytes else 'too long'}")
-            data = stream.read(nbytes)
+            data = _read_at_most(stream, nbytes) if compressed else stream.read(nbytes)  # raw: size checked
             if len(data) != nbytes:
                 raise IdxFormatError(f"{path}: truncated: {len(data)} of {nbytes} data bytes for shape {shape}")
             if stream.read(1):

@@ -8,18 +8,32 @@ IMAGE_SIDE = 28
 
 
 def numeric_array(values, message: str) -> np.ndarray:
-    """``values`` as an array, or InputShapeError("<message>, got dtype ...") if it is not numbers."""
-    arr = np.asarray(values)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    """``values`` as an array of real numbers (bool, integer or float), or InputShapeError("<message>, got ...").
+
+    Complex numbers, dates, time spans, strings and objects are refused, and so are nested
+    lists NumPy cannot make an array of (rows of different lengths).
+    """
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError, OverflowError):
+        raise InputShapeError(f"{message}, got a {type(values).__name__} that is not a rectangular array of "
+                              "numbers (ragged: rows of different lengths?)") from None
+    if arr.dtype.kind not in "biuf":  # bool, signed, unsigned, float: not complex, timedelta, datetime, object
         raise InputShapeError(f"{message}, got dtype {arr.dtype}")
     return arr
 
 
 def finite_float32(arr: np.ndarray, message: str) -> np.ndarray:
-    """float32 copy of ``arr``; InputShapeError(message) if any value is NaN or infinite."""
-    out = arr.astype(np.float32)
-    if not np.all(np.isfinite(out)):
+    """float32 copy of ``arr``; InputShapeError(message) if any value is NaN or infinite,
+    InputShapeError naming float32 if a value is too large for it (instead of NumPy's overflow warning)."""
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         raise InputShapeError(message)
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        peak = np.format_float_scientific(np.abs(arr).max(), precision=2)
+        raise InputShapeError(f"values up to {peak} do not fit in float32 (at most 3.4e38); "
+                              "give pixels as uint8 0..255 or float 0..1")
     return out
 
 

@@ -12,6 +12,7 @@ sees is the same everywhere.
 """
 
 import functools
+import numbers
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ PREPROCESSING: dict[str, Any] = {
     "stroke_ratio": 0.12,            # stroke width / longer side; MNIST: median 0.17, 25th pct 0.15, so MNIST digits pass almost unchanged
 }
 MAX_SIDE = 8192            # larger inputs are refused rather than processed for seconds
+MAX_STROKE_RATIO = 1.0     # a stroke as wide as the digit: any more would only pad the image for nothing
 WORK_SIDE = 96             # crops are reduced to at most this before the morphology
 INK_THRESHOLD = 0.2        # relative to the brightest pixel: fainter is background noise
 
@@ -108,16 +110,22 @@ def _crop_to_ink(img: np.ndarray) -> np.ndarray:
     return img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def _as_gray(gray) -> np.ndarray:
-    arr = numeric_array(gray, "preprocess needs a numeric 2-D grayscale array")
-    if arr.ndim != 2 or min(arr.shape) < 1:
-        raise InputShapeError(f"preprocess needs a 2-D grayscale image (height, width), got shape {arr.shape}; "
+def _as_gray(gray, name: str) -> np.ndarray:
+    """``gray`` as float32 in [0, 1]; InputShapeError naming ``name`` (the public function) otherwise."""
+    arr = numeric_array(gray, f"{name} needs a numeric 2-D grayscale array (bool, integer or float)")
+    if arr.ndim != 2:
+        raise InputShapeError(f"{name} needs a 2-D grayscale image (height, width), got shape {arr.shape}; "
                               "convert colour images to grayscale first")
+    if min(arr.shape) < 1:
+        raise InputShapeError(f"{name} needs a 2-D grayscale image with at least one pixel, got the empty shape "
+                              f"{arr.shape}")
     if max(arr.shape) > MAX_SIDE:
-        raise InputShapeError(f"image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than {MAX_SIDE} on a side")
-    out = finite_float32(arr, "image contains NaN or infinite values")
+        raise InputShapeError(f"{name}: image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than "
+                              f"{MAX_SIDE} on a side; scale it down first")
+    out = finite_float32(arr, f"{name}: image contains NaN or infinite values")
     if out.min() < 0:
-        raise InputShapeError(f"pixel values must be >= 0, got {out.min()}")
+        raise InputShapeError(f"{name}: pixel values must be >= 0 (ink bright on dark, 0..255 or 0..1), "
+                              f"got {out.min()}")
     if arr.dtype == np.uint8 or out.max() > 1.0:
         out /= 255.0 if out.max() <= 255.0 else out.max()
     return out
@@ -140,7 +148,7 @@ def ink_on_dark(gray) -> np.ndarray:
     contrast has no ink: all zeros. The page and ``python -m engine predict``
     both use this.
     """
-    img = _as_gray(gray)
+    img = _as_gray(gray, "ink_on_dark")
     if _border_median(img) > 0.5:
         img = 1.0 - img
     paper = _border_median(img)
@@ -155,9 +163,13 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     """Any-size 2-D grayscale (ink bright on dark) -> (28, 28) float32 in [0, 1], normalized like MNIST.
 
     An image with no ink gives all zeros. ``stroke_ratio`` overrides the target
-    stroke width relative to the digit's longer side (0 turns thickening off).
+    stroke width relative to the digit's longer side, from 0 (thickening off) to 1.
     """
-    img = _as_gray(gray)
+    if stroke_ratio is not None and (isinstance(stroke_ratio, bool) or not isinstance(stroke_ratio, numbers.Real)
+                                     or not 0.0 <= stroke_ratio <= MAX_STROKE_RATIO):
+        raise InputShapeError(f"stroke_ratio must be a number from 0 to {MAX_STROKE_RATIO} (stroke width over the "
+                              f"digit's longer side; MNIST's median is 0.17), got {stroke_ratio!r}")
+    img = _as_gray(gray, "preprocess")
     size, box = PREPROCESSING["size"], PREPROCESSING["box"]
     peak = float(img.max())
     if peak <= 0.05:
