@@ -7,6 +7,7 @@ have to provide ``logits`` for a float32 batch shaped like ``input_shape``.
 
 import numpy as np
 
+from .errors import InputShapeError
 from .images import as_image_batch
 from .layers import Layer, build_layer
 from .losses import softmax
@@ -21,11 +22,16 @@ class Classifier:
 
     def predict_proba(self, images, batch_size: int = 1000) -> np.ndarray:
         """Class probabilities (N, 10) float32 for images (N,28,28) or (28,28), uint8 or float in [0,1]."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise InputShapeError(f"batch_size must be a whole number of at least 1, got {batch_size!r:.40}")
         x = as_image_batch(images)
         x = x.reshape((x.shape[0], *self.input_shape))
         out = np.empty((x.shape[0], 10), np.float32)
         for start in range(0, x.shape[0], batch_size):
-            out[start:start + batch_size] = softmax(self.logits(x[start:start + batch_size]))
+            logits = self.logits(x[start:start + batch_size])
+            # A model that overflows on some input still gives probabilities, never NaN.
+            np.nan_to_num(logits, copy=False, nan=0.0, posinf=1e30, neginf=-1e30)
+            out[start:start + batch_size] = softmax(logits)
         return out
 
     def predict(self, images, batch_size: int = 1000) -> np.ndarray:

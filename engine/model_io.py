@@ -14,7 +14,9 @@ without running code or allocating memory.
 """
 
 import json
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,8 @@ FORMAT_VERSION = 1
 META_ARRAYS = ("format_version", "architecture", "preprocessing", "card")
 MAX_META_BYTES = 1 << 20          # JSON blobs: 1 MiB is generous
 MAX_FILE_BYTES = 200 << 20
+# Scales whose inverse and whose products with int8 accumulators stay finite in float32.
+SCALE_RANGE = (1e-30, 1e30)
 
 
 def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
@@ -40,7 +44,8 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
             if reader is None:
                 raise ValueError(f"npy version {version}")
             return reader(f)
-        except ValueError as exc:
+        # NumPy parses the header's Python literal: damage shows up as any of these.
+        except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
             raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({exc})") from None
 
 
@@ -102,10 +107,14 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
                 raise ModelFormatError(f"{path}: {name} is not valid JSON ({exc})") from None
             except RecursionError:
                 raise ModelFormatError(f"{path}: {name} is JSON nested too deeply to be a model's") from None
+            if not isinstance(meta[name], dict):
+                raise ModelFormatError(f"{path}: {name} must be a JSON object, got {type(meta[name]).__name__}")
         expected = expected_arrays(meta["architecture"])
         weights = _read_arrays(path, expected)
-    except zipfile.BadZipFile as exc:
-        raise ModelFormatError(f"{path}: not a valid .npz (zip) file ({exc}); it may be truncated") from None
+    except (zipfile.BadZipFile, zlib.error) as exc:
+        raise ModelFormatError(f"{path}: not a valid .npz (zip) file ({exc}); it may be truncated or damaged") from None
+    except (NotImplementedError, RuntimeError) as exc:  # zipfile: other compressions, encryption, odd flags
+        raise ModelFormatError(f"{path}: a zip entry is stored in a way model files never are ({exc})") from None
     except (OSError, EOFError) as exc:
         raise ModelFormatError(f"{path}: cannot read ({type(exc).__name__}: {exc}); the file is damaged") from None
     except ModelFormatError as exc:
@@ -118,25 +127,44 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         arr = weights[name]
         if dtype == "int8" and arr.size and arr.min() < -127:
             raise ModelFormatError(f"{path}: array {name!r} holds -128; int8 weights must lie in [-127, 127]")
-        if name.endswith("_scale") and arr.size and not np.all(arr > 0):
-            raise ModelFormatError(f"{path}: array {name!r} has a scale <= 0; scales must be finite and > 0")
+        low, high = SCALE_RANGE
+        if name.endswith("_scale") and arr.size and not np.all((arr >= low) & (arr <= high)):
+            raise ModelFormatError(f"{path}: array {name!r} has a scale outside [{low:g}, {high:g}]; "
+                                   "scales must be positive and finite, and so must their inverses")
     return meta, {k: v for k, v in weights.items() if k not in META_ARRAYS}
 
 
 def load_model(path):
-    """A float32 ``Sequential`` or int8 ``QuantizedModel`` from ``path``; never unpickles."""
+    """A float32 ``Sequential`` or int8 ``QuantizedModel`` from ``path``; never unpickles.
+
+    After the file's structure, the model itself is checked: it must give finite
+    outputs on a blank, a full and a checkered image, so weights that overflow
+    (huge values, a scale near zero) are refused here rather than giving NaN later.
+    """
     meta, weights = read_model_file(path)
     arch = meta["architecture"]
     try:
         if arch["kind"] == "int8":
             from .quantized_model import QuantizedModel
-            return QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
-        model = Sequential.from_config(arch, card=meta["card"])
+            model = QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
+        else:
+            model = Sequential.from_config(arch, card=meta["card"])
+            model.load_state_arrays(weights)
+            model.preprocessing = meta["preprocessing"]
     except ValueError as exc:
         raise ModelFormatError(f"{path}: {exc}") from None
-    model.load_state_arrays(weights)
-    model.preprocessing = meta["preprocessing"]
+    with np.errstate(all="ignore"):
+        outputs = model.logits(_probe_images().reshape((-1,) + tuple(model.input_shape)))
+    if not np.all(np.isfinite(outputs)):
+        raise ModelFormatError(f"{path}: the model's outputs overflow to NaN or infinity on plain images; "
+                               "its weights are damaged")
     return model
+
+
+def _probe_images() -> np.ndarray:
+    """(3, 28, 28) float32: blank, full, and a checkerboard: the extremes a model must survive."""
+    checker = (np.indices((28, 28)).sum(axis=0) % 2).astype(np.float32)
+    return np.stack([np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32), checker])
 
 
 def save_model(model, path, card: dict | None = None, preprocessing: dict | None = None) -> None:
