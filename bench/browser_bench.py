@@ -18,6 +18,7 @@ Measured:
 Targets: cold load <= 4 s, p95 <= 15 ms. --check exits 1
 when one is missed. Needs /usr/bin/chromium, playwright, web/vendor/ and the model.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,15 @@ def cold_load(browser, url: str) -> dict:
     steps = page.evaluate("window.digitsLoader.history")
     predicted = pagekit.prediction(page)
     page.wait_for_timeout(300)  # let trailing responses finish before counting bytes
-    result = {"first_prediction_s": first / 1000, "ready_s": ready / 1000, "drawn_at_s": drawn_at / 1000,
-              "bytes": sum(sizes), "requests": len(sizes), "predicted": predicted, "steps": steps}
+    result = {
+        "first_prediction_s": first / 1000,
+        "ready_s": ready / 1000,
+        "drawn_at_s": drawn_at / 1000,
+        "bytes": sum(sizes),
+        "requests": len(sizes),
+        "predicted": predicted,
+        "steps": steps,
+    }
     # Warm: the service worker now has everything.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
@@ -100,8 +108,10 @@ def prediction_latency(browser, url: str, n: int) -> dict[str, list[float]]:
             pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[d])  # live predictions while drawing + the final one
             for _ in range(5):
                 page.evaluate("window.digitPad.send(true)")
-            got = page.evaluate("({total: Array.from(digitsStats.timings), prepare: Array.from(digitsStats.prepare),"
-                                " model: Array.from(digitsStats.model)})")
+            got = page.evaluate(
+                "({total: Array.from(digitsStats.timings), prepare: Array.from(digitsStats.prepare),"
+                " model: Array.from(digitsStats.model)})"
+            )
             for k in out:
                 out[k] += got[k]
     ctx.close()
@@ -110,19 +120,21 @@ def prediction_latency(browser, url: str, n: int) -> dict[str, list[float]]:
 
 def markdown(f: dict, runs: int) -> str:
     ok = lambda good: "met" if good else "missed"  # noqa: E731
-    return "\n".join([
-        "| measure (headless Chromium) | value | target |",
-        "|---|---:|---|",
-        f"| cold load to first prediction (median of {runs}) | {f['cold_first_prediction_s']:.2f} s | "
-        f"<= {TARGET_COLD_S:.0f} s ({ok(f['cold_first_prediction_s'] <= TARGET_COLD_S)}) |",
-        f"| model ready (cold) | {f['cold_ready_s']:.2f} s | |",
-        f"| warm load (service worker) | {f['warm_ready_s']:.2f} s | |",
-        f"| bytes transferred (cold, uncompressed server) | {f['cold_bytes'] / 1e6:.1f} MB in {f['cold_requests']} requests | |",
-        f"| preprocessing + inference p50 | {f['predict_ms_p50']:.1f} ms "
-        f"({f['prepare_ms_p50']:.1f} + {f['model_ms_p50']:.1f}) | |",
-        f"| preprocessing + inference p95 | {f['predict_ms_p95']:.1f} ms | <= {TARGET_P95_MS:.0f} ms "
-        f"({ok(f['predict_ms_p95'] <= TARGET_P95_MS)}) |",
-    ])
+    return "\n".join(
+        [
+            "| measure (headless Chromium) | value | target |",
+            "|---|---:|---|",
+            f"| cold load to first prediction (median of {runs}) | {f['cold_first_prediction_s']:.2f} s | "
+            f"<= {TARGET_COLD_S:.0f} s ({ok(f['cold_first_prediction_s'] <= TARGET_COLD_S)}) |",
+            f"| model ready (cold) | {f['cold_ready_s']:.2f} s | |",
+            f"| warm load (service worker) | {f['warm_ready_s']:.2f} s | |",
+            f"| bytes transferred (cold, uncompressed server) | {f['cold_bytes'] / 1e6:.1f} MB in {f['cold_requests']} requests | |",
+            f"| preprocessing + inference p50 | {f['predict_ms_p50']:.1f} ms "
+            f"({f['prepare_ms_p50']:.1f} + {f['model_ms_p50']:.1f}) | |",
+            f"| preprocessing + inference p95 | {f['predict_ms_p95']:.1f} ms | <= {TARGET_P95_MS:.0f} ms "
+            f"({ok(f['predict_ms_p95'] <= TARGET_P95_MS)}) |",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,15 +186,23 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(figures, args.runs))
     else:
         print(f"browser bench ({args.runs} cold loads, {len(timings)} predictions, {time.perf_counter() - t0:.0f} s)")
-        print(f"  cold load to first prediction  {figures['cold_first_prediction_s']:.2f} s   "
-              f"(target <= {TARGET_COLD_S:.0f} s; model ready at {figures['cold_ready_s']:.2f} s)")
+        print(
+            f"  cold load to first prediction  {figures['cold_first_prediction_s']:.2f} s   "
+            f"(target <= {TARGET_COLD_S:.0f} s; model ready at {figures['cold_ready_s']:.2f} s)"
+        )
         print(f"  warm load (service worker)     {figures['warm_ready_s']:.2f} s")
-        print(f"  bytes transferred (cold)       {figures['cold_bytes'] / 1e6:.2f} MB in {figures['cold_requests']} requests")
-        print(f"  preprocess + inference         p50 {figures['predict_ms_p50']:.2f} ms   "
-              f"p95 {figures['predict_ms_p95']:.2f} ms   max {figures['predict_ms_max']:.2f} ms   "
-              f"(target p95 <= {TARGET_P95_MS:.0f} ms)")
-        print(f"    of which (p50)               pixels -> 28x28 {figures['prepare_ms_p50']:.2f} ms   "
-              f"model {figures['model_ms_p50']:.2f} ms")
+        print(
+            f"  bytes transferred (cold)       {figures['cold_bytes'] / 1e6:.2f} MB in {figures['cold_requests']} requests"
+        )
+        print(
+            f"  preprocess + inference         p50 {figures['predict_ms_p50']:.2f} ms   "
+            f"p95 {figures['predict_ms_p95']:.2f} ms   max {figures['predict_ms_max']:.2f} ms   "
+            f"(target p95 <= {TARGET_P95_MS:.0f} ms)"
+        )
+        print(
+            f"    of which (p50)               pixels -> 28x28 {figures['prepare_ms_p50']:.2f} ms   "
+            f"model {figures['model_ms_p50']:.2f} ms"
+        )
         print(f"  first-load predictions: {[r['predicted'] for r in colds]} (drew a 7)")
         print("  targets: " + ("met" if not missed else "MISSED: " + ", ".join(missed)))
     if args.json:

@@ -35,13 +35,22 @@ def framework_threads(pytorch: bool):
 def machine() -> dict:
     cpu = platform.processor() or "unknown"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
-    info = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": cpu,
-            "cores": available_cores(), "threads": threads(), "python": platform.python_version(),
-            "numpy": np.__version__, "platform": platform.platform()}
+    info = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cpu": cpu,
+        "cores": available_cores(),
+        "threads": threads(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
     try:
         info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError):
@@ -52,8 +61,10 @@ def machine() -> dict:
 
 
 def machine_line(info: dict) -> str:
-    return (f"{info['date']} · {info['cpu']} · {info['cores']} cores, {info['threads']} threads · "
-            f"Python {info['python']} · NumPy {info['numpy']} · PyTorch {info['torch']}")
+    return (
+        f"{info['date']} · {info['cpu']} · {info['cores']} cores, {info['threads']} threads · "
+        f"Python {info['python']} · NumPy {info['numpy']} · PyTorch {info['torch']}"
+    )
 
 
 def load_torch(quiet: bool = False):
@@ -62,8 +73,10 @@ def load_torch(quiet: bool = False):
         import torch
     except ImportError:
         if not quiet:
-            print("PyTorch is not installed, so the reference columns are skipped. "
-                  "Install the benchmark extra: pip install -e '.[bench]'  (torch==2.13.0, CPU build)")
+            print(
+                "PyTorch is not installed, so the reference columns are skipped. "
+                "Install the benchmark extra: pip install -e '.[bench]'  (torch==2.13.0, CPU build)"
+            )
         return None
     torch.set_num_threads(threads())
     return torch
@@ -90,7 +103,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     """What NumPy's float32 matrix multiply reaches here: the machine's practical limit."""
     a = np.random.default_rng(0).random((n, n), dtype=np.float32)
     t = min(timed(lambda: a @ a, repeats))
-    return 2 * n ** 3 / t / 1e9
+    return 2 * n**3 / t / 1e9
 
 
 def save_json(name: str, payload: dict) -> Path:

@@ -13,8 +13,9 @@ def engine_trainer(config, seed=0) -> Trainer:
     """The engine's own training step, with the recipe PyTorch gets: AdamW, weight decay 5e-4,
     no label smoothing, no augmentation."""
     model = Sequential.from_config(config, np.random.default_rng(seed))
-    return Trainer(model, TrainConfig(optimizer="adamw", weight_decay=5e-4, label_smoothing=0.0,
-                                      augment=False, seed=seed))
+    return Trainer(
+        model, TrainConfig(optimizer="adamw", weight_decay=5e-4, label_smoothing=0.0, augment=False, seed=seed)
+    )
 
 
 def engine_stepper(config, images, labels, batch_size, seed=0):
@@ -24,6 +25,7 @@ def engine_stepper(config, images, labels, batch_size, seed=0):
         for _ in range(n):
             idx = trainer.rng.integers(0, len(labels), batch_size)
             trainer.step(images[idx], labels[idx], 1e-3)
+
     return steps
 
 

@@ -28,8 +28,11 @@ from engine.quantize import quantize
 def variants(arch: str, calibration: np.ndarray) -> dict:
     model = Sequential.from_config(ARCHITECTURES[arch](), np.random.default_rng(0))
     q = quantize(model, calibration)
-    return {"float32": model, "int8 (int8 path)": q.with_inference("int8"),
-            "int8 (dequantized path)": q.with_inference("dequantized")}
+    return {
+        "float32": model,
+        "int8 (int8 path)": q.with_inference("int8"),
+        "int8 (dequantized path)": q.with_inference("dequantized"),
+    }
 
 
 def file_bytes(model) -> int:
@@ -48,6 +51,7 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     keep_freed_memory()  # for every model, as in the training benchmark
     if torch is not None:
         from torch_models import build, input_shape
+
         config = ARCHITECTURES[arch]()
         net = build(torch, config).eval()
         x_torch = torch.from_numpy(unit_float(test).reshape((len(test),) + input_shape(config)))
@@ -55,7 +59,8 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
         class TorchModel:
             def predict_proba(self, images):
                 with torch.inference_mode():
-                    return torch.softmax(net(x_torch[:len(images)]), dim=1)
+                    return torch.softmax(net(x_torch[: len(images)]), dim=1)
+
         models["PyTorch float32"] = TorchModel()
     # Round-robin: each repetition times every model once, so a noisy moment on this shared
     # machine hits all of them instead of whichever happened to run then.
@@ -73,21 +78,38 @@ def run(arch="cnn", repeats=5, batch=1000, mnist=None) -> dict:
     rows = []
     for name, model in models.items():
         s1, f1 = median_spread(single[name]), median_spread(full[name])
-        rows.append({"model": name, "batch1_per_s": 1 / s1[0], "batch1_ms": s1[0] * 1000,
-                     "batch_per_s": batch / f1[0], "batch_ms": f1[0] * 1000, "batch_ms_spread": f1[1] * 1000,
-                     "file_bytes": None if name.startswith("PyTorch") else file_bytes(model)})
+        rows.append(
+            {
+                "model": name,
+                "batch1_per_s": 1 / s1[0],
+                "batch1_ms": s1[0] * 1000,
+                "batch_per_s": batch / f1[0],
+                "batch_ms": f1[0] * 1000,
+                "batch_ms_spread": f1[1] * 1000,
+                "file_bytes": None if name.startswith("PyTorch") else file_bytes(model),
+            }
+        )
     shipped = ROOT / "models" / "mnist_int8.npz"
-    return {"machine": machine(), "arch": arch, "batch": batch, "rows": rows,
-            "shipped_model_bytes": shipped.stat().st_size if shipped.exists() else None}
+    return {
+        "machine": machine(),
+        "arch": arch,
+        "batch": batch,
+        "rows": rows,
+        "shipped_model_bytes": shipped.stat().st_size if shipped.exists() else None,
+    }
 
 
 def markdown(result: dict) -> str:
-    lines = [f"| {result['arch']} model | batch 1: images/s (ms) | batch {result['batch']:,}: images/s (ms ± spread) | file |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        f"| {result['arch']} model | batch 1: images/s (ms) | batch {result['batch']:,}: images/s (ms ± spread) | file |",
+        "|---|---:|---:|---:|",
+    ]
     for r in result["rows"]:
         size = f"{r['file_bytes'] / 1024:.1f} KB" if r["file_bytes"] else "n/a"
-        lines.append(f"| {r['model']} | {r['batch1_per_s']:.0f} ({r['batch1_ms']:.2f}) | "
-                     f"{r['batch_per_s']:.0f} ({r['batch_ms']:.0f} ± {r['batch_ms_spread']:.0f}) | {size} |")
+        lines.append(
+            f"| {r['model']} | {r['batch1_per_s']:.0f} ({r['batch1_ms']:.2f}) | "
+            f"{r['batch_per_s']:.0f} ({r['batch_ms']:.0f} ± {r['batch_ms_spread']:.0f}) | {size} |"
+        )
     if result["shipped_model_bytes"]:
         lines.append(f"\nShipped model models/mnist_int8.npz: {result['shipped_model_bytes'] / 1024:.1f} KB.")
     return "\n".join(lines)

@@ -12,12 +12,11 @@ import sys
 import numpy as np
 
 from common import threads, timed
-from engine_steps import engine_stepper, step_profile
 
 from digits.cpu_runtime import engine_threads
 from engine import parallel
 from engine.parallel import map_spans
-
+from engine_steps import engine_stepper, step_profile
 
 # Work the engine splits between its threads; in a dense net at batch 128 the rest (BatchNorm,
 # ReLU, Dropout, the loss) is too small to split and runs on the calling thread.
@@ -35,15 +34,23 @@ def split_floor(config, images, labels, batch_size, steps, flops, gemm_gflops) -
     serial = sum(profile.values()) - split
     floor_ms = serial + split / threads()
     with engine_threads(threads()):
-        handoff_us = float(np.median(timed(lambda: map_spans(lambda a, b: None, [(0, 1), (1, 2)]), 2000,
-                                           warmup=50))) * 1e6
+        handoff_us = (
+            float(np.median(timed(lambda: map_spans(lambda a, b: None, [(0, 1), (1, 2)]), 2000, warmup=50))) * 1e6
+        )
         handoffs = handoffs_per_step(config, images, labels, batch_size)
     with_handoffs_ms = floor_ms + handoffs * handoff_us / 1000
-    return {"one_thread_ms": sum(profile.values()), "split_ms": split, "serial_ms": serial, "floor_ms": floor_ms,
-            "floor_efficiency": flops / (floor_ms / 1000) / 1e9 / gemm_gflops,
-            "handoff_us": handoff_us, "handoffs_per_step": handoffs, "os_round_trip_us": os_round_trip_us(),
-            "floor_with_handoffs_ms": with_handoffs_ms,
-            "floor_with_handoffs_efficiency": flops / (with_handoffs_ms / 1000) / 1e9 / gemm_gflops}
+    return {
+        "one_thread_ms": sum(profile.values()),
+        "split_ms": split,
+        "serial_ms": serial,
+        "floor_ms": floor_ms,
+        "floor_efficiency": flops / (floor_ms / 1000) / 1e9 / gemm_gflops,
+        "handoff_us": handoff_us,
+        "handoffs_per_step": handoffs,
+        "os_round_trip_us": os_round_trip_us(),
+        "floor_with_handoffs_ms": with_handoffs_ms,
+        "floor_with_handoffs_efficiency": flops / (with_handoffs_ms / 1000) / 1e9 / gemm_gflops,
+    }
 
 
 def handoffs_per_step(config, images, labels, batch_size, steps=5) -> float:
@@ -69,6 +76,7 @@ def os_round_trip_us(repeats: int = 2000) -> float:
     def round_trip():
         os.write(to_child, b".")
         os.read(from_child, 1)
+
     try:
         return float(np.median(timed(round_trip, repeats, warmup=50))) * 1e6
     finally:

@@ -34,15 +34,23 @@ def split(mnist, seed=0, limit=None):
     train_idx, val_idx = stratified_split(mnist["train_labels"], 5000, np.random.default_rng(seed))
     if limit:
         train_idx = train_idx[:limit]
-    return (unit_float(mnist["train_images"][train_idx]), mnist["train_labels"][train_idx].astype(np.int64),
-            unit_float(mnist["train_images"][val_idx]), mnist["train_labels"][val_idx].astype(np.int64))
+    return (
+        unit_float(mnist["train_images"][train_idx]),
+        mnist["train_labels"][train_idx].astype(np.int64),
+        unit_float(mnist["train_images"][val_idx]),
+        mnist["train_labels"][val_idx].astype(np.int64),
+    )
 
 
 def engine_run(arch, data, target, max_epochs, lr, seed=0):
     x, y, vx, vy = data
     model = Sequential.from_config(ARCHITECTURES[arch](), np.random.default_rng(seed))
-    trainer = Trainer(model, TrainConfig(batch_size=BATCH, optimizer="adamw", weight_decay=5e-4,
-                                         label_smoothing=SMOOTHING, augment=False, seed=seed))
+    trainer = Trainer(
+        model,
+        TrainConfig(
+            batch_size=BATCH, optimizer="adamw", weight_decay=5e-4, label_smoothing=SMOOTHING, augment=False, seed=seed
+        ),
+    )
     steps_per_epoch = math.ceil(len(y) / BATCH)
     schedule = OneCycle(lr, max_epochs * steps_per_epoch)
     vin = vx.reshape((-1,) + model.input_shape)
@@ -52,7 +60,7 @@ def engine_run(arch, data, target, max_epochs, lr, seed=0):
         order = trainer.rng.permutation(len(y))
         start = time.perf_counter()
         for b in range(steps_per_epoch):
-            idx = order[b * BATCH:(b + 1) * BATCH]
+            idx = order[b * BATCH : (b + 1) * BATCH]
             trainer.step(x[idx], y[idx], schedule(step))
             step += 1
             if step % check_every == 0 or b == steps_per_epoch - 1:
@@ -66,6 +74,7 @@ def engine_run(arch, data, target, max_epochs, lr, seed=0):
 
 def torch_run(torch, arch, data, target, max_epochs, lr, seed=0):
     from torch_models import build, input_shape
+
     x, y, vx, vy = data
     config = ARCHITECTURES[arch]()
     torch.manual_seed(seed)
@@ -87,7 +96,7 @@ def torch_run(torch, arch, data, target, max_epochs, lr, seed=0):
         model.train()
         start = time.perf_counter()
         for b in range(steps_per_epoch):
-            idx = order[b * BATCH:(b + 1) * BATCH]
+            idx = order[b * BATCH : (b + 1) * BATCH]
             for group in opt.param_groups:
                 group["lr"] = schedule(step)
             opt.zero_grad(set_to_none=True)
@@ -127,12 +136,16 @@ def run(archs=("mlp", "cnn"), mnist=None, limit=None, max_epochs=None, targets=N
 def markdown(result: dict) -> str:
     lines = ["| arch | target (validation) | engine | PyTorch | engine / PyTorch |", "|---|---:|---:|---:|---:|"]
     for r in result["rows"]:
+
         def cell(m):
             if m is None:
                 return "n/a"
-            return (f"{m['seconds']:.0f} s ({m['steps']} steps)" if m["reached"]
-                    else f"not reached: {m['val_accuracy'] * 100:.2f}% after {r['max_epochs']} epochs, "
-                         f"{m['seconds']:.0f} s")
+            return (
+                f"{m['seconds']:.0f} s ({m['steps']} steps)"
+                if m["reached"]
+                else f"not reached: {m['val_accuracy'] * 100:.2f}% after {r['max_epochs']} epochs, {m['seconds']:.0f} s"
+            )
+
         e, t = r["engine"], r.get("pytorch")
         ratio = f"{e['seconds'] / t['seconds']:.2f}x" if t and e["reached"] and t["reached"] else ""
         lines.append(f"| {r['arch']} | {r['target'] * 100:.0f}% | {cell(e)} | {cell(t)} | {ratio} |")

@@ -14,23 +14,33 @@ import math
 
 import numpy as np
 
-from common import (framework_threads, load_torch, machine, machine_line, matmul_gflops, median_spread,
-                    save_json, threads, timed)
-from flops import training_step_flops
-from engine_steps import engine_stepper, step_profile
-from step_floor import SPLIT_KINDS, split_floor
+from common import (
+    framework_threads,
+    load_torch,
+    machine,
+    machine_line,
+    matmul_gflops,
+    median_spread,
+    save_json,
+    threads,
+    timed,
+)
 
 from digits.cpu_runtime import keep_freed_memory
 from digits.mnist import load_mnist
 from engine.architecture import layer_specs
 from engine.architectures import ARCHITECTURES
 from engine.images import unit_float
+from engine_steps import engine_stepper, step_profile
+from flops import training_step_flops
+from step_floor import SPLIT_KINDS, split_floor
 
 TRAIN_IMAGES = 55000
 
 
 def torch_stepper(torch, config, images, labels, batch_size, seed=0):
     from torch_models import build, input_shape
+
     torch.manual_seed(seed)
     model = build(torch, config).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=5e-4)
@@ -46,6 +56,7 @@ def torch_stepper(torch, config, images, labels, batch_size, seed=0):
             loss = loss_fn(model(x_all[idx]), y_all[idx])
             loss.backward()
             opt.step()
+
     return steps
 
 
@@ -59,15 +70,22 @@ def dense_gemm_ceiling(config: dict, batch_size: int, repeats: int) -> float | N
     if any(len(w_shape) != 2 for w_shape in products):
         return None
     rng = np.random.default_rng(0)
-    arrays = [(rng.random((batch_size, d_in), dtype=np.float32), rng.random((d_in, d_out), dtype=np.float32),
-               rng.random((batch_size, d_out), dtype=np.float32)) for d_in, d_out in products]
+    arrays = [
+        (
+            rng.random((batch_size, d_in), dtype=np.float32),
+            rng.random((d_in, d_out), dtype=np.float32),
+            rng.random((batch_size, d_out), dtype=np.float32),
+        )
+        for d_in, d_out in products
+    ]
 
     def products():
         for i, (x, w, dy) in enumerate(arrays):
-            x @ w           # forward
-            x.T @ dy        # dL/dW
-            if i:           # the first layer needs no dL/dx
+            x @ w  # forward
+            x.T @ dy  # dL/dW
+            if i:  # the first layer needs no dL/dx
                 dy @ w.T
+
     return min(timed(lambda: [products() for _ in range(20)], repeats)) / 20
 
 
@@ -76,8 +94,7 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
     images, labels = data
     steps_per_epoch = math.ceil(TRAIN_IMAGES / batch_size)
     flops = training_step_flops(config, batch_size)
-    row = {"arch": arch, "batch_size": batch_size, "steps_timed": steps, "repeats": repeats,
-           "step_gflop": flops / 1e9}
+    row = {"arch": arch, "batch_size": batch_size, "steps_timed": steps, "repeats": repeats, "step_gflop": flops / 1e9}
     runners = {"engine": engine_stepper(config, images, labels, batch_size)}
     if torch is not None:
         runners["pytorch"] = torch_stepper(torch, config, images, labels, batch_size)
@@ -92,9 +109,13 @@ def bench_arch(arch, data, batch_size, steps, repeats, gemm_gflops, torch) -> di
                 samples[name] += [t / steps for t in timed(lambda: run(steps), 1, warmup=1)]
     for name, times in samples.items():
         med, spread = median_spread(times)
-        row[name] = {"step_ms": med * 1000, "step_ms_spread": spread * 1000,
-                     "epoch_s": med * steps_per_epoch, "images_per_s": batch_size / med,
-                     "efficiency": flops / med / 1e9 / gemm_gflops}
+        row[name] = {
+            "step_ms": med * 1000,
+            "step_ms_spread": spread * 1000,
+            "epoch_s": med * steps_per_epoch,
+            "images_per_s": batch_size / med,
+            "efficiency": flops / med / 1e9 / gemm_gflops,
+        }
     with framework_threads(pytorch=False):
         row["engine_profile_ms"] = step_profile(config, images, labels, batch_size, steps)
     ceiling = dense_gemm_ceiling(config, batch_size, repeats)
@@ -112,43 +133,64 @@ def run(archs=("mlp", "cnn"), steps=40, repeats=5, batch_size=128, images=None) 
     keep_freed_memory()  # for both frameworks: freed activations are reused, not faulted in again
     if images is None:
         mnist = load_mnist(log=print)
-        images = (unit_float(mnist["train_images"][:TRAIN_IMAGES]),
-                  mnist["train_labels"][:TRAIN_IMAGES].astype(np.int64))
+        images = (
+            unit_float(mnist["train_images"][:TRAIN_IMAGES]),
+            mnist["train_labels"][:TRAIN_IMAGES].astype(np.int64),
+        )
     gemm = matmul_gflops()
-    result = {"machine": machine(), "threads": threads(), "matmul_gflops": gemm,
-              "rows": [bench_arch(a, images, batch_size, steps if a == "mlp" else max(steps // 4, 2), repeats,
-                                  gemm, torch) for a in archs]}
+    result = {
+        "machine": machine(),
+        "threads": threads(),
+        "matmul_gflops": gemm,
+        "rows": [
+            bench_arch(a, images, batch_size, steps if a == "mlp" else max(steps // 4, 2), repeats, gemm, torch)
+            for a in archs
+        ],
+    }
     return result
 
 
 def markdown(result: dict) -> str:
-    lines = [f"NumPy float32 matmul on this machine: {result['matmul_gflops']:.0f} GFLOP/s "
-             f"(2048x2048, best of 5), {result['threads']} threads for both frameworks.", "",
-             "| arch | framework | ms/step (± spread) | s/epoch | images/s | GEMM efficiency | engine / PyTorch |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"NumPy float32 matmul on this machine: {result['matmul_gflops']:.0f} GFLOP/s "
+        f"(2048x2048, best of 5), {result['threads']} threads for both frameworks.",
+        "",
+        "| arch | framework | ms/step (± spread) | s/epoch | images/s | GEMM efficiency | engine / PyTorch |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in result["rows"]:
         for name in ("engine", "pytorch"):
             if name not in r:
                 continue
             m = r[name]
-            ratio = f"{r['ratio_engine_over_pytorch']:.2f}x" if name == "engine" and "ratio_engine_over_pytorch" in r else ""
-            lines.append(f"| {r['arch']} | {name} | {m['step_ms']:.1f} ± {m['step_ms_spread']:.1f} | "
-                         f"{m['epoch_s']:.1f} | {m['images_per_s']:.0f} | {m['efficiency'] * 100:.0f}% | {ratio} |")
+            ratio = (
+                f"{r['ratio_engine_over_pytorch']:.2f}x"
+                if name == "engine" and "ratio_engine_over_pytorch" in r
+                else ""
+            )
+            lines.append(
+                f"| {r['arch']} | {name} | {m['step_ms']:.1f} ± {m['step_ms_spread']:.1f} | "
+                f"{m['epoch_s']:.1f} | {m['images_per_s']:.0f} | {m['efficiency'] * 100:.0f}% | {ratio} |"
+            )
     for r in result["rows"]:
         if "gemm_only_ms" in r:
-            lines.append(f"| {r['arch']} | its matrix products alone | {r['gemm_only_ms']:.1f} | | | "
-                         f"{r['gemm_only_efficiency'] * 100:.0f}% | |")
+            lines.append(
+                f"| {r['arch']} | its matrix products alone | {r['gemm_only_ms']:.1f} | | | "
+                f"{r['gemm_only_efficiency'] * 100:.0f}% | |"
+            )
     lines.append("")
     lines += target_lines(result)
     lines += profile_lines(result)
     lines.append("")
-    lines.append("Batch 128, AdamW, float32, no augmentation; s/epoch = median step time x 430 steps "
-                 "(55,000 images); repetitions alternate between the frameworks. The engine runs on its own "
-                 "threads with BLAS pinned to one (`digits/cpu_runtime.py`), PyTorch on its intra-op threads; "
-                 "both with glibc keeping freed memory. GEMM efficiency = the step's matrix-product flops per second "
-                 "(counted from the architecture) over the matmul rate above. \"Its matrix products alone\" times "
-                 "just the step's GEMMs (forward, dW, dX) with nothing around them: the ceiling for that figure "
-                 "with this BLAS at batch 128, where the matrices are too small to reach the 2048x2048 rate.")
+    lines.append(
+        "Batch 128, AdamW, float32, no augmentation; s/epoch = median step time x 430 steps "
+        "(55,000 images); repetitions alternate between the frameworks. The engine runs on its own "
+        "threads with BLAS pinned to one (`digits/cpu_runtime.py`), PyTorch on its intra-op threads; "
+        "both with glibc keeping freed memory. GEMM efficiency = the step's matrix-product flops per second "
+        '(counted from the architecture) over the matmul rate above. "Its matrix products alone" times '
+        "just the step's GEMMs (forward, dW, dX) with nothing around them: the ceiling for that figure "
+        "with this BLAS at batch 128, where the matrices are too small to reach the 2048x2048 rate."
+    )
     return "\n".join(lines)
 
 
@@ -163,13 +205,18 @@ def target_lines(result: dict) -> list[str]:
     for r in result["rows"]:
         if "ratio_engine_over_pytorch" in r:
             ratio = r["ratio_engine_over_pytorch"]
-            verdicts = [f"<= {bound}x " + ("met" if ratio <= bound else f"missed by {(ratio / bound - 1) * 100:.0f}%")
-                        for bound in RATIO_TARGETS[r["arch"]]]
+            verdicts = [
+                f"<= {bound}x " + ("met" if ratio <= bound else f"missed by {(ratio / bound - 1) * 100:.0f}%")
+                for bound in RATIO_TARGETS[r["arch"]]
+            ]
             lines.append(f"- {r['arch']} epoch time {ratio:.2f}x PyTorch's: " + ", ".join(verdicts) + ".")
         if r["arch"] == "mlp":
             eff = r["engine"]["efficiency"]
-            verdict = ("met" if eff >= MLP_EFFICIENCY_TARGET else
-                       f"missed by {(MLP_EFFICIENCY_TARGET - eff) * 100:.0f} points; see the profile below")
+            verdict = (
+                "met"
+                if eff >= MLP_EFFICIENCY_TARGET
+                else f"missed by {(MLP_EFFICIENCY_TARGET - eff) * 100:.0f} points; see the profile below"
+            )
             lines.append(f"- mlp step GEMM efficiency {eff * 100:.0f}% (target >= 50%): {verdict}.")
         if "floor" in r:
             f = r["floor"]
@@ -184,7 +231,8 @@ def target_lines(result: dict) -> list[str]:
                 f"another process through a pipe took {f['os_round_trip_us']:.0f} µs to come back: the machine's "
                 f"own wake-up cost, with no Python in the way. With hand-offs at {f['handoff_us']:.0f} µs the "
                 f"floor is {f['floor_with_handoffs_ms']:.1f} ms: {f['floor_with_handoffs_efficiency'] * 100:.0f}% "
-                f"at most.")
+                f"at most."
+            )
     return lines + [""] if lines else []
 
 

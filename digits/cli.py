@@ -24,7 +24,8 @@ from engine.metrics import classification_report
 
 from .cpu_runtime import cpu_runtime
 from .paths import SHIPPED_MODEL
-MAX_PIXELS = 40_000_000      # ~ a 7000x5700 photo; more is refused before decoding
+
+MAX_PIXELS = 40_000_000  # ~ a 7000x5700 photo; more is refused before decoding
 MAX_FILE_BYTES = 50 << 20
 
 
@@ -71,8 +72,13 @@ def predict_files(model, paths: list[Path], top_k: int) -> list[dict]:
         x = preprocess(ink_on_dark(decode_image(path)))
         probs = model.predict_proba(x)[0]
         order = np.argsort(-probs)[:top_k]
-        results.append({"file": str(path), "empty": bool(x.max() == 0),
-                        "top": [{"digit": int(d), "probability": float(probs[d])} for d in order]})
+        results.append(
+            {
+                "file": str(path),
+                "empty": bool(x.max() == 0),
+                "top": [{"digit": int(d), "probability": float(probs[d])} for d in order],
+            }
+        )
     return results
 
 
@@ -93,6 +99,7 @@ def cmd_predict(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .mnist import load_mnist
+
     model = load_model(args.model)
     data = load_mnist(args.data, log=lambda msg: print(msg, file=sys.stderr))
     report = classification_report(data["test_labels"], model.predict(data["test_images"]))

@@ -47,16 +47,27 @@ def comparison_row(name: str, model, path: Path, test_images, test_labels, val_i
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| model | val acc | test acc | file | 1 image | 1,000 images |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| model | val acc | test acc | file | 1 image | 1,000 images |", "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['val_accuracy'] * 100:.2f}% | {r['test_accuracy'] * 100:.2f}% | "
-                     f"{r['file_bytes'] / 1024:.1f} KB | {r['latency_1_ms']:.2f} ms | {r['latency_1000_ms']:.0f} ms |")
+        lines.append(
+            f"| {r['model']} | {r['val_accuracy'] * 100:.2f}% | {r['test_accuracy'] * 100:.2f}% | "
+            f"{r['file_bytes'] / 1024:.1f} KB | {r['latency_1_ms']:.2f} ms | {r['latency_1000_ms']:.0f} ms |"
+        )
     return "\n".join(lines)
 
 
-def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-                        run: Path, card: ModelCard, install: bool, models_dir: Path, log=print) -> dict:
+def quantize_and_report(
+    model,
+    data: dict,
+    train_x: np.ndarray,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    run: Path,
+    card: ModelCard,
+    install: bool,
+    models_dir: Path,
+    log=print,
+) -> dict:
     """Quantize ``model``, compare every variant with the float model, write the winner; returns the report."""
     test_x, test_y = data["test_images"], data["test_labels"].astype(np.int64)
     calibration = train_x[:CALIBRATION_IMAGES]
@@ -69,8 +80,9 @@ def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarra
             variant = quantized.with_inference(mode)
             path = run / f"model_int8_{method}_{mode}.npz"
             save_model(variant, path, card=card.to_dict())
-            rows.append(comparison_row(f"int8 ({mode}, {method} calibration)", variant, path,
-                                       test_x, test_y, val_x, val_y))
+            rows.append(
+                comparison_row(f"int8 ({mode}, {method} calibration)", variant, path, test_x, test_y, val_x, val_y)
+            )
             candidates[rows[-1]["model"]] = (variant, path)
     # Best validation accuracy wins; on a tie the exact-integer "int8" path is preferred (listed first).
     best = max(rows[1:], key=lambda r: r["val_accuracy"])
@@ -79,10 +91,16 @@ def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarra
     agreement = float((best["test_predictions"] == float_row["test_predictions"]).mean())
     report = classification_report(test_y, best["test_predictions"])
     quant_card = card.updated(
-        kind="int8", inference=chosen_model.inference, calibration=chosen_model.architecture["calibration"],
-        test_accuracy=best["test_accuracy"], float_test_accuracy=float_row["test_accuracy"],
-        val_accuracy=best["val_accuracy"], per_class_accuracy=[c["recall"] for c in report["per_class"]],
-        agreement_with_float=agreement, parameters=chosen_model.count_params())
+        kind="int8",
+        inference=chosen_model.inference,
+        calibration=chosen_model.architecture["calibration"],
+        test_accuracy=best["test_accuracy"],
+        float_test_accuracy=float_row["test_accuracy"],
+        val_accuracy=best["val_accuracy"],
+        per_class_accuracy=[c["recall"] for c in report["per_class"]],
+        agreement_with_float=agreement,
+        parameters=chosen_model.count_params(),
+    )
     for _ in range(3):  # the card states the file's size, which depends on the card: settle it
         save_model(chosen_model, run / "model_int8.npz", card=quant_card.to_dict())
         size = os.path.getsize(run / "model_int8.npz")
@@ -92,14 +110,18 @@ def quantize_and_report(model, data: dict, train_x: np.ndarray, val_x: np.ndarra
     for r in rows:
         r.pop("test_predictions")
     table = markdown_table(rows)
-    summary = {"rows": rows, "chosen": best["model"], "agreement_with_float": agreement,
-               "card": quant_card.to_dict()}
-    atomic_write_text(run / "comparison.md", table + f"\n\nShipped: {best['model']} "
-                      f"(best validation accuracy); agrees with float32 on {agreement * 100:.2f}% of test images.\n")
+    summary = {"rows": rows, "chosen": best["model"], "agreement_with_float": agreement, "card": quant_card.to_dict()}
+    atomic_write_text(
+        run / "comparison.md",
+        table + f"\n\nShipped: {best['model']} "
+        f"(best validation accuracy); agrees with float32 on {agreement * 100:.2f}% of test images.\n",
+    )
     atomic_write_text(run / "comparison.json", json.dumps(summary, indent=2))
     log(table)
-    log(f"Chosen by validation accuracy: {best['model']}; agrees with float32 on {agreement * 100:.2f}% of "
-        f"test images; {size / 1024:.1f} KB")
+    log(
+        f"Chosen by validation accuracy: {best['model']}; agrees with float32 on {agreement * 100:.2f}% of "
+        f"test images; {size / 1024:.1f} KB"
+    )
     if install:
         install_model(run / "model_int8.npz", quant_card, models_dir)
         log(f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json)")

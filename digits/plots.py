@@ -8,6 +8,7 @@ import numpy as np
 def write_plots(run: Path, history: list[dict], confusion: list[list[int]]) -> None:
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -33,8 +34,15 @@ def write_plots(run: Path, history: list[dict], confusion: list[list[int]]) -> N
     ax.imshow(shown, cmap="Blues")
     for i in range(10):
         for j in range(10):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > shown.max() * 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shown[i, j] > shown.max() * 0.6 else "black",
+            )
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true", title="Test confusion matrix")
     fig.tight_layout()
     fig.savefig(run / "confusion.png", dpi=110)

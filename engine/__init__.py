@@ -20,7 +20,18 @@ from .preprocess import PREPROCESSING, ink_on_dark, preprocess
 __version__ = "0.1.0"
 
 __all__ = [
-    "load_model", "save_model", "preprocess", "ink_on_dark", "read_idx", "write_idx", "Sequential", "Classifier",
-    "PREPROCESSING", "EngineError", "IdxFormatError", "ModelFormatError", "InputShapeError",
+    "load_model",
+    "save_model",
+    "preprocess",
+    "ink_on_dark",
+    "read_idx",
+    "write_idx",
+    "Sequential",
+    "Classifier",
+    "PREPROCESSING",
+    "EngineError",
+    "IdxFormatError",
+    "ModelFormatError",
+    "InputShapeError",
     "TrainingDivergedError",
 ]

@@ -9,6 +9,8 @@ import sys
 try:
     from digits.cli import main
 except ImportError:
-    sys.exit("error: the command line lives in the application package `digits`, which is not installed "
-             "beside this engine; run it from the repository (pip install -e .)")
+    sys.exit(
+        "error: the command line lives in the application package `digits`, which is not installed "
+        "beside this engine; run it from the repository (pip install -e .)"
+    )
 sys.exit(main())

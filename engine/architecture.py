@@ -13,7 +13,7 @@ from .layers import LayerSpec, layer_class
 KINDS = ("float32", "int8")
 INPUT_SHAPES = ([28, 28, 1], [784])
 MAX_LAYERS = 64
-MAX_PARAMETERS = 20_000_000        # 80 MB of float32: far above any digit model
+MAX_PARAMETERS = 20_000_000  # 80 MB of float32: far above any digit model
 MAX_ACTIVATION_ELEMENTS = 1 << 18  # per image and layer output (1 MB of float32; the shipped CNN needs 25,088)
 MAX_FLOPS_PER_IMAGE = 2_000_000_000
 
@@ -40,8 +40,9 @@ def layer_specs(architecture) -> list[LayerSpec]:
         shape = spec.output_shape
         size = _product(shape)
         if not 0 < size <= MAX_ACTIVATION_ELEMENTS:
-            raise ModelFormatError(f"{where} outputs {shape} per image; at most {MAX_ACTIVATION_ELEMENTS} "
-                                   "numbers are allowed")
+            raise ModelFormatError(
+                f"{where} outputs {shape} per image; at most {MAX_ACTIVATION_ELEMENTS} numbers are allowed"
+            )
         parameters += sum(_product(s) for _, s in spec.arrays.values())
         flops += spec.flops
         if parameters > MAX_PARAMETERS:
@@ -56,14 +57,14 @@ def layer_specs(architecture) -> list[LayerSpec]:
 
 def expected_arrays(architecture) -> dict[str, tuple[str, tuple]]:
     """Every array the architecture implies, "<layer index>.<name>" -> (dtype, shape); validates it."""
-    return {f"{i}.{name}": array for i, spec in enumerate(layer_specs(architecture))
-            for name, array in spec.arrays.items()}
+    return {
+        f"{i}.{name}": array for i, spec in enumerate(layer_specs(architecture)) for name, array in spec.arrays.items()
+    }
 
 
 def _same_ints(values: list, expected: list) -> bool:
     """``values == expected`` with ints only: 28.0 and True are not 28 and 1."""
-    return len(values) == len(expected) and all(
-        type(v) is int and v == e for v, e in zip(values, expected))
+    return len(values) == len(expected) and all(type(v) is int and v == e for v, e in zip(values, expected))
 
 
 def _product(shape) -> int:

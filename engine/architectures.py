@@ -8,42 +8,50 @@ Configs, not objects: they are saved as JSON inside model files and rebuilt by
 
 def mlp_config() -> dict:
     """784-512-256-10 with BatchNorm, ReLU and dropout."""
-    return {"input_shape": [784], "layers": [
-        {"type": "Dense", "in_features": 784, "out_features": 512},
-        {"type": "BatchNorm", "channels": 512},
-        {"type": "ReLU"},
-        {"type": "Dropout", "rate": 0.2},
-        {"type": "Dense", "in_features": 512, "out_features": 256},
-        {"type": "BatchNorm", "channels": 256},
-        {"type": "ReLU"},
-        {"type": "Dropout", "rate": 0.2},
-        {"type": "Dense", "in_features": 256, "out_features": 10},
-    ]}
+    return {
+        "input_shape": [784],
+        "layers": [
+            {"type": "Dense", "in_features": 784, "out_features": 512},
+            {"type": "BatchNorm", "channels": 512},
+            {"type": "ReLU"},
+            {"type": "Dropout", "rate": 0.2},
+            {"type": "Dense", "in_features": 512, "out_features": 256},
+            {"type": "BatchNorm", "channels": 256},
+            {"type": "ReLU"},
+            {"type": "Dropout", "rate": 0.2},
+            {"type": "Dense", "in_features": 256, "out_features": 10},
+        ],
+    }
 
 
 def _conv_block(c_in: int, c_out: int, kernel: int = 3, padding: int = 1) -> list[dict]:
-    return [{"type": "Conv2D", "in_channels": c_in, "out_channels": c_out, "kernel": kernel, "padding": padding},
-            {"type": "BatchNorm", "channels": c_out},
-            {"type": "ReLU"}]
+    return [
+        {"type": "Conv2D", "in_channels": c_in, "out_channels": c_out, "kernel": kernel, "padding": padding},
+        {"type": "BatchNorm", "channels": c_out},
+        {"type": "ReLU"},
+    ]
 
 
 def cnn_config() -> dict:
     """Two conv stages (28x28 then 14x14), a third at 7x7, then a small classifier head.
 
     The 28x28 stage is the costly one (most pixels), so it is the narrowest."""
-    return {"input_shape": [28, 28, 1], "layers": [
-        *_conv_block(1, 16),
-        *_conv_block(16, 32),
-        {"type": "MaxPool2D", "size": 2},                       # 14x14x32
-        *_conv_block(32, 64),
-        *_conv_block(64, 64),
-        {"type": "MaxPool2D", "size": 2},                       # 7x7x64
-        *_conv_block(64, 64, padding=0),                        # 5x5x64
-        {"type": "MaxPool2D", "size": 2},                       # 2x2x64
-        {"type": "Flatten"},
-        {"type": "Dropout", "rate": 0.3},
-        {"type": "Dense", "in_features": 256, "out_features": 10},
-    ]}
+    return {
+        "input_shape": [28, 28, 1],
+        "layers": [
+            *_conv_block(1, 16),
+            *_conv_block(16, 32),
+            {"type": "MaxPool2D", "size": 2},  # 14x14x32
+            *_conv_block(32, 64),
+            *_conv_block(64, 64),
+            {"type": "MaxPool2D", "size": 2},  # 7x7x64
+            *_conv_block(64, 64, padding=0),  # 5x5x64
+            {"type": "MaxPool2D", "size": 2},  # 2x2x64
+            {"type": "Flatten"},
+            {"type": "Dropout", "rate": 0.3},
+            {"type": "Dense", "in_features": 256, "out_features": 10},
+        ],
+    }
 
 
 ARCHITECTURES = {"mlp": mlp_config, "cnn": cnn_config}

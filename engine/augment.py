@@ -16,13 +16,13 @@ from .parallel import map_rows
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rotation_deg: float = 12.0     # uniform in [-r, r]
-    scale: tuple = (0.9, 1.1)      # uniform zoom factor
-    shear_deg: float = 8.0         # uniform in [-s, s]
-    shift_px: float = 2.5          # uniform in [-s, s] per axis
-    elastic: bool = False          # elastic distortion on top of the affine warp
-    elastic_alpha: float = 30.0    # displacement strength (pixels before smoothing)
-    elastic_sigma: float = 4.0     # smoothing width: larger is smoother, gentler
+    rotation_deg: float = 12.0  # uniform in [-r, r]
+    scale: tuple = (0.9, 1.1)  # uniform zoom factor
+    shear_deg: float = 8.0  # uniform in [-s, s]
+    shift_px: float = 2.5  # uniform in [-s, s] per axis
+    elastic: bool = False  # elastic distortion on top of the affine warp
+    elastic_alpha: float = 30.0  # displacement strength (pixels before smoothing)
+    elastic_sigma: float = 4.0  # smoothing width: larger is smoother, gentler
 
 
 def _gaussian_matrix(size: int, sigma: float) -> np.ndarray:
@@ -82,11 +82,12 @@ class Augmenter:
             src_x = sin[a:b, None, None] * gy + cos[a:b, None, None] * gx + tan[a:b, None, None] * gy + cx
             if fields is not None:
                 gh, gw = _gaussian_matrix(h, c.elastic_sigma), _gaussian_matrix(w, c.elastic_sigma)
-                smooth = gh @ fields[:, a:b] @ gw.T                           # (2, n, H, W)
+                smooth = gh @ fields[:, a:b] @ gw.T  # (2, n, H, W)
                 smooth *= c.elastic_alpha / (np.abs(smooth).max(axis=(2, 3), keepdims=True) + 1e-6) / 8
                 src_y = src_y + smooth[0]
                 src_x = src_x + smooth[1]
             out[a:b] = bilinear_sample(images[a:b], src_y.astype(np.float32), src_x.astype(np.float32))
+
         # About 40 array passes per pixel, so even one batch is worth splitting between threads.
         map_rows(warp, n, h * w * 40)
         return out

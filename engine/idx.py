@@ -22,7 +22,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 DTYPE_CODES = {np.dtype(v).newbyteorder("="): k for k, v in IDX_TYPES.items()}
 MAX_DATA_BYTES = 1 << 31  # 2 GiB: far above MNIST's 47 MB, far below what would exhaust memory
-CHUNK_BYTES = 1 << 20     # gzip data is read in pieces this big: memory follows what is there, not the header
+CHUNK_BYTES = 1 << 20  # gzip data is read in pieces this big: memory follows what is there, not the header
 
 
 def _open(path: Path):
@@ -62,8 +62,10 @@ def read_idx(path) -> np.ndarray:
                 raise IdxFormatError(f"{path}: bad magic {header[:2].hex()} (expected 0000); not an IDX file")
             code, ndim = header[2], header[3]
             if code not in IDX_TYPES:
-                raise IdxFormatError(f"{path}: unknown IDX type code 0x{code:02x}; "
-                                     f"expected one of {', '.join(f'0x{c:02x}' for c in IDX_TYPES)}")
+                raise IdxFormatError(
+                    f"{path}: unknown IDX type code 0x{code:02x}; "
+                    f"expected one of {', '.join(f'0x{c:02x}' for c in IDX_TYPES)}"
+                )
             if not 1 <= ndim <= 4:
                 raise IdxFormatError(f"{path}: {ndim} dimensions declared; IDX files here have 1 to 4")
             dims_raw = stream.read(4 * ndim)
@@ -73,17 +75,23 @@ def read_idx(path) -> np.ndarray:
             dtype = np.dtype(IDX_TYPES[code])
             nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
             if nbytes > MAX_DATA_BYTES:
-                raise IdxFormatError(f"{path}: declared shape {shape} needs {nbytes} bytes, over the "
-                                     f"{MAX_DATA_BYTES}-byte limit; the header is corrupt")
+                raise IdxFormatError(
+                    f"{path}: declared shape {shape} needs {nbytes} bytes, over the "
+                    f"{MAX_DATA_BYTES}-byte limit; the header is corrupt"
+                )
             extent = int(np.prod([max(d, 1) for d in shape], dtype=object)) * dtype.itemsize
             if extent > MAX_DATA_BYTES:  # empty, yet NumPy could not even make an array of that shape
-                raise IdxFormatError(f"{path}: declared shape {shape} holds no data but its other dimensions "
-                                     f"span {extent} bytes, over the {MAX_DATA_BYTES}-byte limit; the header is corrupt")
+                raise IdxFormatError(
+                    f"{path}: declared shape {shape} holds no data but its other dimensions "
+                    f"span {extent} bytes, over the {MAX_DATA_BYTES}-byte limit; the header is corrupt"
+                )
             if not compressed:
                 actual = os.path.getsize(path) - 4 - 4 * ndim
                 if actual != nbytes:
-                    raise IdxFormatError(f"{path}: header declares shape {shape} ({nbytes} data bytes) but the "
-                                         f"file holds {actual}; it is {'truncated' if actual < nbytes else 'too long'}")
+                    raise IdxFormatError(
+                        f"{path}: header declares shape {shape} ({nbytes} data bytes) but the "
+                        f"file holds {actual}; it is {'truncated' if actual < nbytes else 'too long'}"
+                    )
             data = _read_at_most(stream, nbytes) if compressed else stream.read(nbytes)  # raw: size checked
             if len(data) != nbytes:
                 raise IdxFormatError(f"{path}: truncated: {len(data)} of {nbytes} data bytes for shape {shape}")
@@ -107,8 +115,11 @@ def write_idx(path, array: np.ndarray, compress: bool | None = None) -> None:
     if not 1 <= array.ndim <= 4:
         raise ValueError(f"IDX here stores 1 to 4 dimensions, got {array.ndim}")
     compress = path.suffix == ".gz" if compress is None else compress
-    payload = (bytes([0, 0, code, array.ndim]) + np.array(array.shape, ">u4").tobytes()
-               + np.ascontiguousarray(array, IDX_TYPES[code]).tobytes())
+    payload = (
+        bytes([0, 0, code, array.ndim])
+        + np.array(array.shape, ">u4").tobytes()
+        + np.ascontiguousarray(array, IDX_TYPES[code]).tobytes()
+    )
     if compress:
         payload = gzip.compress(payload, compresslevel=6, mtime=0)  # mtime=0: same bytes every time
     atomic_write_bytes(path, payload)

@@ -16,8 +16,10 @@ def numeric_array(values, message: str) -> np.ndarray:
     try:
         arr = np.asarray(values)
     except (ValueError, TypeError, OverflowError):
-        raise InputShapeError(f"{message}, got a {type(values).__name__} that is not a rectangular array of "
-                              "numbers (ragged: rows of different lengths?)") from None
+        raise InputShapeError(
+            f"{message}, got a {type(values).__name__} that is not a rectangular array of "
+            "numbers (ragged: rows of different lengths?)"
+        ) from None
     if arr.dtype.kind not in "biuf":  # bool, signed, unsigned, float: not complex, timedelta, datetime, object
         raise InputShapeError(f"{message}, got dtype {arr.dtype}")
     return arr
@@ -32,8 +34,9 @@ def finite_float32(arr: np.ndarray, message: str) -> np.ndarray:
         out = arr.astype(np.float32)
     if not np.all(np.isfinite(out)):
         peak = np.format_float_scientific(np.abs(arr).max(), precision=2)
-        raise InputShapeError(f"values up to {peak} do not fit in float32 (at most 3.4e38); "
-                              "give pixels as uint8 0..255 or float 0..1")
+        raise InputShapeError(
+            f"values up to {peak} do not fit in float32 (at most 3.4e38); give pixels as uint8 0..255 or float 0..1"
+        )
     return out
 
 
@@ -51,14 +54,17 @@ def as_image_batch(images) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3 or arr.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise InputShapeError(f"images must have shape (28, 28) or (N, 28, 28), got {np.shape(images)}; "
-                              "use engine.preprocess() to bring any drawing to 28x28")
+        raise InputShapeError(
+            f"images must have shape (28, 28) or (N, 28, 28), got {np.shape(images)}; "
+            "use engine.preprocess() to bring any drawing to 28x28"
+        )
     if arr.dtype == np.uint8:
         return unit_float(arr)
     if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
         raise InputShapeError(f"integer images must be uint8 (0..255), got {arr.dtype}")
     out = finite_float32(arr, "images contain NaN or infinite values")
     if out.size and (out.min() < 0.0 or out.max() > 1.0):
-        raise InputShapeError(f"float images must lie in [0, 1], got values in [{out.min()}, {out.max()}]; "
-                              "divide uint8 pixels by 255")
+        raise InputShapeError(
+            f"float images must lie in [0, 1], got values in [{out.min()}, {out.max()}]; divide uint8 pixels by 255"
+        )
     return out

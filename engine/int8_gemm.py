@@ -16,13 +16,13 @@ from .runtime import in_pyodide
 
 # Used where NumPy has no BLAS: the browser.
 PACKED_GEMM = in_pyodide()
-PACK = 2.0 ** 25  # > 2 * max |accumulator| (2**24): the two fields never overlap
+PACK = 2.0**25  # > 2 * max |accumulator| (2**24): the two fields never overlap
 
 
 def pack_weight_pairs(w_q: np.ndarray) -> np.ndarray:
     """(..., F) int8 weights -> (ceil(F/2), K) float64 rows holding channel f + 2**25 * channel f+h."""
     f = w_q.shape[-1]
-    w = w_q.reshape(-1, f).astype(np.float64)                    # (K, F)
+    w = w_q.reshape(-1, f).astype(np.float64)  # (K, F)
     h = (f + 1) // 2
     if f % 2:
         w = np.concatenate([w, np.zeros((w.shape[0], 1))], axis=1)
@@ -32,9 +32,9 @@ def pack_weight_pairs(w_q: np.ndarray) -> np.ndarray:
 def packed_gemm(a: np.ndarray, w_packed: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out (M, F) float32 = a (M, K) @ W exactly, for integer-valued float64 ``a`` and packed int8 W."""
     h, f = w_packed.shape[0], out.shape[1]
-    z = np.einsum("ik,jk->ij", a, w_packed)                      # (M, h): lo + 2**25 * hi
-    hi = np.rint(z * (1.0 / PACK))                               # |lo| < 2**24 = PACK/2: rounding recovers hi
+    z = np.einsum("ik,jk->ij", a, w_packed)  # (M, h): lo + 2**25 * hi
+    hi = np.rint(z * (1.0 / PACK))  # |lo| < 2**24 = PACK/2: rounding recovers hi
     z -= hi * PACK
     out[:, :h] = z
-    out[:, h:] = hi[:, :f - h]
+    out[:, h:] = hi[:, : f - h]
     return out

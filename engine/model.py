@@ -28,10 +28,10 @@ class Classifier:
         x = x.reshape((x.shape[0], *self.input_shape))
         out = np.empty((x.shape[0], 10), np.float32)
         for start in range(0, x.shape[0], batch_size):
-            logits = self.logits(x[start:start + batch_size])
+            logits = self.logits(x[start : start + batch_size])
             # A model that overflows on some input still gives probabilities, never NaN.
             np.nan_to_num(logits, copy=False, nan=0.0, posinf=1e30, neginf=-1e30)
-            out[start:start + batch_size] = softmax(logits)
+            out[start : start + batch_size] = softmax(logits)
         return out
 
     def predict(self, images, batch_size: int = 1000) -> np.ndarray:
@@ -70,9 +70,9 @@ class Sequential(Classifier):
         for layer in self.layers:
             for name in layer.params:
                 size, shape = layer.params[name].size, layer.params[name].shape
-                flat_params[start:start + size] = layer.params[name].reshape(-1)
-                layer.params[name] = flat_params[start:start + size].reshape(shape)
-                layer.grads[name] = flat_grads[start:start + size].reshape(shape)
+                flat_params[start : start + size] = layer.params[name].reshape(-1)
+                layer.params[name] = flat_params[start : start + size].reshape(shape)
+                layer.grads[name] = flat_grads[start : start + size].reshape(shape)
                 start += size
 
     @classmethod
@@ -100,13 +100,15 @@ class Sequential(Classifier):
 
     def parameters(self):
         """(key, parameter, gradient) for every trainable array; keys look like "3.W"."""
-        return [(f"{i}.{name}", layer.params[name], layer.grads[name])
-                for i, layer in enumerate(self.layers) for name in layer.params]
+        return [
+            (f"{i}.{name}", layer.params[name], layer.grads[name])
+            for i, layer in enumerate(self.layers)
+            for name in layer.params
+        ]
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Every array that defines the model (parameters and buffers), keyed "index.name"."""
-        return {f"{i}.{name}": arr for i, layer in enumerate(self.layers)
-                for name, arr in layer.file_arrays().items()}
+        return {f"{i}.{name}": arr for i, layer in enumerate(self.layers) for name, arr in layer.file_arrays().items()}
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy arrays in place (optimizers keep references to the parameter arrays)."""

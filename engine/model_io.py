@@ -28,7 +28,7 @@ from .npz import array_json, json_array, write_npz_atomic
 
 FORMAT_VERSION = 1
 META_ARRAYS = ("format_version", "architecture", "preprocessing", "card")
-MAX_META_BYTES = 1 << 20          # JSON blobs: 1 MiB is generous
+MAX_META_BYTES = 1 << 20  # JSON blobs: 1 MiB is generous
 MAX_FILE_BYTES = 200 << 20
 # Scales whose inverse and whose products with int8 accumulators stay finite in float32.
 SCALE_RANGE = (1e-30, 1e30)
@@ -39,8 +39,9 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
     with zf.open(info) as f:
         try:
             version = np.lib.format.read_magic(f)
-            reader = {(1, 0): np.lib.format.read_array_header_1_0,
-                      (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            reader = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(
+                version
+            )
             if reader is None:
                 raise ValueError(f"npy version {version}")
             return reader(f)
@@ -70,8 +71,9 @@ def _read_arrays(path: Path, expected: dict[str, tuple[str, tuple]] | None) -> d
             if dtype.hasobject or dtype.kind not in "biuf":
                 raise ModelFormatError(f"{path}: array {name!r} has dtype {dtype}; only plain numbers are allowed")
             if spec is not None and (str(dtype) != spec[0] or tuple(shape) != tuple(spec[1])):
-                raise ModelFormatError(f"{path}: array {name!r} is {dtype}{tuple(shape)}, the architecture "
-                                       f"needs {spec[0]}{tuple(spec[1])}")
+                raise ModelFormatError(
+                    f"{path}: array {name!r} is {dtype}{tuple(shape)}, the architecture needs {spec[0]}{tuple(spec[1])}"
+                )
             nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
             limit = MAX_META_BYTES if name in META_ARRAYS else MAX_PARAMETERS * 4
             if nbytes > limit or info.file_size > limit + 4096:
@@ -95,8 +97,10 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         meta_arrays = _read_arrays(path, None)
         version = meta_arrays["format_version"]
         if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-            raise ModelFormatError(f"{path}: format_version {version!r} is not {FORMAT_VERSION}; "
-                                   "re-export the model with this version of the engine")
+            raise ModelFormatError(
+                f"{path}: format_version {version!r} is not {FORMAT_VERSION}; "
+                "re-export the model with this version of the engine"
+            )
         meta = {}
         for name in ("architecture", "preprocessing", "card"):
             if meta_arrays[name].dtype != np.uint8 or meta_arrays[name].ndim != 1:
@@ -129,8 +133,10 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
             raise ModelFormatError(f"{path}: array {name!r} holds -128; int8 weights must lie in [-127, 127]")
         low, high = SCALE_RANGE
         if name.endswith("_scale") and arr.size and not np.all((arr >= low) & (arr <= high)):
-            raise ModelFormatError(f"{path}: array {name!r} has a scale outside [{low:g}, {high:g}]; "
-                                   "scales must be positive and finite, and so must their inverses")
+            raise ModelFormatError(
+                f"{path}: array {name!r} has a scale outside [{low:g}, {high:g}]; "
+                "scales must be positive and finite, and so must their inverses"
+            )
     return meta, {k: v for k, v in weights.items() if k not in META_ARRAYS}
 
 
@@ -146,6 +152,7 @@ def load_model(path):
     try:
         if arch["kind"] == "int8":
             from .quantized_model import QuantizedModel
+
             model = QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
         else:
             model = Sequential.from_config(arch, card=meta["card"])
@@ -156,8 +163,9 @@ def load_model(path):
     with np.errstate(all="ignore"):
         outputs = model.logits(_probe_images().reshape((-1,) + tuple(model.input_shape)))
     if not np.all(np.isfinite(outputs)):
-        raise ModelFormatError(f"{path}: the model's outputs overflow to NaN or infinity on plain images; "
-                               "its weights are damaged")
+        raise ModelFormatError(
+            f"{path}: the model's outputs overflow to NaN or infinity on plain images; its weights are damaged"
+        )
     return model
 
 
@@ -170,12 +178,18 @@ def _probe_images() -> np.ndarray:
 def save_model(model, path, card: dict | None = None, preprocessing: dict | None = None) -> None:
     """Write ``model`` (float or int8) to ``path`` atomically; ``card`` defaults to ``model.card``."""
     from .preprocess import PREPROCESSING
-    architecture, weights = model.file_contents() if hasattr(model, "file_contents") else (
-        {"kind": "float32", **model.config()}, model.state_arrays())
-    arrays = {"format_version": np.array(FORMAT_VERSION, np.int64),
-              "architecture": json_array(architecture),
-              "preprocessing": json_array(preprocessing or getattr(model, "preprocessing", None) or PREPROCESSING),
-              "card": json_array(card if card is not None else model.card)}
+
+    architecture, weights = (
+        model.file_contents()
+        if hasattr(model, "file_contents")
+        else ({"kind": "float32", **model.config()}, model.state_arrays())
+    )
+    arrays = {
+        "format_version": np.array(FORMAT_VERSION, np.int64),
+        "architecture": json_array(architecture),
+        "preprocessing": json_array(preprocessing or getattr(model, "preprocessing", None) or PREPROCESSING),
+        "card": json_array(card if card is not None else model.card),
+    }
     arrays.update(weights)
     expected = expected_arrays(architecture)
     if set(weights) != set(expected):

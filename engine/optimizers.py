@@ -86,8 +86,8 @@ class AdamW:
         b1, b2 = self.beta1, self.beta2
         # m_hat = m_sum (1-b1)/(1-b1^t) and sqrt(v_hat) = sqrt(v_sum) * root, root = sqrt((1-b2)/(1-b2^t)):
         # the update lr * m_hat / (sqrt(v_hat) + eps) is step_size * m_sum / (sqrt(v_sum) + eps_hat).
-        root = np.sqrt((1 - b2) / (1 - b2 ** self.t))
-        step_size = np.float32(lr * (1 - b1) / (1 - b1 ** self.t) / root)
+        root = np.sqrt((1 - b2) / (1 - b2**self.t))
+        step_size = np.float32(lr * (1 - b1) / (1 - b1**self.t) / root)
         eps_hat = np.float32(self.eps / root)
         decay = np.float32(1 - lr * self.weight_decay) if self.weight_decay else None
         if self._gathered:
@@ -108,8 +108,9 @@ class AdamW:
             if decay is not None:
                 for lo, hi in self._decayed:  # decoupled weight decay, before the step
                     if lo < b and a < hi:
-                        p[max(a, lo):min(b, hi)] *= decay
+                        p[max(a, lo) : min(b, hi)] *= decay
             p[a:b] -= u[a:b]
+
         map_spans(update, spans(p.size, UPDATE_CHUNK))
         if self._gathered:
             self._scatter()
@@ -158,8 +159,12 @@ def _back_to_back(arrays, dtype) -> np.ndarray | None:
     address = base.__array_interface__["data"][0]
     start = offset = (arrays[0].__array_interface__["data"][0] - address) // base.itemsize
     for a in arrays:
-        if (a.base is not base or a.dtype != dtype or not a.flags.c_contiguous
-                or a.__array_interface__["data"][0] != address + offset * base.itemsize):
+        if (
+            a.base is not base
+            or a.dtype != dtype
+            or not a.flags.c_contiguous
+            or a.__array_interface__["data"][0] != address + offset * base.itemsize
+        ):
             return None
         offset += a.size
     return base[start:offset]

@@ -41,10 +41,10 @@ CHUNK_ELEMENTS = 1 << 18
 # flops (about 0.1 ms of one core), and at multiples of this many rows or columns.
 MIN_GEMM_PIECE_FLOPS = 10_000_000
 GEMM_BLOCK_ALIGN = 16
-FIRST_BLOCK_EXTRA = 0.25   # measured best on a 2-core EPYC VM: F1 644 -> 610 µs, F2 241 -> 209 µs
+FIRST_BLOCK_EXTRA = 0.25  # measured best on a 2-core EPYC VM: F1 644 -> 610 µs, F2 241 -> 209 µs
 
 _threads = 1
-_handoffs = 0   # maps handed to worker threads since the process started (see handoff_count)
+_handoffs = 0  # maps handed to worker threads since the process started (see handoff_count)
 
 
 class _Worker:
@@ -61,7 +61,7 @@ class _Worker:
         self._wake.acquire()
         self._done.acquire()
         self._order: tuple[int, Callable[[], None] | None] = (0, None)  # (ticket, job), replaced in one assignment
-        self._finished = 0            # ticket of the last job that ended
+        self._finished = 0  # ticket of the last job that ended
         threading.Thread(target=self._loop, name=name, daemon=True).start()
 
     def _loop(self) -> None:
@@ -69,7 +69,7 @@ class _Worker:
             self._wake.acquire()
             ticket, job = self._order
             assert job is not None  # start() sets the job before it wakes this thread
-            job()   # jobs catch their own errors: see _run_on_workers
+            job()  # jobs catch their own errors: see _run_on_workers
             self._finished = ticket
             _release(self._done)
 
@@ -97,8 +97,8 @@ def _release(lock) -> None:
         pass
 
 
-_workers: list[_Worker] = []           # the threads besides the calling one; only ever grows
-_busy = threading.Lock()               # held while the workers run a map; nested or concurrent maps run serially
+_workers: list[_Worker] = []  # the threads besides the calling one; only ever grows
+_busy = threading.Lock()  # held while the workers run a map; nested or concurrent maps run serially
 
 
 def _forget_pool_after_fork() -> None:
@@ -168,8 +168,14 @@ def gemm_spans(size: int, flops: int, sharing: int = 1) -> list[tuple[int, int]]
     if count == 1:
         return [(0, size)]
     unit = size / (count + FIRST_BLOCK_EXTRA)
-    cuts = [0] + [min(size, round((k + FIRST_BLOCK_EXTRA) * unit / GEMM_BLOCK_ALIGN) * GEMM_BLOCK_ALIGN)
-                  for k in range(1, count)] + [size]
+    cuts = (
+        [0]
+        + [
+            min(size, round((k + FIRST_BLOCK_EXTRA) * unit / GEMM_BLOCK_ALIGN) * GEMM_BLOCK_ALIGN)
+            for k in range(1, count)
+        ]
+        + [size]
+    )
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
@@ -198,7 +204,7 @@ def run_all(tasks: list) -> list:
         return [task() for task in tasks]
     _handoffs += 1
     try:
-        return _run_on_workers(tasks, _workers[:workers - 1])
+        return _run_on_workers(tasks, _workers[: workers - 1])
     finally:
         _busy.release()
 

@@ -26,12 +26,12 @@ PREPROCESSING: dict[str, Any] = {
     "box": 20,
     "size": 28,
     "center_of_mass": [14.0, 14.0],  # measured on MNIST's training images: (13.99, 14.00)
-    "stroke_ratio": 0.12,            # stroke width / longer side; MNIST: median 0.17, 25th pct 0.15, so MNIST digits pass almost unchanged
+    "stroke_ratio": 0.12,  # stroke width / longer side; MNIST: median 0.17, 25th pct 0.15, so MNIST digits pass almost unchanged
 }
-MAX_SIDE = 8192            # larger inputs are refused rather than processed for seconds
-MAX_STROKE_RATIO = 1.0     # a stroke as wide as the digit: any more would only pad the image for nothing
-WORK_SIDE = 96             # crops are reduced to at most this before the morphology
-INK_THRESHOLD = 0.2        # relative to the brightest pixel: fainter is background noise
+MAX_SIDE = 8192  # larger inputs are refused rather than processed for seconds
+MAX_STROKE_RATIO = 1.0  # a stroke as wide as the digit: any more would only pad the image for nothing
+WORK_SIDE = 96  # crops are reduced to at most this before the morphology
+INK_THRESHOLD = 0.2  # relative to the brightest pixel: fainter is background noise
 
 
 def _area_resize_matrix(src: int, dst: int) -> np.ndarray:
@@ -72,10 +72,10 @@ def resize_area(img: np.ndarray, height: int, width: int) -> np.ndarray:
     """
     ri, rw = _area_taps(img.shape[0], height)
     ci, cw = _area_taps(img.shape[1], width)
-    rows = rw[:, 0, None] * img[ri[:, 0]]                                   # (height, W)
+    rows = rw[:, 0, None] * img[ri[:, 0]]  # (height, W)
     for t in range(1, ri.shape[1]):
         rows += rw[:, t, None] * img[ri[:, t]]
-    out = rows[:, ci[:, 0]] * cw[:, 0]                                      # (height, width)
+    out = rows[:, ci[:, 0]] * cw[:, 0]  # (height, width)
     for t in range(1, ci.shape[1]):
         out += rows[:, ci[:, t]] * cw[:, t]
     return out
@@ -87,7 +87,7 @@ def _dilate_once(img: np.ndarray, cross: bool) -> np.ndarray:
     out = img.copy()
     shifts = [(0, 1), (2, 1), (1, 0), (1, 2)] + ([] if cross else [(0, 0), (0, 2), (2, 0), (2, 2)])
     for dy, dx in shifts:
-        np.maximum(out, p[dy:dy + img.shape[0], dx:dx + img.shape[1]], out=out)
+        np.maximum(out, p[dy : dy + img.shape[0], dx : dx + img.shape[1]], out=out)
     return out
 
 
@@ -107,25 +107,31 @@ def _crop_to_ink(img: np.ndarray) -> np.ndarray:
     """The bounding box of the pixels brighter than INK_THRESHOLD (the image has some)."""
     ink = img > INK_THRESHOLD
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return img[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _as_gray(gray, name: str) -> np.ndarray:
     """``gray`` as float32 in [0, 1]; InputShapeError naming ``name`` (the public function) otherwise."""
     arr = numeric_array(gray, f"{name} needs a numeric 2-D grayscale array (bool, integer or float)")
     if arr.ndim != 2:
-        raise InputShapeError(f"{name} needs a 2-D grayscale image (height, width), got shape {arr.shape}; "
-                              "convert colour images to grayscale first")
+        raise InputShapeError(
+            f"{name} needs a 2-D grayscale image (height, width), got shape {arr.shape}; "
+            "convert colour images to grayscale first"
+        )
     if min(arr.shape) < 1:
-        raise InputShapeError(f"{name} needs a 2-D grayscale image with at least one pixel, got the empty shape "
-                              f"{arr.shape}")
+        raise InputShapeError(
+            f"{name} needs a 2-D grayscale image with at least one pixel, got the empty shape {arr.shape}"
+        )
     if max(arr.shape) > MAX_SIDE:
-        raise InputShapeError(f"{name}: image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than "
-                              f"{MAX_SIDE} on a side; scale it down first")
+        raise InputShapeError(
+            f"{name}: image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than "
+            f"{MAX_SIDE} on a side; scale it down first"
+        )
     out = finite_float32(arr, f"{name}: image contains NaN or infinite values")
     if out.min() < 0:
-        raise InputShapeError(f"{name}: pixel values must be >= 0 (ink bright on dark, 0..255 or 0..1), "
-                              f"got {out.min()}")
+        raise InputShapeError(
+            f"{name}: pixel values must be >= 0 (ink bright on dark, 0..255 or 0..1), got {out.min()}"
+        )
     if arr.dtype == np.uint8 or out.max() > 1.0:
         out /= 255.0 if out.max() <= 255.0 else out.max()
     return out
@@ -153,9 +159,9 @@ def ink_on_dark(gray) -> np.ndarray:
         img = 1.0 - img
     paper = _border_median(img)
     strong = float(np.percentile(img, 99.5))
-    if strong - paper < 24 / 255:                                    # flat picture: no ink to find
+    if strong - paper < 24 / 255:  # flat picture: no ink to find
         return np.zeros(img.shape, np.float32)
-    low = paper + 0.25 * (strong - paper)                           # paper noise stays black
+    low = paper + 0.25 * (strong - paper)  # paper noise stays black
     return np.clip((img - low) / (strong - low), 0.0, 1.0).astype(np.float32)
 
 
@@ -165,10 +171,15 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     An image with no ink gives all zeros. ``stroke_ratio`` overrides the target
     stroke width relative to the digit's longer side, from 0 (thickening off) to 1.
     """
-    if stroke_ratio is not None and (isinstance(stroke_ratio, bool) or not isinstance(stroke_ratio, numbers.Real)
-                                     or not 0.0 <= stroke_ratio <= MAX_STROKE_RATIO):
-        raise InputShapeError(f"stroke_ratio must be a number from 0 to {MAX_STROKE_RATIO} (stroke width over the "
-                              f"digit's longer side; MNIST's median is 0.17), got {stroke_ratio!r}")
+    if stroke_ratio is not None and (
+        isinstance(stroke_ratio, bool)
+        or not isinstance(stroke_ratio, numbers.Real)
+        or not 0.0 <= stroke_ratio <= MAX_STROKE_RATIO
+    ):
+        raise InputShapeError(
+            f"stroke_ratio must be a number from 0 to {MAX_STROKE_RATIO} (stroke width over the "
+            f"digit's longer side; MNIST's median is 0.17), got {stroke_ratio!r}"
+        )
     img = _as_gray(gray, "preprocess")
     size, box = PREPROCESSING["size"], PREPROCESSING["box"]
     peak = float(img.max())
@@ -177,7 +188,7 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     img = img / peak
     img = _crop_to_ink(img)
     long_side = max(img.shape)
-    if long_side > WORK_SIDE:                                              # bound the work for huge scans
+    if long_side > WORK_SIDE:  # bound the work for huge scans
         f = WORK_SIDE / long_side
         img = resize_area(img, max(1, round(img.shape[0] * f)), max(1, round(img.shape[1] * f)))
         img /= max(float(img.max()), 1e-6)
@@ -185,8 +196,8 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     target = (PREPROCESSING["stroke_ratio"] if stroke_ratio is None else stroke_ratio) * long_side
     if target > 0:
         margin = int(np.ceil(target))
-        img = np.pad(img, margin)                                          # room to grow at the edges
-        for step in range(long_side // 4):                                 # each pass adds ~2 px of width
+        img = np.pad(img, margin)  # room to grow at the edges
+        for step in range(long_side // 4):  # each pass adds ~2 px of width
             if stroke_width(img) >= target:
                 break
             img = _dilate_once(img, cross=step % 2 == 1)
@@ -204,5 +215,5 @@ def preprocess(gray, stroke_ratio: float | None = None) -> np.ndarray:
     out = np.zeros((size, size), np.float32)
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + fitted.shape[0], size), min(left + fitted.shape[1], size)
-    out[y0:y1, x0:x1] = fitted[y0 - top:y1 - top, x0 - left:x1 - left]
+    out[y0:y1, x0:x1] = fitted[y0 - top : y1 - top, x0 - left : x1 - left]
     return out

@@ -22,8 +22,16 @@ from .quantized_model import QuantizedModel
 
 CALIBRATION_METHODS = ("max", "percentile")
 
-__all__ = ["fold_batchnorm", "calibrate", "quantize", "quantize_weights", "QuantizedModel",
-           "EXACT_FLOAT32_TERMS", "INFERENCE_MODES", "CALIBRATION_METHODS"]
+__all__ = [
+    "fold_batchnorm",
+    "calibrate",
+    "quantize",
+    "quantize_weights",
+    "QuantizedModel",
+    "EXACT_FLOAT32_TERMS",
+    "INFERENCE_MODES",
+    "CALIBRATION_METHODS",
+]
 
 
 def int8_twin(layer: Layer):
@@ -55,8 +63,9 @@ def calibrate(folded: Sequential, images: np.ndarray, method: str = "max", perce
     return scales
 
 
-def quantize(model: Sequential, calibration_images: np.ndarray, method: str = "max",
-             inference: str = "int8") -> QuantizedModel:
+def quantize(
+    model: Sequential, calibration_images: np.ndarray, method: str = "max", inference: str = "int8"
+) -> QuantizedModel:
     """Post-training int8 quantization of a trained float ``model``.
 
     ``calibration_images``: float32 (N, 28, 28) in [0, 1], a few hundred training images.

@@ -11,8 +11,7 @@ class QuantizedModel(Classifier):
     """Built from an int8 file's architecture and arrays ("<layer index>.<name>"), as ``quantize``
     makes them or ``load_model`` reads them; ``inference`` picks the path of every int8 layer."""
 
-    def __init__(self, architecture: dict, arrays: dict, preprocessing: dict | None = None,
-                 card: dict | None = None):
+    def __init__(self, architecture: dict, arrays: dict, preprocessing: dict | None = None, card: dict | None = None):
         self.architecture = dict(architecture)
         self.inference = architecture.get("inference", "int8")
         if self.inference not in INFERENCE_MODES:
@@ -22,8 +21,11 @@ class QuantizedModel(Classifier):
         self.layers = []
         for i, config in enumerate(architecture["layers"]):
             layer = build_layer(config, kind="int8")
-            own = {key.split(".", 1)[1]: np.asarray(value) for key, value in arrays.items()
-                   if key.split(".", 1)[0] == str(i)}
+            own = {
+                key.split(".", 1)[1]: np.asarray(value)
+                for key, value in arrays.items()
+                if key.split(".", 1)[0] == str(i)
+            }
             try:
                 if isinstance(layer, QuantizedLayer):
                     layer.load_arrays(own, self.inference)
@@ -36,8 +38,9 @@ class QuantizedModel(Classifier):
     @property
     def arrays(self) -> dict[str, np.ndarray]:
         """Every layer's file arrays, keyed "<layer index>.<name>"."""
-        return {f"{i}.{name}": value for i, layer in enumerate(self.layers)
-                for name, value in layer.file_arrays().items()}
+        return {
+            f"{i}.{name}": value for i, layer in enumerate(self.layers) for name, value in layer.file_arrays().items()
+        }
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:

@@ -14,8 +14,9 @@ def _cosine(start: float, end: float, fraction: float) -> float:
 
 
 class OneCycle:
-    def __init__(self, max_lr: float, total_steps: int, pct_start: float = 0.25,
-                 div: float = 25.0, final_div: float = 1e4):
+    def __init__(
+        self, max_lr: float, total_steps: int, pct_start: float = 0.25, div: float = 25.0, final_div: float = 1e4
+    ):
         if total_steps < 1:
             raise ValueError("OneCycle needs total_steps >= 1")
         self.max_lr, self.total_steps = float(max_lr), int(total_steps)

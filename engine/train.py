@@ -28,17 +28,17 @@ CHECKPOINT_NAME = "checkpoint.npz"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 15               # passes over the training set
-    batch_size: int = 128          # images per optimizer step
-    lr: float = 3e-3               # peak learning rate of the schedule
-    optimizer: str = "adamw"       # "adamw", "sgd" or "nesterov"
-    schedule: str = "onecycle"     # "onecycle", "cosine" or "constant"
-    weight_decay: float = 5e-4     # decoupled for AdamW, L2 for SGD; weights only
+    epochs: int = 15  # passes over the training set
+    batch_size: int = 128  # images per optimizer step
+    lr: float = 3e-3  # peak learning rate of the schedule
+    optimizer: str = "adamw"  # "adamw", "sgd" or "nesterov"
+    schedule: str = "onecycle"  # "onecycle", "cosine" or "constant"
+    weight_decay: float = 5e-4  # decoupled for AdamW, L2 for SGD; weights only
     label_smoothing: float = 0.05  # softens targets: better calibrated, slightly more accurate
-    augment: bool = True           # random affine warps of training images
-    elastic: bool = False          # elastic distortion on top (slower to converge, more robust)
-    patience: int = 6              # early stopping: epochs without a better validation loss
-    seed: int = 0                  # every random choice derives from this
+    augment: bool = True  # random affine warps of training images
+    elastic: bool = False  # elastic distortion on top (slower to converge, more robust)
+    patience: int = 6  # early stopping: epochs without a better validation loss
+    seed: int = 0  # every random choice derives from this
 
 
 @dataclass
@@ -55,8 +55,8 @@ class EpochRecord:
 
 @dataclass
 class TrainState:
-    epoch: int = 0                 # epochs completed
-    step: int = 0                  # optimizer steps taken
+    epoch: int = 0  # epochs completed
+    step: int = 0  # optimizer steps taken
     best_val_loss: float = math.inf
     best_epoch: int = 0
     history: list = field(default_factory=list)
@@ -66,18 +66,17 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 10
     """(mean loss, accuracy) of ``model`` on float32 images already shaped for it."""
     total_loss, correct = 0.0, 0
     for a in range(0, len(labels), batch_size):
-        logits = model.forward(images[a:a + batch_size], training=False)
-        loss, _ = softmax_cross_entropy(logits, labels[a:a + batch_size])
+        logits = model.forward(images[a : a + batch_size], training=False)
+        loss, _ = softmax_cross_entropy(logits, labels[a : a + batch_size])
         total_loss += loss * len(logits)
-        correct += int((logits.argmax(axis=1) == labels[a:a + batch_size]).sum())
+        correct += int((logits.argmax(axis=1) == labels[a : a + batch_size]).sum())
     return total_loss / max(len(labels), 1), correct / max(len(labels), 1)
 
 
 class Trainer:
     """Trains a Sequential model; ``on_batch`` and ``on_epoch`` callbacks report progress."""
 
-    def __init__(self, model: Sequential, config: TrainConfig, run_dir=None,
-                 on_batch=None, on_epoch=None):
+    def __init__(self, model: Sequential, config: TrainConfig, run_dir=None, on_batch=None, on_epoch=None):
         self.model, self.config = model, config
         self.run_dir = Path(run_dir) if run_dir else None
         self.on_batch, self.on_epoch = on_batch, on_epoch
@@ -96,9 +95,14 @@ class Trainer:
         arrays = {f"model/{k}": v for k, v in self.model.state_arrays().items()}
         arrays.update({f"best/{k}": v for k, v in self.best_arrays.items()})
         arrays.update({f"optimizer/{k}": v for k, v in self.optimizer.state_dict().items()})
-        arrays["state"] = json_array({"train": asdict(self.state), "config": asdict(self.config),
-                                      "architecture": self.model.config(),
-                                      "rng": self.rng.bit_generator.state})
+        arrays["state"] = json_array(
+            {
+                "train": asdict(self.state),
+                "config": asdict(self.config),
+                "architecture": self.model.config(),
+                "rng": self.rng.bit_generator.state,
+            }
+        )
         write_npz_atomic(self.checkpoint_path, arrays, compress=False)
 
     def load_checkpoint(self, path=None) -> None:
@@ -114,8 +118,10 @@ class Trainer:
         except (OSError, KeyError, ValueError) as exc:
             raise ModelFormatError(f"{path}: not a readable checkpoint ({exc}); start without --resume") from None
         if meta["architecture"] != self.model.config():
-            raise ModelFormatError(f"{path}: checkpoint architecture differs from this run's; "
-                                   "resume with the flags of the original run (see its config.json)")
+            raise ModelFormatError(
+                f"{path}: checkpoint architecture differs from this run's; "
+                "resume with the flags of the original run (see its config.json)"
+            )
         self.model.load_state_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
         self.best_arrays = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best/")}
         self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer/")})
@@ -154,7 +160,7 @@ class Trainer:
             order = self.rng.permutation(len(train_y))
             loss_sum, correct, seen = 0.0, 0, 0
             for b in range(steps_per_epoch):
-                idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+                idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
                 xb, yb = train_x[idx], train_y[idx]
                 if self.augment is not None:
                     xb = self.augment(xb, self.rng)
@@ -162,19 +168,36 @@ class Trainer:
                 try:
                     loss, logits = self.step(xb, yb, lr)
                 except TrainingDivergedError as exc:
-                    kept = (f" The last good checkpoint ({self.checkpoint_path}) is untouched."
-                            if self.checkpoint_path and self.checkpoint_path.exists() else "")
+                    kept = (
+                        f" The last good checkpoint ({self.checkpoint_path}) is untouched."
+                        if self.checkpoint_path and self.checkpoint_path.exists()
+                        else ""
+                    )
                     raise TrainingDivergedError(f"epoch {epoch}: {exc}.{kept}") from None
                 loss_sum += loss * len(idx)
                 correct += int((logits.argmax(axis=1) == yb).sum())
                 seen += len(idx)
                 if self.on_batch:
-                    self.on_batch(epoch, b + 1, steps_per_epoch, loss_sum / seen, correct / seen,
-                                  seen / (time.perf_counter() - start))
+                    self.on_batch(
+                        epoch,
+                        b + 1,
+                        steps_per_epoch,
+                        loss_sum / seen,
+                        correct / seen,
+                        seen / (time.perf_counter() - start),
+                    )
             train_seconds = time.perf_counter() - start
             val_loss, val_acc = evaluate(model, val_in, val_y)
-            record = EpochRecord(epoch, loss_sum / seen, correct / seen, val_loss, val_acc, lr,
-                                 time.perf_counter() - start, seen / train_seconds)
+            record = EpochRecord(
+                epoch,
+                loss_sum / seen,
+                correct / seen,
+                val_loss,
+                val_acc,
+                lr,
+                time.perf_counter() - start,
+                seen / train_seconds,
+            )
             self.state.history.append(asdict(record))
             self.state.epoch = epoch
             if val_loss < self.state.best_val_loss:
@@ -197,7 +220,7 @@ def stratified_split(labels: np.ndarray, n_val: int, rng: np.random.Generator) -
     classes, counts = np.unique(labels, return_counts=True)
     quota = np.floor(counts * n_val / len(labels)).astype(int)
     remainder = counts * n_val / len(labels) - quota
-    quota[np.argsort(-remainder)[:n_val - quota.sum()]] += 1  # largest remainders get the leftovers
+    quota[np.argsort(-remainder)[: n_val - quota.sum()]] += 1  # largest remainders get the leftovers
     val = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)])
     val.sort()
     mask = np.ones(len(labels), bool)

@@ -10,6 +10,7 @@ http(s); `python scripts/serve.py --dir dist` previews it.
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ def build(out: Path, log=print) -> dict:
     wanted = set(pyscript_files.engine_entries())
     unlisted = sorted(wanted - set(files_table))
     if unlisted:
-        raise BuildError("engine modules missing from pyscript.toml [files]: " + ", ".join(unlisted)
-                         + "; run `python scripts/pyscript_files.py --write`")
+        raise BuildError(
+            "engine modules missing from pyscript.toml [files]: "
+            + ", ".join(unlisted)
+            + "; run `python scripts/pyscript_files.py --write`"
+        )
 
     staging = out.with_name(out.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)

@@ -3,6 +3,7 @@
 Standard library + playwright only (the tests' CPython side may also use NumPy
 through the engine, but nothing here needs it).
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,14 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # host fails fast instead of leaving the machine (the tests also record and
 # check every request URL).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 
@@ -34,10 +41,16 @@ document.addEventListener('securitypolicyviolation', (e) => window.__csp.push({
 }));
 """
 
+
 # Digit shapes as strokes in pad coordinates (0..1), drawn the way people do.
 def _ellipse(cx, cy, rx, ry, start=-math.pi / 2, turns=1.05, n=40):
-    return [(cx + rx * math.cos(start + 2 * math.pi * turns * i / n),
-             cy + ry * math.sin(start + 2 * math.pi * turns * i / n)) for i in range(n + 1)]
+    return [
+        (
+            cx + rx * math.cos(start + 2 * math.pi * turns * i / n),
+            cy + ry * math.sin(start + 2 * math.pi * turns * i / n),
+        )
+        for i in range(n + 1)
+    ]
 
 
 DIGIT_STROKES = {
@@ -95,12 +108,14 @@ def prediction(page) -> str:
 def wait_prediction(page, expected: str | None = None, timeout=10_000) -> str:
     """Wait until #prediction shows `expected` (or any digit when None); return what it shows."""
     if expected is None:
-        page.wait_for_function("() => /^[0-9]$/.test(document.getElementById('prediction').textContent)",
-                               timeout=timeout)
+        page.wait_for_function(
+            "() => /^[0-9]$/.test(document.getElementById('prediction').textContent)", timeout=timeout
+        )
     else:
         try:
-            page.wait_for_function("(d) => document.getElementById('prediction').textContent === d",
-                                   arg=expected, timeout=timeout)
+            page.wait_for_function(
+                "(d) => document.getElementById('prediction').textContent === d", arg=expected, timeout=timeout
+            )
         except Exception:
             pass  # report what it shows instead of a bare timeout
     return prediction(page)
@@ -136,5 +151,9 @@ def png_gray(pixels: list[list[int]]) -> bytes:
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )

@@ -13,6 +13,7 @@ tests/test_pyscript_config.py uses the same functions, so a new engine module
 that __init__ imports (directly or not) fails the tests until it is listed.
 Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -15,6 +15,7 @@ Usable from tests:
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,9 @@ class DevServer(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def make_server(port: int = 8000, directory: Path | str = ROOT, quiet: bool = False,
-                host: str = "127.0.0.1") -> DevServer:
+def make_server(
+    port: int = 8000, directory: Path | str = ROOT, quiet: bool = False, host: str = "127.0.0.1"
+) -> DevServer:
     """Create (but do not start) a server bound to host:port serving directory."""
     handler = type("Handler", (DevRequestHandler,), {"quiet": quiet})
     return DevServer((host, port), functools.partial(handler, directory=str(directory)))
@@ -100,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
     args = ap.parse_args(argv)
     if not (Path(args.dir) / "web" / "vendor" / ".stamp.json").exists():
-        print("note: web/vendor/ is missing; run `make vendor` (python scripts/vendor.py) first",
-              file=sys.stderr)
+        print("note: web/vendor/ is missing; run `make vendor` (python scripts/vendor.py) first", file=sys.stderr)
     server = make_server(args.port, args.dir, args.quiet)
-    print(f"serving {Path(args.dir).resolve()} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C stops)",
-          flush=True)
+    print(
+        f"serving {Path(args.dir).resolve()} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C stops)", flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

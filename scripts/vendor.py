@@ -27,6 +27,7 @@ scripts/vendor_unpack.py extracts them (and checks the NumPy wheel, writes licen
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -140,8 +141,11 @@ def vendor(force: bool = False, log=print) -> bool:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--force", action="store_true", help="rebuild even if the stamp says it is current")
-    ap.add_argument("--check", action="store_true",
-                    help="re-hash every vendored file against the stamp and exit non-zero on a difference")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="re-hash every vendored file against the stamp and exit non-zero on a difference",
+    )
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))

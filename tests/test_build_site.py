@@ -1,4 +1,5 @@
 """scripts/build_site.py: dist/ holds exactly what the page needs, and nothing from training."""
+
 import os
 import sys
 from pathlib import Path
@@ -12,7 +13,6 @@ import build_site  # noqa: E402
 import pyscript_files  # noqa: E402
 import vendor  # noqa: E402
 
-
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -25,8 +25,10 @@ def require(ok: bool, message: str) -> None:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory):
-    require(vendor.is_current(vendor.sha256_bytes(vendor.LOCK_PATH.read_bytes())),
-            "web/vendor/ not vendored here (make vendor)")
+    require(
+        vendor.is_current(vendor.sha256_bytes(vendor.LOCK_PATH.read_bytes())),
+        "web/vendor/ not vendored here (make vendor)",
+    )
     require((ROOT / "models" / "mnist_int8.npz").exists(), "no model yet (make train)")
     out = tmp_path_factory.mktemp("site") / "dist"
     build_site.build(out, log=lambda *a: None)
@@ -34,10 +36,22 @@ def dist(tmp_path_factory):
 
 
 def test_dist_has_the_page_runtime_engine_and_model(dist):
-    for rel in ("index.html", "sw.js", "pyscript.toml", "web/main.py", "web/pad.js", "web/pad_strokes.js",
-                "web/pad_image.js", "web/sw.js", "web/manifest.webmanifest", "web/vendor/precache.json",
-                "web/vendor/pyodide/pyodide.asm.wasm", "web/vendor/pyscript/core.js", "models/mnist_int8.npz",
-                "digits/model_card.py"):
+    for rel in (
+        "index.html",
+        "sw.js",
+        "pyscript.toml",
+        "web/main.py",
+        "web/pad.js",
+        "web/pad_strokes.js",
+        "web/pad_image.js",
+        "web/sw.js",
+        "web/manifest.webmanifest",
+        "web/vendor/precache.json",
+        "web/vendor/pyodide/pyodide.asm.wasm",
+        "web/vendor/pyscript/core.js",
+        "models/mnist_int8.npz",
+        "digits/model_card.py",
+    ):
         assert (dist / rel).is_file(), rel
     for url in pyscript_files.files_table((ROOT / "pyscript.toml").read_text()):
         assert (dist / url.removeprefix("./")).is_file(), url

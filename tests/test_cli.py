@@ -16,8 +16,9 @@ Image = pytest.importorskip("PIL.Image", reason="Pillow is a declared dependency
 
 
 def run_engine(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +114,15 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(buffered):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     if not buffered:
         env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "evaluate"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    proc.stdout.close()      # like `| head -0`: the reader is gone before the first line
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "evaluate"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # like `| head -0`: the reader is gone before the first line
     stderr = proc.stderr.read()
-    assert proc.wait(timeout=120) == 141   # as Unix tools exit on a closed pipe
+    assert proc.wait(timeout=120) == 141  # as Unix tools exit on a closed pipe
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

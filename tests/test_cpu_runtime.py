@@ -37,9 +37,9 @@ def test_freed_activation_memory_stays_in_the_process():
     # A fresh interpreter: a 24 MB array is over glibc's default mmap threshold, so
     # by default freeing it hands the pages back (resident memory drops); with
     # keep_freed_memory() the block stays for the next step to reuse.
-    script = """
+    script = f"""
 import sys, numpy as np
-sys.path.insert(0, {root!r})
+sys.path.insert(0, {str(ROOT)!r})
 from digits.cpu_runtime import keep_freed_memory
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096
@@ -49,8 +49,12 @@ a = np.ones(6 << 20, np.float32)   # 24 MB, touched
 peak = rss()
 del a
 print(peak - rss())
-""".format(root=str(ROOT))
-    dropped = {mode: int(subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True,
-                                        check=True).stdout) for mode in ("default", "keep")}
-    assert dropped["default"] > 16 << 20      # the default gives it back...
-    assert dropped["keep"] < 1 << 20          # ...ours keeps it
+"""
+    dropped = {
+        mode: int(
+            subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True).stdout
+        )
+        for mode in ("default", "keep")
+    }
+    assert dropped["default"] > 16 << 20  # the default gives it back...
+    assert dropped["keep"] < 1 << 20  # ...ours keeps it

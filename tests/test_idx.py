@@ -20,8 +20,8 @@ def test_round_trip(tmp_path, dtype, name):
 
 def test_gzip_is_detected_by_content_not_name(tmp_path):
     arr = np.arange(10, dtype=np.uint8)
-    write_idx(tmp_path / "labels", arr, compress=True)       # gzip without .gz
-    write_idx(tmp_path / "plain.gz", arr, compress=False)    # .gz name, raw content
+    write_idx(tmp_path / "labels", arr, compress=True)  # gzip without .gz
+    write_idx(tmp_path / "plain.gz", arr, compress=False)  # .gz name, raw content
     assert (tmp_path / "labels").read_bytes()[:2] == b"\x1f\x8b"
     assert np.array_equal(read_idx(tmp_path / "labels"), arr)
     assert np.array_equal(read_idx(tmp_path / "plain.gz"), arr)
@@ -78,6 +78,7 @@ def test_train_offline_data_flag_reads_standard_files(tmp_path, mnist):
     """--data DIR takes the four official names, gz or not."""
     from digits.mnist import FILES, read_folder
     from digits.paths import mnist_cache_dir
+
     src = mnist_cache_dir()
     for i, stem in enumerate(FILES.values()):
         gz = src / (stem + ".gz")

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from digits.cpu_runtime import engine_threads
-
 from engine import parallel
 from engine.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, build_layer
 from engine.losses import softmax_cross_entropy
@@ -21,14 +20,17 @@ def test_dense_gradients(rng, n, d_in, d_out):
     check_layer_gradients(Dense(d_in, d_out, rng=rng), rng.standard_normal((n, d_in)), rng)
 
 
-@pytest.mark.parametrize("n,h,w,c_in,c_out,k,stride,pad", [
-    (2, 5, 5, 1, 3, 3, 1, 1),
-    (2, 6, 5, 2, 3, 3, 1, 0),
-    (1, 7, 7, 3, 2, 3, 2, 1),
-    (3, 6, 6, 2, 2, 2, 2, 0),
-    (2, 5, 4, 2, 4, 1, 1, 0),
-    (1, 8, 8, 2, 2, 5, 1, 2),
-])
+@pytest.mark.parametrize(
+    "n,h,w,c_in,c_out,k,stride,pad",
+    [
+        (2, 5, 5, 1, 3, 3, 1, 1),
+        (2, 6, 5, 2, 3, 3, 1, 0),
+        (1, 7, 7, 3, 2, 3, 2, 1),
+        (3, 6, 6, 2, 2, 2, 2, 0),
+        (2, 5, 4, 2, 4, 1, 1, 0),
+        (1, 8, 8, 2, 2, 5, 1, 2),
+    ],
+)
 def test_conv2d_gradients(rng, n, h, w, c_in, c_out, k, stride, pad):
     layer = Conv2D(c_in, c_out, k, stride, pad, rng=rng)
     layer.params["b"] = rng.standard_normal(c_out).astype(np.float32)
@@ -38,8 +40,9 @@ def test_conv2d_gradients(rng, n, h, w, c_in, c_out, k, stride, pad):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_conv2d_gradients_span_several_chunks(rng, monkeypatch, threads):
     import engine.layers.conv2d as conv
+
     layer = Conv2D(2, 3, 3, 1, 1, rng=rng)
-    monkeypatch.setattr(conv, "PATCH_ELEMENTS", 2 * 4 * 4 * 3 * 3 * 3)   # 2 images per chunk: 3 chunks
+    monkeypatch.setattr(conv, "PATCH_ELEMENTS", 2 * 4 * 4 * 3 * 3 * 3)  # 2 images per chunk: 3 chunks
     assert layer.images_per_chunk((5, 4, 4, 2)) == 2
     with engine_threads(threads):
         check_layer_gradients(layer, rng.standard_normal((5, 4, 4, 2)), rng)
@@ -54,7 +57,7 @@ def test_conv2d_matches_direct_convolution(rng):
     expected = np.zeros((2, 3, 3, 4))
     for i in range(3):
         for j in range(3):
-            patch = xp[:, 2 * i:2 * i + 3, 2 * j:2 * j + 3, :]
+            patch = xp[:, 2 * i : 2 * i + 3, 2 * j : 2 * j + 3, :]
             expected[:, i, j, :] = np.einsum("nhwc,hwcf->nf", patch, w) + b
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-5, atol=1e-5)
 
@@ -148,16 +151,19 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
     assert loss == pytest.approx(2000.0, rel=1e-6)
 
 
-@pytest.mark.parametrize("config,in_shape,out_shape", [
-    ({"type": "Dense", "in_features": 8, "out_features": 3}, (8,), (3,)),
-    ({"type": "Conv2D", "in_channels": 2, "out_channels": 5, "kernel": 3, "padding": 1}, (9, 7, 2), (9, 7, 5)),
-    ({"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel": 3, "stride": 2}, (9, 9, 1), (4, 4, 4)),
-    ({"type": "MaxPool2D", "size": 2}, (7, 6, 3), (3, 3, 3)),
-    ({"type": "BatchNorm", "channels": 4}, (5, 5, 4), (5, 5, 4)),
-    ({"type": "Flatten"}, (3, 3, 2), (18,)),
-    ({"type": "ReLU"}, (4,), (4,)),
-    ({"type": "Dropout", "rate": 0.1}, (4, 2), (4, 2)),
-])
+@pytest.mark.parametrize(
+    "config,in_shape,out_shape",
+    [
+        ({"type": "Dense", "in_features": 8, "out_features": 3}, (8,), (3,)),
+        ({"type": "Conv2D", "in_channels": 2, "out_channels": 5, "kernel": 3, "padding": 1}, (9, 7, 2), (9, 7, 5)),
+        ({"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel": 3, "stride": 2}, (9, 9, 1), (4, 4, 4)),
+        ({"type": "MaxPool2D", "size": 2}, (7, 6, 3), (3, 3, 3)),
+        ({"type": "BatchNorm", "channels": 4}, (5, 5, 4), (5, 5, 4)),
+        ({"type": "Flatten"}, (3, 3, 2), (18,)),
+        ({"type": "ReLU"}, (4,), (4,)),
+        ({"type": "Dropout", "rate": 0.1}, (4, 2), (4, 2)),
+    ],
+)
 @pytest.mark.parametrize("batch", [1, 3])
 def test_layer_shapes_agree_with_forward(rng, config, in_shape, out_shape, batch):
     layer = build_layer(config, rng)
@@ -202,6 +208,7 @@ def test_conv2d_input_smaller_than_its_kernel_is_a_clear_error():
 def test_conv2d_can_be_deep_copied_and_pickled(rng):
     import copy
     import pickle
+
     layer = Conv2D(2, 3, 3, 1, 1, rng=rng)
     x = rng.standard_normal((2, 4, 4, 2)).astype(np.float32)
     expected = layer.forward(x)

@@ -34,14 +34,17 @@ def test_predict_accepts_uint8_float_single_and_batch(trained_mlp, mnist):
     assert labels.dtype == np.int64 and labels.shape == (5,)
 
 
-@pytest.mark.parametrize("bad,match", [
-    (np.zeros((28, 27)), "shape"),
-    (np.zeros((2, 3, 28, 28)), "shape"),
-    (np.full((28, 28), 2.0), r"\[0, 1\]"),
-    (np.full((28, 28), np.nan), "NaN"),
-    (np.zeros((28, 28), np.int32), "uint8"),
-    (np.array([["a"] * 28] * 28), "numeric"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.zeros((28, 27)), "shape"),
+        (np.zeros((2, 3, 28, 28)), "shape"),
+        (np.full((28, 28), 2.0), r"\[0, 1\]"),
+        (np.full((28, 28), np.nan), "NaN"),
+        (np.zeros((28, 28), np.int32), "uint8"),
+        (np.array([["a"] * 28] * 28), "numeric"),
+    ],
+)
 def test_bad_images_give_a_clear_error(trained_mlp, bad, match):
     with pytest.raises(engine.InputShapeError, match=match):
         trained_mlp.predict_proba(bad)
@@ -63,6 +66,7 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, trained_mlp,
 
 
 # --- hostile and damaged files -------------------------------------------------------------
+
 
 def arrays_of(path):
     with np.load(path, allow_pickle=False) as f:
@@ -122,9 +126,19 @@ def mutate(good: dict, tmp_path, case: str):
     return arrays, marker
 
 
-FLOAT_CASES = ["pickled object array", "missing weight", "unexpected array", "wrong dtype", "wrong shape",
-               "nan weight", "unknown format version", "architecture not json",
-               "architecture with unknown layer", "huge declared layer", "architecture not ending in 10 classes"]
+FLOAT_CASES = [
+    "pickled object array",
+    "missing weight",
+    "unexpected array",
+    "wrong dtype",
+    "wrong shape",
+    "nan weight",
+    "unknown format version",
+    "architecture not json",
+    "architecture with unknown layer",
+    "huge declared layer",
+    "architecture not ending in 10 classes",
+]
 
 
 @pytest.mark.parametrize("case", FLOAT_CASES)
@@ -173,8 +187,9 @@ def test_huge_declared_shape_in_npy_header_is_refused_before_allocation(tmp_path
         for name, arr in arrays.items():
             if name == "0.W":
                 header = io.BytesIO()
-                np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
-                                                              "shape": (100000, 100000)})
+                np.lib.format.write_array_header_1_0(
+                    header, {"descr": "<f4", "fortran_order": False, "shape": (100000, 100000)}
+                )
                 zf.writestr(name + ".npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\x00" * 64)
             else:
                 npy = io.BytesIO()
@@ -188,6 +203,7 @@ def test_huge_declared_shape_in_npy_header_is_refused_before_allocation(tmp_path
 
 def test_int8_specific_checks(tmp_path, trained_mlp, mnist):
     from engine.quantize import quantize
+
     q = quantize(trained_mlp, mnist["train_images"][:300].astype(np.float32) / 255)
     good = tmp_path / "q.npz"
     engine.save_model(q, good)

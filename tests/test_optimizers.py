@@ -96,7 +96,7 @@ def test_adamw_updates_parameters_that_are_not_contiguous():
 
 
 def test_adamw_updates_arrays_over_foreign_buffers_and_float16_parameters():
-    over_bytes = np.frombuffer(bytearray(16), np.float32)      # .base is not an ndarray
+    over_bytes = np.frombuffer(bytearray(16), np.float32)  # .base is not an ndarray
     half = np.zeros(3, np.float16)
     opt = AdamW([("0.W", over_bytes, np.ones(4, np.float32)), ("1.W", half, np.full(3, 10, np.float16))])
     for _ in range(2000):

@@ -57,6 +57,7 @@ def test_an_error_in_a_worker_thread_reaches_the_caller():
         if a >= 90:
             raise ValueError(f"bad piece {a}")
         return a
+
     with engine_threads(2), pytest.raises(ValueError, match="bad piece 90"):
         parallel.map_spans(fail_late, parallel.spans(100, 10))
 
@@ -64,6 +65,7 @@ def test_an_error_in_a_worker_thread_reaches_the_caller():
 def test_a_map_started_inside_a_task_runs_serially_instead_of_waiting_for_busy_workers():
     def outer(a, b):
         return parallel.map_spans(lambda c, d: d - c, [(a, b), (b, b + 3)])
+
     with engine_threads(2):
         assert parallel.map_spans(outer, [(0, 2), (2, 7)]) == [[2, 3], [5, 3]]
         assert parallel.run_all([lambda: 1, lambda: 2, lambda: 3]) == [1, 2, 3]  # the workers are free again
@@ -85,13 +87,14 @@ def test_gemm_blocks_cover_the_product_give_the_caller_the_biggest_and_ignore_th
     assert blocks[1] == blocks[2] == blocks[3]
     (a, b), (c, d) = blocks[1]
     assert (a, d, b) == (0, 512, c) and b - a > d - c and b % parallel.GEMM_BLOCK_ALIGN == 0
-    assert parallel.gemm_spans(512, 10**9, sharing=2) == [(0, 512)]             # two products side by side
+    assert parallel.gemm_spans(512, 10**9, sharing=2) == [(0, 512)]  # two products side by side
     assert parallel.gemm_spans(512, parallel.MIN_GEMM_PIECE_FLOPS) == [(0, 512)]  # too small to split
 
 
 def test_after_a_ctrl_c_during_a_map_every_worker_finishes_before_the_next_map(monkeypatch):
     def nap(seconds, value):
         return lambda: (time.sleep(seconds), value)[1]
+
     signal.signal(signal.SIGALRM, lambda *_: pytest.fail("a map hung after Ctrl-C"))
     signal.alarm(20)
     try:
@@ -116,6 +119,7 @@ def test_after_a_ctrl_c_during_a_map_every_worker_finishes_before_the_next_map(m
 
                 def release(self):
                     self.lock.release()
+
             monkeypatch.setattr(worker, "_done", LateInterrupt(worker._done))
             with pytest.raises(KeyboardInterrupt):
                 parallel.run_all([nap(0.01, 0), nap(0.3, 1)])  # the caller waits for the worker's long task
@@ -129,13 +133,17 @@ def test_thread_count_must_be_positive():
         parallel.set_num_threads(0)
 
 
-@pytest.mark.parametrize("make_layer, shape", [
-    (lambda: BatchNorm(3), (6, 4, 4, 3)),
-    (lambda: BatchNorm(5), (9, 5)),
-    (lambda: ReLU(), (6, 3, 3, 2)),
-    (lambda: MaxPool2D(2), (5, 5, 4, 2)),
-    (lambda: Dense(4, 7, rng=np.random.default_rng(0)), (9, 4)),
-], ids=["batchnorm-conv", "batchnorm-dense", "relu", "maxpool", "dense"])
+@pytest.mark.parametrize(
+    "make_layer, shape",
+    [
+        (lambda: BatchNorm(3), (6, 4, 4, 3)),
+        (lambda: BatchNorm(5), (9, 5)),
+        (lambda: ReLU(), (6, 3, 3, 2)),
+        (lambda: MaxPool2D(2), (5, 5, 4, 2)),
+        (lambda: Dense(4, 7, rng=np.random.default_rng(0)), (9, 4)),
+    ],
+    ids=["batchnorm-conv", "batchnorm-dense", "relu", "maxpool", "dense"],
+)
 def test_gradients_hold_when_tiny_arrays_are_split_between_threads(monkeypatch, make_layer, shape):
     # Shrink every split threshold so small test arrays take the multi-chunk, multi-thread paths.
     monkeypatch.setattr(parallel, "CHUNK_ELEMENTS", 8)

@@ -51,7 +51,7 @@ def test_aspect_ratio_is_preserved():
 
 
 def test_hairline_strokes_are_thickened_to_mnist_width():
-    thin = preprocess(draw_polyline([(30, 60), (30, 220), (250, 120)], width=1), )
+    thin = preprocess(draw_polyline([(30, 60), (30, 220), (250, 120)], width=1))
     assert stroke_width(thin) >= 2.0, "a 1-pixel line on a big canvas must reach MNIST's stroke width"
     untouched = preprocess(draw_polyline([(30, 60), (30, 220), (250, 120)], width=1), stroke_ratio=0)
     assert stroke_width(untouched) < stroke_width(thin)
@@ -83,14 +83,17 @@ def test_huge_scans_are_reduced_before_the_morphology():
     assert out.shape == (28, 28) and out.max() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("bad,match", [
-    (np.zeros((3, 28, 28)), "2-D"),
-    (np.zeros((0, 5)), "2-D"),
-    (np.full((5, 5), np.nan), "NaN"),
-    (-np.ones((5, 5)), ">= 0"),
-    (np.zeros((9000, 2), np.uint8), "larger than"),
-    (np.array([["x"]]), "numeric"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.zeros((3, 28, 28)), "2-D"),
+        (np.zeros((0, 5)), "2-D"),
+        (np.full((5, 5), np.nan), "NaN"),
+        (-np.ones((5, 5)), ">= 0"),
+        (np.zeros((9000, 2), np.uint8), "larger than"),
+        (np.array([["x"]]), "numeric"),
+    ],
+)
 def test_bad_input_is_a_clear_error(bad, match):
     with pytest.raises(InputShapeError, match=match):
         preprocess(bad)

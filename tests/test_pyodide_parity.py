@@ -10,6 +10,7 @@ drawings of the kind the pad produces.
 Needs node, web/vendor/ (scripts/vendor.py), the model and MNIST; a missing
 one skips locally and fails under CI=true.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ import pyscript_files  # noqa: E402
 pytestmark = pytest.mark.browser
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-N_IMAGES = 1000           # MNIST test images compared
+N_IMAGES = 1000  # MNIST test images compared
 PROB_TOL = 1e-5
 # DIGITS_SITE_DIR=dist checks the output of `make site` instead of the repository root.
 SITE = Path(os.environ.get("DIGITS_SITE_DIR") or ROOT).resolve()
@@ -129,11 +130,15 @@ def pyodide_results(tmp_path_factory):
     (work / "files.json").write_text(json.dumps(files))
     (work / "run.py").write_text(PYODIDE_RUN)
     (work / "driver.js").write_text(NODE_DRIVER)
-    proc = subprocess.run([node, str(work / "driver.js"), str(PYODIDE), str(work)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [node, str(work / "driver.js"), str(PYODIDE), str(work)], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, f"Pyodide run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     return {
-        "work": work, "images": images, "labels": labels, "drawings": drawings,
+        "work": work,
+        "images": images,
+        "labels": labels,
+        "drawings": drawings,
         "probs": np.load(work / "probs_pyodide.npy"),
         "pre": np.load(work / "pre_pyodide.npy"),
         "pre_probs": np.load(work / "pre_probs_pyodide.npy"),

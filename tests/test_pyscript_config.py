@@ -1,4 +1,5 @@
 """pyscript.toml and index.html agree with the repository: local runtime, every engine file listed."""
+
 import re
 import sys
 from pathlib import Path
@@ -25,8 +26,7 @@ def test_every_module_engine_imports_is_in_files():
     """Fails when engine/__init__.py (directly or not) imports a module the page would not fetch."""
     listed = set(CONFIG["files"])
     missing = [k for k in pyscript_files.engine_entries() if k not in listed]
-    assert not missing, (f"pyscript.toml [files] lacks {missing}; "
-                         "run `python scripts/pyscript_files.py --write`")
+    assert not missing, f"pyscript.toml [files] lacks {missing}; run `python scripts/pyscript_files.py --write`"
 
 
 def test_the_import_graph_reader_finds_nested_and_relative_imports(tmp_path):
@@ -39,8 +39,12 @@ def test_the_import_graph_reader_finds_nested_and_relative_imports(tmp_path):
     (pkg / "errors.py").write_text("")
     (pkg / "train.py").write_text("")  # not imported: not needed by the page
     assert pyscript_files.engine_modules(tmp_path) == [
-        "engine/__init__.py", "engine/errors.py", "engine/layers/__init__.py", "engine/layers/dense.py",
-        "engine/model.py"]
+        "engine/__init__.py",
+        "engine/errors.py",
+        "engine/layers/__init__.py",
+        "engine/layers/dense.py",
+        "engine/model.py",
+    ]
 
 
 def test_files_are_relative_and_exist_or_are_the_model():
@@ -53,8 +57,18 @@ def test_files_are_relative_and_exist_or_are_the_model():
 
 
 def test_page_loads_nothing_from_another_origin():
-    for name in ("index.html", "pyscript.toml", "web/manifest.webmanifest", "web/sw.js", "web/pad.js",
-                 "web/pad_strokes.js", "web/pad_image.js", "web/loader.js", "web/style.css", "web/main.py"):
+    for name in (
+        "index.html",
+        "pyscript.toml",
+        "web/manifest.webmanifest",
+        "web/sw.js",
+        "web/pad.js",
+        "web/pad_strokes.js",
+        "web/pad_image.js",
+        "web/loader.js",
+        "web/style.css",
+        "web/main.py",
+    ):
         text = (ROOT / name).read_text()
         # URLs in comments are allowed; attributes and code must be relative.
         code = re.sub(r"<!--.*?-->|/\*.*?\*/|^\s*(//|#).*$", "", text, flags=re.S | re.M)

@@ -5,8 +5,8 @@ import pytest
 
 import engine
 from engine.architectures import cnn_config
-from engine.model import Sequential
 from engine.layers import QuantizedConv2D, QuantizedDense
+from engine.model import Sequential
 from engine.quantize import EXACT_FLOAT32_TERMS, fold_batchnorm, quantize, quantize_weights
 
 
@@ -38,8 +38,14 @@ def test_batchnorm_folding_preserves_the_function(mnist):
 def unit_int8_dense(w_q: np.ndarray) -> QuantizedDense:
     """A QuantizedDense whose scales are all 1, so its output is its integer accumulator."""
     layer = QuantizedDense.from_config({"type": "Dense", "in_features": w_q.shape[0], "out_features": w_q.shape[1]})
-    layer.load_arrays({"W": w_q, "W_scale": np.ones(w_q.shape[1], np.float32),
-                       "b": np.zeros(w_q.shape[1], np.float32), "x_scale": np.array(1.0, np.float32)})
+    layer.load_arrays(
+        {
+            "W": w_q,
+            "W_scale": np.ones(w_q.shape[1], np.float32),
+            "b": np.zeros(w_q.shape[1], np.float32),
+            "x_scale": np.array(1.0, np.float32),
+        }
+    )
     return layer
 
 
@@ -48,6 +54,7 @@ def test_int8_layer_accumulates_exactly_like_int64(monkeypatch, packed):
     """The int8 path of a Dense, on the longest dot products it accepts and the largest values, equals
     an exact integer accumulation: the float32 GEMM on integers (CPython) and the packed product (browser)."""
     import engine.int8_gemm as int8_gemm
+
     monkeypatch.setattr(int8_gemm, "PACKED_GEMM", packed)
     rng = np.random.default_rng(2)
     k = EXACT_FLOAT32_TERMS
@@ -95,6 +102,7 @@ def test_quantizing_an_untrained_cnn_keeps_shapes_and_probabilities(mnist):
 def test_packed_int8_gemm_is_bit_identical_to_the_blas_path(monkeypatch, mnist):
     """The browser's BLAS-free path (two channels per float64) must give exactly the same probabilities."""
     import engine.int8_gemm as int8_gemm
+
     x = mnist["test_images"][:64]
     blas = engine.load_model("models/mnist_int8.npz")
     monkeypatch.setattr(int8_gemm, "PACKED_GEMM", True)
@@ -108,6 +116,7 @@ def test_packed_int8_gemm_is_bit_identical_to_the_blas_path(monkeypatch, mnist):
 @pytest.mark.parametrize("f", [1, 7, 10])
 def test_packed_gemm_handles_odd_widths_and_extreme_values(f):
     from engine.int8_gemm import pack_weight_pairs, packed_gemm
+
     rng = np.random.default_rng(f)
     k = EXACT_FLOAT32_TERMS
     w = rng.integers(-127, 128, (k, f)).astype(np.int8)

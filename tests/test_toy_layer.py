@@ -52,12 +52,15 @@ class ToyScale(Layer):
         return dLdy * self.params["s"]
 
 
-ARCHITECTURE = {"input_shape": [784], "layers": [
-    {"type": "Dense", "in_features": 784, "out_features": 32},
-    {"type": "ToyScale", "features": 32},
-    {"type": "ReLU"},
-    {"type": "Dense", "in_features": 32, "out_features": 10},
-]}
+ARCHITECTURE = {
+    "input_shape": [784],
+    "layers": [
+        {"type": "Dense", "in_features": 784, "out_features": 32},
+        {"type": "ToyScale", "features": 32},
+        {"type": "ReLU"},
+        {"type": "Dense", "in_features": 32, "out_features": 10},
+    ],
+}
 
 
 def test_toy_layer_gradients():

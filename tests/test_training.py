@@ -40,8 +40,9 @@ def test_short_mlp_run_is_well_above_chance(small_data):
 
 def test_short_cnn_run_is_well_above_chance(small_data):
     x, y, vx, vy = small_data
-    _, trainer = train(TrainConfig(epochs=2, augment=True, seed=0), (x[:3000], y[:3000], vx[:1000], vy[:1000]),
-                       arch=cnn_config)
+    _, trainer = train(
+        TrainConfig(epochs=2, augment=True, seed=0), (x[:3000], y[:3000], vx[:1000], vy[:1000]), arch=cnn_config
+    )
     assert trainer.state.history[-1]["val_accuracy"] > 0.85
 
 
@@ -91,6 +92,7 @@ def test_early_stopping_restores_the_best_weights(small_data):
     for key, value in saved.items():
         assert np.array_equal(model.state_arrays()[key], value), key
     from engine.train import evaluate
+
     loss, _ = evaluate(model, small_data[2].reshape(-1, 784), small_data[3])
     assert loss == pytest.approx(state.best_val_loss, rel=1e-5)
 
@@ -120,18 +122,41 @@ def test_stratified_split_keeps_class_proportions(mnist):
 
 
 def run_cli(*args, **kwargs):
-    return subprocess.run([sys.executable, str(ROOT / "train_offline.py"), *args], capture_output=True,
-                          text=True, cwd=ROOT, **kwargs)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "train_offline.py"), *args], capture_output=True, text=True, cwd=ROOT, **kwargs
+    )
 
 
 def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
     models = tmp_path / "models"
-    result = run_cli("--arch", "mlp", "--limit", "2000", "--epochs", "2", "--quiet", "--out", str(tmp_path),
-                     "--models-dir", str(models), timeout=300)
+    result = run_cli(
+        "--arch",
+        "mlp",
+        "--limit",
+        "2000",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+        "--models-dir",
+        str(models),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     run = next(p for p in tmp_path.iterdir() if p.name.endswith("-mlp"))
-    for name in ("config.json", "history.csv", "metrics.json", "curves.png", "confusion.png", "checkpoint.npz",
-                 "model_float32.npz", "model_int8.npz", "comparison.md", "comparison.json"):
+    for name in (
+        "config.json",
+        "history.csv",
+        "metrics.json",
+        "curves.png",
+        "confusion.png",
+        "checkpoint.npz",
+        "model_float32.npz",
+        "model_int8.npz",
+        "comparison.md",
+        "comparison.json",
+    ):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] > 0.85
@@ -144,9 +169,26 @@ def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
 
 
 def test_ctrl_c_keeps_finished_epochs_and_resume_completes(tmp_path):
-    proc = subprocess.Popen([sys.executable, str(ROOT / "train_offline.py"), "--arch", "mlp", "--limit", "3000",
-                             "--epochs", "40", "--quiet", "--no-install", "--out", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "train_offline.py"),
+            "--arch",
+            "mlp",
+            "--limit",
+            "3000",
+            "--epochs",
+            "40",
+            "--quiet",
+            "--no-install",
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     deadline = time.time() + 240
     while time.time() < deadline and not list(tmp_path.glob("*/checkpoint.npz")):
         time.sleep(0.2)
@@ -173,14 +215,33 @@ def test_missing_data_folder_says_how_to_supply_it(tmp_path):
 
 def test_help_documents_every_flag():
     out = run_cli("--help", timeout=60).stdout
-    for flag in ("--arch", "--epochs", "--batch-size", "--lr", "--optimizer", "--seed", "--data", "--out",
-                 "--limit", "--no-augment", "--resume", "--no-install", "--elastic", "--threads"):
+    for flag in (
+        "--arch",
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--optimizer",
+        "--seed",
+        "--data",
+        "--out",
+        "--limit",
+        "--no-augment",
+        "--resume",
+        "--no-install",
+        "--elastic",
+        "--threads",
+    ):
         assert flag in out, flag
 
 
-@pytest.mark.parametrize("flags, message", [(("--threads", "0"), "--threads must be at least 1"),
-                                            (("--epochs", "0"), "--epochs must be at least 1"),
-                                            (("--lr", "-1"), "--lr must be positive")])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--threads", "0"), "--threads must be at least 1"),
+        (("--epochs", "0"), "--epochs must be at least 1"),
+        (("--lr", "-1"), "--lr must be positive"),
+    ],
+)
 def test_bad_flag_values_are_refused_by_name(flags, message):
     result = run_cli(*flags, timeout=60)
     assert result.returncode == 2

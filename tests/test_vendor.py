@@ -5,6 +5,7 @@ scripts/vendor_unpack.py; the tests call them there.
 
 These run without the network: downloads are replaced by local files.
 """
+
 import hashlib
 import io
 import json
@@ -79,19 +80,30 @@ def test_a_member_hash_mismatch_stops_extraction(tmp_path):
     data = _tgz({"package/thing.whl": b"tampered"})
     archive = tmp_path / "a.tgz"
     archive.write_bytes(data)
-    artifact = {"name": "demo", "filename": "a.tgz", "extract": [
-        {"from": "package/thing.whl", "to": "x/thing.whl", "sha256": "0" * 64}]}
+    artifact = {
+        "name": "demo",
+        "filename": "a.tgz",
+        "extract": [{"from": "package/thing.whl", "to": "x/thing.whl", "sha256": "0" * 64}],
+    }
     with pytest.raises(vendor.VendorError, match="demo: package/thing.whl inside a.tgz"):
         vendor_unpack.extract(artifact, archive, tmp_path / "out")
 
 
 def test_extract_copies_folders_and_applies_excludes(tmp_path):
     archive = tmp_path / "p.tgz"
-    archive.write_bytes(_tgz({"package/dist/a.js": b"a", "package/dist/a.d.ts": b"t", "package/LICENSE": b"L",
-                              "package/other.txt": b"o"}))
-    artifact = {"name": "demo", "filename": "p.tgz", "extract": [
-        {"from": "package/dist/", "to": "d/", "exclude": ["*.d.ts"]},
-        {"from": "package/LICENSE", "to": "d/LICENSE"}]}
+    archive.write_bytes(
+        _tgz(
+            {"package/dist/a.js": b"a", "package/dist/a.d.ts": b"t", "package/LICENSE": b"L", "package/other.txt": b"o"}
+        )
+    )
+    artifact = {
+        "name": "demo",
+        "filename": "p.tgz",
+        "extract": [
+            {"from": "package/dist/", "to": "d/", "exclude": ["*.d.ts"]},
+            {"from": "package/LICENSE", "to": "d/LICENSE"},
+        ],
+    }
     vendor_unpack.extract(artifact, archive, tmp_path / "out")
     got = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert got == ["d/LICENSE", "d/a.js"]
@@ -107,12 +119,18 @@ def test_a_missing_member_is_an_error(tmp_path):
 
 def test_cached_downloads_are_rechecked(fake_registry, tmp_path):
     content = b"pretend tarball"
-    artifact = {"name": "demo", "registry": "npm", "package": "demo", "version": "1", "filename": "demo-1.tgz",
-                "sha256": hashlib.sha256(content).hexdigest()}
+    artifact = {
+        "name": "demo",
+        "registry": "npm",
+        "package": "demo",
+        "version": "1",
+        "filename": "demo-1.tgz",
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
     fake_registry["demo-1.tgz"] = content
     first = vendor_download.fetch_verified(artifact, tmp_path, log=lambda *a: None)
     assert first.read_bytes() == content
-    first.write_bytes(b"corrupted in the cache")        # a damaged cache entry is fetched again
+    first.write_bytes(b"corrupted in the cache")  # a damaged cache entry is fetched again
     (tmp_path / "dl-demo").rename(tmp_path / "dl-demo-old")
     again = vendor_download.fetch_verified(artifact, tmp_path, log=lambda *a: None)
     assert again.read_bytes() == content

@@ -1,4 +1,5 @@
 """web/card.py: the model card as the page shows it (checked in CPython)."""
+
 import json
 import sys
 from pathlib import Path
@@ -11,12 +12,24 @@ import card  # noqa: E402
 from model_card import FIELD_NAMES  # noqa: E402
 
 CARD = {
-    "name": "mnist-cnn", "arch": "cnn", "parameters": 99722, "test_accuracy": 0.9951,
+    "name": "mnist-cnn",
+    "arch": "cnn",
+    "parameters": 99722,
+    "test_accuracy": 0.9951,
     "per_class_accuracy": [0.998, 0.997, 0.995, 0.999, 0.995, 0.997, 0.990, 0.998, 0.995, 0.987],
-    "kind": "int8", "inference": "int8", "calibration": "max", "float_test_accuracy": 0.9952,
-    "train_images": 55000, "epochs_run": 15, "best_epoch": 10, "train_seconds": 2498.9,
-    "file_bytes": 99811, "created": "2026-11-24T06:04:53+00:00", "command": "python train_offline.py",
-    "engine_version": "0.1.0", "agreement_with_float": 0.9999,
+    "kind": "int8",
+    "inference": "int8",
+    "calibration": "max",
+    "float_test_accuracy": 0.9952,
+    "train_images": 55000,
+    "epochs_run": 15,
+    "best_epoch": 10,
+    "train_seconds": 2498.9,
+    "file_bytes": 99811,
+    "created": "2026-11-24T06:04:53+00:00",
+    "command": "python train_offline.py",
+    "engine_version": "0.1.0",
+    "agreement_with_float": 0.9999,
 }
 
 

@@ -1,4 +1,5 @@
 """web/ink.py: browser pixels -> the grayscale engine.preprocess expects (runs in CPython too)."""
+
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def rgba_of(gray: np.ndarray) -> np.ndarray:
 
 def scan(dark_on_light=True, paper=230, ink_level=30, size=120):
     img = np.full((size, size), paper, np.float32)
-    img[30:90, 55:65] = ink_level                     # a "1"
+    img[30:90, 55:65] = ink_level  # a "1"
     img += np.random.default_rng(0).normal(0, 4, img.shape)
     if not dark_on_light:
         img = 255 - img
@@ -42,7 +43,7 @@ def test_pad_gray_takes_the_ink_channel():
 def test_image_gray_gives_bright_ink_on_black(dark_on_light):
     out = ink.image_gray(rgba_of(scan(dark_on_light)))
     assert out.dtype == np.uint8
-    assert out[60, 60] > 200                          # the stroke is bright
+    assert out[60, 60] > 200  # the stroke is bright
     assert out[:20].max() == 0 and out[:, :40].max() == 0  # the paper (and its noise) is black
 
 

@@ -6,6 +6,7 @@ digits/model_card.py, so a renamed field breaks a test, not the page. Fields of 
 schema that the main rows do not show, and fields it does not know, go to the
 "more" rows, so a card that grows stays visible.
 """
+
 from __future__ import annotations
 
 from model_card import FIELD_NAMES, ModelCard
@@ -55,8 +56,11 @@ _MAIN = [
     ("Parameters", lambda c: _if_set(c.parameters, _count), ("parameters",)),
     ("Weights", _weights, ("kind", "calibration", "inference")),
     ("Model file", lambda c: _if_set(c.file_bytes, lambda v: f"{int(v) / 1024:.1f} KiB"), ("file_bytes",)),
-    ("Test accuracy", lambda c: _if_set(c.test_accuracy, lambda v: f"{pct(v)} on MNIST's 10,000 test images"),
-     ("test_accuracy",)),
+    (
+        "Test accuracy",
+        lambda c: _if_set(c.test_accuracy, lambda v: f"{pct(v)} on MNIST's 10,000 test images"),
+        ("test_accuracy",),
+    ),
     ("Before quantization", lambda c: _if_set(c.float_test_accuracy, pct), ("float_test_accuracy",)),
     ("Validation accuracy", lambda c: _if_set(c.val_accuracy, pct), ("val_accuracy",)),
     ("Training", _training, ("train_images", "epochs_run", "best_epoch", "train_seconds")),

@@ -8,6 +8,7 @@ paper level is cut away.
 
 Pure NumPy, no browser objects: tests/test_web_ink.py runs it in CPython.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,7 @@ def image_gray(rgba: np.ndarray) -> np.ndarray:
     Luminance here; inversion and paper removal in ``engine.ink_on_dark``, the
     same code ``python -m engine predict`` runs on image files.
     """
-    gray = rgba[..., :3].astype(np.float32) @ _LUMA            # (H, W) 0..255
+    gray = rgba[..., :3].astype(np.float32) @ _LUMA  # (H, W) 0..255
     return (engine.ink_on_dark(gray / 255.0) * 255.0 + 0.5).astype(np.uint8)
 
 

@@ -10,6 +10,7 @@ model and update the page.
 All state lives in one ``App`` object; the module only creates it and binds
 the event handlers.
 """
+
 from pyscript import document, when, window
 
 loader = window.digitsLoader
@@ -55,10 +56,10 @@ class App:
             return
         t0 = now_ms()
         rgba = ink.rgba_array(detail.rgba.to_bytes(), detail.width, detail.height)
-        gray = ink.to_gray(detail.kind, rgba)          # (H, W) uint8, ink bright on dark
-        x = engine.preprocess(gray)                    # (28, 28) float32 in [0, 1]
+        gray = ink.to_gray(detail.kind, rgba)  # (H, W) uint8, ink bright on dark
+        x = engine.preprocess(gray)  # (28, 28) float32 in [0, 1]
         t1 = now_ms()
-        probs = self.model.predict_proba(x)[0]         # (10,) float32
+        probs = self.model.predict_proba(x)[0]  # (10,) float32
         t2 = now_ms()
         self.stats.timings.push(t2 - t0)
         self.stats.prepare.push(t1 - t0)
@@ -66,7 +67,7 @@ class App:
         self.stats.count += 1
         self.timing.textContent = f"prepare {t1 - t0:.1f} ms · model {t2 - t1:.1f} ms"
         self.draw_preview(x)
-        if float(x.max()) <= 0.0:                      # nothing survived preprocessing
+        if float(x.max()) <= 0.0:  # nothing survived preprocessing
             self.show_empty("No digit found in the image." if detail.kind == "image" else None)
             return
         self.show(probs, final=bool(detail.final))

@@ -21,5 +21,20 @@ from .quantized import QuantizedConv2D, QuantizedDense
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["Layer", "LayerSpec", "Dense", "Conv2D", "MaxPool2D", "ReLU", "Dropout", "BatchNorm", "Flatten",
-           "QuantizedDense", "QuantizedConv2D", "LAYER_TYPES", "INT8_TWINS", "build_layer", "layer_class"]
+__all__ = [
+    "Layer",
+    "LayerSpec",
+    "Dense",
+    "Conv2D",
+    "MaxPool2D",
+    "ReLU",
+    "Dropout",
+    "BatchNorm",
+    "Flatten",
+    "QuantizedDense",
+    "QuantizedConv2D",
+    "LAYER_TYPES",
+    "INT8_TWINS",
+    "build_layer",
+    "layer_class",
+]

@@ -18,6 +18,7 @@ class ReLU(Layer):
             np.maximum(x[a:b], zero, out=y[a:b])
             if positive is not None:  # training
                 np.greater(y[a:b], 0, out=positive[a:b])
+
         map_rows(rows, x.shape[0], x[:1].size)
         self._positive = positive
         return y

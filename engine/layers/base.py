@@ -30,9 +30,10 @@ INT8_TWINS: dict[str, type["Layer"]] = {}
 @dataclass(frozen=True)
 class LayerSpec:
     """What a layer is for one input shape, known before any array exists."""
-    output_shape: tuple                                            # one sample's output (no batch axis)
-    arrays: dict[str, tuple[str, tuple]] = field(default_factory=dict)   # {name: (dtype, shape)} in a model file
-    flops: int = 0                                                 # forward matrix-product flops per sample
+
+    output_shape: tuple  # one sample's output (no batch axis)
+    arrays: dict[str, tuple[str, tuple]] = field(default_factory=dict)  # {name: (dtype, shape)} in a model file
+    flops: int = 0  # forward matrix-product flops per sample
 
 
 class Layer:

@@ -51,14 +51,16 @@ class BatchNorm(Layer):
         self.channels, self.momentum, self.eps = int(channels), float(momentum), float(eps)
         self.params = {"gamma": np.ones(self.channels, np.float32), "beta": np.zeros(self.channels, np.float32)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.buffers = {"running_mean": np.zeros(self.channels, np.float32),
-                        "running_var": np.ones(self.channels, np.float32)}
+        self.buffers = {
+            "running_mean": np.zeros(self.channels, np.float32),
+            "running_var": np.ones(self.channels, np.float32),
+        }
 
     def forward(self, x, training=False, rng=None):
         if not training:
             scale = self.params["gamma"] / np.sqrt(self.buffers["running_var"] + self.eps)
             return x * scale + (self.params["beta"] - self.buffers["running_mean"] * scale)
-        rows = x.reshape(-1, self.channels)                       # (M, C), M = all positions
+        rows = x.reshape(-1, self.channels)  # (M, C), M = all positions
         count = rows.shape[0]
         if count == 0:
             raise ValueError("BatchNorm cannot train on an empty batch: it has no statistics")
@@ -75,7 +77,7 @@ class BatchNorm(Layer):
         self.buffers["running_mean"] = (m * self.buffers["running_mean"] + (1 - m) * mean).astype(np.float32)
         unbiased = var * (count / max(count - 1, 1))
         self.buffers["running_var"] = (m * self.buffers["running_var"] + (1 - m) * unbiased).astype(np.float32)
-        self._centered, self._inv_std = centered, inv_std     # x_hat = centered * inv_std
+        self._centered, self._inv_std = centered, inv_std  # x_hat = centered * inv_std
         return y.reshape(x.shape)
 
     def _normalize_in_chunks(self, rows, chunks, dtype):
@@ -83,8 +85,9 @@ class BatchNorm(Layer):
         mean = sum_in_order(map_spans(lambda a, b: column_sums(rows[a:b]).astype(np.float64), chunks)) / count
         mean32 = mean.astype(dtype)
         centered, y = np.empty_like(rows), np.empty_like(rows)
-        var = sum_in_order(map_spans(lambda a, b: centered_and_squares(rows[a:b], mean32, centered[a:b]),
-                                     chunks)) / count
+        var = (
+            sum_in_order(map_spans(lambda a, b: centered_and_squares(rows[a:b], mean32, centered[a:b]), chunks)) / count
+        )
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(dtype)
         gain, beta = self.params["gamma"] * inv_std, self.params["beta"]
         map_spans(lambda a, b: normalized(centered[a:b], gain, beta, y[a:b]), chunks)
@@ -114,9 +117,11 @@ class BatchNorm(Layer):
     @classmethod
     def check_config(cls, config):
         fields.only(config, ("channels", "momentum", "eps"))
-        return {"channels": fields.integer(config, "channels"),
-                "momentum": fields.real(config, "momentum", 0.0, 1.0, default=0.9),
-                "eps": fields.real(config, "eps", 1e-12, 1.0, default=1e-5)}
+        return {
+            "channels": fields.integer(config, "channels"),
+            "momentum": fields.real(config, "momentum", 0.0, 1.0, default=0.9),
+            "eps": fields.real(config, "eps", 1e-12, 1.0, default=1e-5),
+        }
 
     @classmethod
     def spec(cls, config, input_shape):

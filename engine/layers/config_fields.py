@@ -8,7 +8,7 @@ loader turns that into a ModelFormatError.
 
 import math
 
-MAX_SIZE = 1 << 16            # features, channels, kernels, pool sizes: far above any digit model
+MAX_SIZE = 1 << 16  # features, channels, kernels, pool sizes: far above any digit model
 _REQUIRED = object()
 
 
@@ -31,8 +31,13 @@ def integer(config: dict, name: str, low: int = 1, high: int = MAX_SIZE, default
 def real(config: dict, name: str, low: float, high: float, default=_REQUIRED, high_open: bool = False) -> float:
     """``config[name]`` as a finite float in [low, high] (or [low, high) with ``high_open``)."""
     value = _value(config, name, default)
-    ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-          and low <= value and (value < high if high_open else value <= high))
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value
+        and (value < high if high_open else value <= high)
+    )
     if not ok:
         bracket = ")" if high_open else "]"
         raise ValueError(f"{config.get('type')}.{name} must be a number in [{low}, {high}{bracket}, got {value!r:.40}")

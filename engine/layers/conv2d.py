@@ -42,8 +42,16 @@ class Conv2D(Layer):
 
     takes_rng = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1,
-                 padding: int = 0, init: str = "he", rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int = 3,
+        stride: int = 1,
+        padding: int = 0,
+        init: str = "he",
+        rng: np.random.Generator | None = None,
+    ):
         super().__init__()
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel, self.stride, self.padding = int(kernel), int(stride), int(padding)
@@ -51,7 +59,9 @@ class Conv2D(Layer):
         fan_out = self.kernel * self.kernel * self.out_channels
         rng = rng if rng is not None else np.random.default_rng(0)
         self.params = {
-            "W": init_weights(init, (self.kernel, self.kernel, self.in_channels, self.out_channels), fan_in, fan_out, rng),
+            "W": init_weights(
+                init, (self.kernel, self.kernel, self.in_channels, self.out_channels), fan_in, fan_out, rng
+            ),
             "b": np.zeros(self.out_channels, np.float32),
         }
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
@@ -61,12 +71,15 @@ class Conv2D(Layer):
     def check_config(cls, config):
         fields.only(config, ("in_channels", "out_channels", "kernel", "stride", "padding", "init"))
         kernel = fields.integer(config, "kernel", 1, 64, default=3)
-        return {"in_channels": fields.integer(config, "in_channels"),
-                "out_channels": fields.integer(config, "out_channels"),
-                "kernel": kernel, "stride": fields.integer(config, "stride", 1, 64, default=1),
-                # Padding of a whole kernel or more only adds outputs that see nothing but zeros.
-                "padding": fields.integer(config, "padding", 0, kernel - 1, default=0),
-                "init": fields.choice(config, "init", tuple(INITIALIZERS), default="he")}
+        return {
+            "in_channels": fields.integer(config, "in_channels"),
+            "out_channels": fields.integer(config, "out_channels"),
+            "kernel": kernel,
+            "stride": fields.integer(config, "stride", 1, 64, default=1),
+            # Padding of a whole kernel or more only adds outputs that see nothing but zeros.
+            "padding": fields.integer(config, "padding", 0, kernel - 1, default=0),
+            "init": fields.choice(config, "init", tuple(INITIALIZERS), default="he"),
+        }
 
     @classmethod
     def spec(cls, config, input_shape):
@@ -82,11 +95,17 @@ class Conv2D(Layer):
         return LayerSpec((ho, wo, co), arrays, flops=2 * ho * wo * k * k * ci * co)
 
     def config(self):
-        return {"type": "Conv2D", "in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel": self.kernel, "stride": self.stride, "padding": self.padding}
+        return {
+            "type": "Conv2D",
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "padding": self.padding,
+        }
 
     def forward(self, x, training=False, rng=None):
-        w2 = self.params["W"].reshape(-1, self.out_channels)                  # (k*k*C, F)
+        w2 = self.params["W"].reshape(-1, self.out_channels)  # (k*k*C, F)
         bias = self.params["b"]
         y = np.empty((x.shape[0],) + self.output_shape(x.shape[1:]), np.result_type(x.dtype, w2.dtype))
         self.map_patch_chunks(x, y, lambda cols, out: forward_product(cols, w2, bias, out))
@@ -99,8 +118,9 @@ class Conv2D(Layer):
         k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
 
         def chunk(a, b):
-            cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))     # (n_c, Ho, Wo, k, k, C)
+            cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))  # (n_c, Ho, Wo, k, k, C)
             product(cols.reshape(-1, k * k * self.in_channels), y[a:b].reshape(-1, f))
+
         map_spans(chunk, spans(x.shape[0], self.images_per_chunk(x.shape)))
 
     def backward(self, dLdy):
@@ -119,12 +139,13 @@ class Conv2D(Layer):
             dW = weight_gradient(cols.reshape(-1, k * k * self.in_channels), dy.reshape(-1, f))
             db = column_sums(dy.reshape(-1, f))
             if dx is not None and flipped is not None:  # stride 1
-                dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))   # (n_c, H, W, k, k, F)
+                dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))  # (n_c, H, W, k, k, F)
                 np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped, out=dx[a:b].reshape(-1, self.in_channels))
             elif dx is not None:
                 dcols = (dy.reshape(-1, f) @ w.reshape(-1, f).T).reshape(cols.shape)
                 dx[a:b] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
             return dW, db
+
         # Partial sums per chunk, added in chunk order: the same bits for any thread count.
         parts = map_spans(chunk, spans(x.shape[0], self.images_per_chunk(x.shape)))
         if not parts:  # an empty batch: no gradient
@@ -138,12 +159,12 @@ class Conv2D(Layer):
         """A power of two whose patch matrix holds at most about PATCH_ELEMENTS numbers. Powers of
         two split the usual power-of-two batches evenly between threads."""
         ho, wo, _ = self.output_shape(x_shape[1:])
-        fit = PATCH_ELEMENTS // max(1, ho * wo * self.kernel ** 2 * max(self.in_channels, self.out_channels))
+        fit = PATCH_ELEMENTS // max(1, ho * wo * self.kernel**2 * max(self.in_channels, self.out_channels))
         return 1 << max(0, fit.bit_length() - 1)
 
     def absorb_normalization(self, mean: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> None:
         """Fold y' = (y - mean) * scale + shift per output channel (an inference BatchNorm) into W and b."""
-        self.params["W"] = (self.params["W"] * scale).astype(np.float32)   # scales the output channel axis
+        self.params["W"] = (self.params["W"] * scale).astype(np.float32)  # scales the output channel axis
         self.params["b"] = ((self.params["b"] - mean) * scale + shift).astype(np.float32)
 
     def pytorch_twin(self, nn, input_shape):

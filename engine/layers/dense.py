@@ -37,8 +37,7 @@ class Dense(Layer):
 
     takes_rng = True
 
-    def __init__(self, in_features: int, out_features: int, init: str = "he",
-                 rng: np.random.Generator | None = None):
+    def __init__(self, in_features: int, out_features: int, init: str = "he", rng: np.random.Generator | None = None):
         super().__init__()
         self.in_features, self.out_features, self.init = int(in_features), int(out_features), init
         rng = rng if rng is not None else np.random.default_rng(0)
@@ -51,9 +50,11 @@ class Dense(Layer):
     @classmethod
     def check_config(cls, config):
         fields.only(config, ("in_features", "out_features", "init"))
-        return {"in_features": fields.integer(config, "in_features"),
-                "out_features": fields.integer(config, "out_features"),
-                "init": fields.choice(config, "init", tuple(INITIALIZERS), default="he")}
+        return {
+            "in_features": fields.integer(config, "in_features"),
+            "out_features": fields.integer(config, "out_features"),
+            "init": fields.choice(config, "init", tuple(INITIALIZERS), default="he"),
+        }
 
     @classmethod
     def spec(cls, config, input_shape):
@@ -70,8 +71,9 @@ class Dense(Layer):
         w, b = self.params["W"], self.params["b"]
         y = np.empty((x.shape[0], self.out_features), np.result_type(x.dtype, w.dtype))
         # Blocks of output features: each a whole product over the batch.
-        map_spans(lambda a, c: forward_product(x, w[:, a:c], b[a:c], y[:, a:c]),
-                  gemm_spans(self.out_features, self._flops(x)))
+        map_spans(
+            lambda a, c: forward_product(x, w[:, a:c], b[a:c], y[:, a:c]), gemm_spans(self.out_features, self._flops(x))
+        )
         return y
 
     def backward(self, dLdy):

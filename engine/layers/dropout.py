@@ -26,7 +26,7 @@ class Dropout(Layer):
         keep = 1.0 - self.rate
         threshold = np.uint16(min(round(keep * 65536), 65535))
         words = rng.bit_generator.random_raw(-(-x.size // 4))
-        kept = np.less(words.view(np.uint16)[:x.size].reshape(x.shape), threshold)
+        kept = np.less(words.view(np.uint16)[: x.size].reshape(x.shape), threshold)
         self._kept = kept.astype(x.dtype)
         self._kept *= x.dtype.type(1.0 / keep)
         return x * self._kept

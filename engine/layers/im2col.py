@@ -25,7 +25,7 @@ def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict 
     n, h, w, c = x.shape
     if padding:
         xp = _buffer(scratch, "padded", (n, h + 2 * padding, w + 2 * padding, c), x.dtype, zero=True)
-        xp[:, padding:padding + h, padding:padding + w, :] = x  # the border stays zero
+        xp[:, padding : padding + h, padding : padding + w, :] = x  # the border stays zero
     else:
         xp = x
     # The view of a reused padded buffer is reused too: building it costs ~10 µs of Python
@@ -35,7 +35,7 @@ def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict 
         windows = cached[1]
     else:
         windows = sliding_window_view(xp, (kernel, kernel), axis=(1, 2))[:, ::stride, ::stride]  # (N, Ho, Wo, C, k, k)
-        windows = windows.transpose(0, 1, 2, 4, 5, 3)                                             # (N, Ho, Wo, k, k, C)
+        windows = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, Ho, Wo, k, k, C)
         if padding:
             scratch[("windows", kernel, stride)] = (xp, windows)
     cols = _buffer(scratch, "cols", windows.shape, x.dtype)
@@ -58,5 +58,5 @@ def col2im(dcols: np.ndarray, input_shape: tuple, kernel: int, stride: int, padd
     dxp = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dcols.dtype)
     for i in range(kernel):
         for j in range(kernel):
-            dxp[:, i:i + stride * ho:stride, j:j + stride * wo:stride, :] += dcols[:, :, :, i, j, :]
-    return dxp[:, padding:padding + h, padding:padding + w, :] if padding else dxp
+            dxp[:, i : i + stride * ho : stride, j : j + stride * wo : stride, :] += dcols[:, :, :, i, j, :]
+    return dxp[:, padding : padding + h, padding : padding + w, :] if padding else dxp

@@ -24,7 +24,7 @@ class MaxPool2D(Layer):
         """Strided views of x, one per position (i, j) in the window, each (N, Ho, Wo, C)."""
         s = self.size
         ho, wo = x.shape[1] // s, x.shape[2] // s
-        return [x[:, i:ho * s:s, j:wo * s:s, :] for i in range(s) for j in range(s)]
+        return [x[:, i : ho * s : s, j : wo * s : s, :] for i in range(s) for j in range(s)]
 
     def forward(self, x, training=False, rng=None):
         n, h, w, c = x.shape
@@ -35,6 +35,7 @@ class MaxPool2D(Layer):
             np.copyto(y[a:b], views[0])
             for view in views[1:]:
                 np.maximum(y[a:b], view, out=y[a:b])
+
         map_rows(images, n, x[:1].size)
         self._x: np.ndarray | None = x if training else None
         self._y: np.ndarray | None = y if training else None
@@ -43,7 +44,7 @@ class MaxPool2D(Layer):
     def backward(self, dLdy):
         x, y = self._x, self._y
         assert x is not None and y is not None, "backward needs a forward with training=True first"
-        dtype = np.result_type(x.dtype, dLdy.dtype, np.float32)   # a gradient is never integer
+        dtype = np.result_type(x.dtype, dLdy.dtype, np.float32)  # a gradient is never integer
         uncovered = x.shape[1] % self.size or x.shape[2] % self.size  # rows/columns no window reaches
         dx = (np.zeros if uncovered else np.empty)(x.shape, dtype)
 
@@ -55,6 +56,7 @@ class MaxPool2D(Layer):
             share = np.divide(dLdy[a:b], count)
             for hit, dview in zip(hits, self._offsets(dx[a:b])):
                 np.multiply(share, hit, out=dview)
+
         map_rows(images, x.shape[0], x[:1].size)
         self._x = self._y = None
         return dx

@@ -44,15 +44,18 @@ def quantize_activations(x: np.ndarray, inv_scale: np.float32) -> np.ndarray:
         np.multiply(x[a:b], inv_scale, out=x_q[a:b])
         np.rint(x_q[a:b], out=x_q[a:b])
         np.clip(x_q[a:b], -127, 127, out=x_q[a:b])
+
     map_rows(rows, x.shape[0], x[:1].size)
     return x_q
 
 
 def rescale(acc: np.ndarray, out_scale: np.ndarray, bias: np.ndarray) -> None:
     """The int32 accumulator back to float, in place: acc * s_x * s_w + b."""
+
     def rows(a, b):
         acc[a:b] *= out_scale
         acc[a:b] += bias
+
     map_rows(rows, acc.shape[0], acc[:1].size)
 
 
@@ -63,8 +66,8 @@ class QuantizedLayer(Layer, register=False):
 
     def __init__(self, **float_arguments):
         super().__init__()
-        self.float_layer = self.float_type(**float_arguments)   # shapes, patches, the float products
-        self.stored: dict[str, np.ndarray] = {}                # the file's arrays, as they are in it
+        self.float_layer = self.float_type(**float_arguments)  # shapes, patches, the float products
+        self.stored: dict[str, np.ndarray] = {}  # the file's arrays, as they are in it
         self.inference = "int8"
 
     @classmethod
@@ -75,21 +78,27 @@ class QuantizedLayer(Layer, register=False):
     def spec(cls, config, input_shape):
         float_spec = cls.float_type.spec(config, input_shape)
         w_shape = float_spec.arrays["W"][1]
-        arrays = {"W": ("int8", w_shape),
-                  "W_scale": ("float32", (w_shape[-1],)),   # one scale per output channel
-                  "b": ("float32", (w_shape[-1],)),
-                  "x_scale": ("float32", ())}               # static input-activation scale
+        arrays = {
+            "W": ("int8", w_shape),
+            "W_scale": ("float32", (w_shape[-1],)),  # one scale per output channel
+            "b": ("float32", (w_shape[-1],)),
+            "x_scale": ("float32", ()),
+        }  # static input-activation scale
         return LayerSpec(float_spec.output_shape, arrays, float_spec.flops)
 
     def config(self):
-        return self.float_layer.config()   # a file says "Dense"; its kind says int8
+        return self.float_layer.config()  # a file says "Dense"; its kind says int8
 
     @classmethod
     def quantized_arrays(cls, layer: Layer, x_scale: float) -> dict[str, np.ndarray]:
         """The file arrays of float ``layer`` (BatchNorm already folded in) with input scale ``x_scale``."""
         w_q, w_scale = quantize_weights(layer.params["W"])
-        return {"W": w_q, "W_scale": w_scale, "b": layer.params["b"].astype(np.float32),
-                "x_scale": np.array(x_scale, np.float32)}
+        return {
+            "W": w_q,
+            "W_scale": w_scale,
+            "b": layer.params["b"].astype(np.float32),
+            "x_scale": np.array(x_scale, np.float32),
+        }
 
     def load_arrays(self, arrays: dict[str, np.ndarray], inference: str = "int8") -> None:
         """Take the file's arrays and get ready to run them by the ``inference`` path."""
@@ -105,9 +114,11 @@ class QuantizedLayer(Layer, register=False):
             return
         terms = w_q[..., 0].size
         if terms > EXACT_FLOAT32_TERMS:
-            raise ValueError(f"{terms} terms per output exceed the {EXACT_FLOAT32_TERMS} that float32 "
-                             "accumulates exactly; use the dequantized inference path")
-        params["W"] = w_q.astype(np.float32)      # integer values, exact in float32
+            raise ValueError(
+                f"{terms} terms per output exceed the {EXACT_FLOAT32_TERMS} that float32 "
+                "accumulates exactly; use the dequantized inference path"
+            )
+        params["W"] = w_q.astype(np.float32)  # integer values, exact in float32
         params["b"] = np.zeros_like(b)
         self.x_scale = np.float32(self.stored["x_scale"])
         self.inv_x_scale = np.float32(1.0) / self.x_scale
@@ -123,9 +134,10 @@ class QuantizedLayer(Layer, register=False):
             return self.float_layer.forward(x)
         x_q = quantize_activations(x, self.inv_x_scale)
         w_packed = self.w_packed
-        acc = (self.packed_accumulator(x_q, w_packed) if w_packed is not None
-               else self.float_layer.forward(x_q))             # the exact int32 accumulator
-        rescale(acc, self.out_scale, self.bias)               # s_x * s_w, plus the bias
+        acc = (
+            self.packed_accumulator(x_q, w_packed) if w_packed is not None else self.float_layer.forward(x_q)
+        )  # the exact int32 accumulator
+        rescale(acc, self.out_scale, self.bias)  # s_x * s_w, plus the bias
         return acc
 
     def packed_accumulator(self, x_q: np.ndarray, w_packed: np.ndarray) -> np.ndarray:

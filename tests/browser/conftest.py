@@ -9,9 +9,9 @@ Missing prerequisites (chromium, the playwright package, web/vendor/, the model)
 skip these tests on a developer machine but FAIL them under CI=true: CI must
 never pass by not running them.
 """
+
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -52,10 +52,14 @@ def site_url():
     import vendor
 
     if SITE == ROOT:
-        require(vendor.is_current(vendor.sha256_bytes(vendor.LOCK_PATH.read_bytes())),
-                "web/vendor/ is missing or stale: run `python scripts/vendor.py`")
-    require((SITE / "web" / "vendor" / "precache.json").exists(),
-            f"{SITE}/web/vendor/ is missing: run `python scripts/vendor.py`")
+        require(
+            vendor.is_current(vendor.sha256_bytes(vendor.LOCK_PATH.read_bytes())),
+            "web/vendor/ is missing or stale: run `python scripts/vendor.py`",
+        )
+    require(
+        (SITE / "web" / "vendor" / "precache.json").exists(),
+        f"{SITE}/web/vendor/ is missing: run `python scripts/vendor.py`",
+    )
     require(MODEL.exists(), f"{MODEL} is missing: run `make train`")
     server, thread = serve.start_in_thread(port=0, directory=SITE, quiet=True)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -70,8 +74,7 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         require(False, "the playwright package is missing: pip install playwright==1.65.2")
-    require(Path(pagekit.CHROMIUM).exists(),
-            f"{pagekit.CHROMIUM} is missing: run `bash scripts/install_chromium.sh`")
+    require(Path(pagekit.CHROMIUM).exists(), f"{pagekit.CHROMIUM} is missing: run `bash scripts/install_chromium.sh`")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=pagekit.CHROMIUM, args=pagekit.CHROMIUM_ARGS)
         yield b
@@ -102,8 +105,9 @@ class Visit:
                 pagekit.wait_ready(self.page)
             except Exception as exc:
                 status = self.page.text_content("#load-status")
-                raise AssertionError(f"page never became ready (status: {status!r}); console:\n"
-                                     + "\n".join(self.console[-20:])) from exc
+                raise AssertionError(
+                    f"page never became ready (status: {status!r}); console:\n" + "\n".join(self.console[-20:])
+                ) from exc
         return self.page
 
     def csp_violations(self) -> list[dict]:
@@ -111,8 +115,11 @@ class Visit:
 
     def foreign_requests(self) -> list[str]:
         """Requests to anything but the test server (blob:/data: URLs stay inside the page)."""
-        return [u for u in self.requests
-                if not (u.startswith(self.base_url) or u.startswith("blob:") or u.startswith("data:"))]
+        return [
+            u
+            for u in self.requests
+            if not (u.startswith(self.base_url) or u.startswith("blob:") or u.startswith("data:"))
+        ]
 
     def close(self):
         self.context.close()
@@ -167,4 +174,5 @@ def mnist_test():
 def model_card():
     """The card inside the shipped model file, which is what the page shows."""
     import engine
+
     return engine.load_model(SITE / "models" / "mnist_int8.npz").card

@@ -1,4 +1,5 @@
 """The output of `make site` works on its own, served from another directory."""
+
 import sys
 
 import pagekit

@@ -1,4 +1,5 @@
 """Drawing with the mouse predicts the digit; undo, clear and their keyboard shortcuts work."""
+
 import pytest
 
 import pagekit

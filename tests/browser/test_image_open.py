@@ -1,4 +1,5 @@
 """Opening or dropping a photo/scan of a digit: decoded by the browser, inverted when needed, predicted."""
+
 import base64
 
 import pytest
@@ -12,7 +13,7 @@ def scan_of(image28, scale=8, paper=235, ink=25, dark_on_light=True):
     for y in range(28 * scale):
         row = []
         for x in range(28 * scale):
-            v = int(image28[y // scale][x // scale]) / 255.0      # 1 = ink
+            v = int(image28[y // scale][x // scale]) / 255.0  # 1 = ink
             level = paper + (ink - paper) * v if dark_on_light else ink + (paper - ink) * v
             row.append(max(0, min(255, int(level + ((x * 7 + y * 13) % 9) - 4))))  # a little paper texture
         rows.append(row)
@@ -45,13 +46,16 @@ def test_light_ink_on_dark_is_not_inverted(page, samples):
 
 def test_dropped_image_is_read(page, samples):
     png = scan_of(samples[5])
-    page.evaluate("""async (b64) => {
+    page.evaluate(
+        """async (b64) => {
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
         const dt = new DataTransfer();
         dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
         for (const type of ['dragover', 'drop'])
           document.getElementById('pad').dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }""", base64.b64encode(png).decode())
+    }""",
+        base64.b64encode(png).decode(),
+    )
     assert pagekit.wait_prediction(page, "5") == "5"
 
 

@@ -1,4 +1,5 @@
 """A 360 px wide touch phone: the layout fits and a finger can draw."""
+
 import pytest
 
 import pagekit

@@ -1,4 +1,5 @@
 """After one visit the service worker has everything: the page reloads and predicts with no network."""
+
 import json
 
 import pagekit
@@ -61,15 +62,28 @@ def test_every_file_the_page_loads_is_precached(visit):
 def test_precache_list_names_the_runtime_and_existing_files():
     doc = json.loads((SITE / "web" / "vendor" / "precache.json").read_text())
     urls = [f["url"] for f in doc["files"]]
-    for needed in ("web/vendor/pyodide/pyodide.asm.wasm", "web/vendor/pyodide/python_stdlib.zip",
-                   "web/vendor/pyodide/pyodide-lock.json", "web/vendor/pyscript/core.js",
-                   "web/vendor/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"):
+    for needed in (
+        "web/vendor/pyodide/pyodide.asm.wasm",
+        "web/vendor/pyodide/python_stdlib.zip",
+        "web/vendor/pyodide/pyodide-lock.json",
+        "web/vendor/pyscript/core.js",
+        "web/vendor/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
+    ):
         assert needed in urls
     for url in urls:
         assert (SITE / url).is_file(), url
     sw = (SITE / "web" / "sw.js").read_text()
-    for name in ("index.html", "pyscript.toml", "web/main.py", "web/pad.js", "web/pad_strokes.js",
-                 "web/pad_image.js", "web/loader.js", "web/style.css", "web/manifest.webmanifest"):
+    for name in (
+        "index.html",
+        "pyscript.toml",
+        "web/main.py",
+        "web/pad.js",
+        "web/pad_strokes.js",
+        "web/pad_image.js",
+        "web/loader.js",
+        "web/style.css",
+        "web/manifest.webmanifest",
+    ):
         assert f'"{name}"' in sw, f"web/sw.js APP_FILES lacks {name}"
 
 

@@ -1,4 +1,5 @@
 """The page loads from the local server, reports its progress, and starts in a sensible state."""
+
 import re
 
 import pagekit

@@ -1,4 +1,5 @@
 """No request leaves the origin, and the Content-Security-Policy holds (and the check can fail)."""
+
 import re
 
 import pagekit
@@ -43,9 +44,11 @@ def test_csp_is_strict():
 
 def _variant(v, transform):
     """Serve index.html rewritten by `transform` to this visit only."""
+
     def handle(route):
         resp = route.fetch()
         route.fulfill(response=resp, body=transform(resp.text()))
+
     v.context.route(re.compile(r".*/(index\.html)?$"), handle)
 
 
@@ -70,5 +73,7 @@ def test_control_unsafe_eval_is_still_needed_by_pyscript(visit):
     page = v.open(wait_ready=False)
     pagekit.poll(page, "window.__csp.length > 0", timeout_ms=30_000)
     violations = v.csp_violations()
-    assert any(x["directive"].startswith("script-src") and x["blocked"] == "eval"
-               and "pyscript" in (x["source"] or "") for x in violations), violations
+    assert any(
+        x["directive"].startswith("script-src") and x["blocked"] == "eval" and "pyscript" in (x["source"] or "")
+        for x in violations
+    ), violations
