@@ -16,11 +16,16 @@ from common import threads, timed
 from digits.cpu_runtime import engine_threads
 from engine import parallel
 from engine.parallel import map_spans
-from engine_steps import engine_stepper, step_profile
+from engine_steps import engine_stepper, layer_tally, step_profile
 
-# Work the engine splits between its threads; in a dense net at batch 128 the rest (BatchNorm,
-# ReLU, Dropout, the loss) is too small to split and runs on the calling thread.
-SPLIT_KINDS = ("Dense", "AdamW")
+
+def split_kinds(config, images, labels, batch_size) -> list[str]:
+    """The kinds of layer (and the optimizer) that hand work to the threads in this step, measured:
+    in a dense net at batch 128 that is the products and AdamW; BatchNorm, ReLU, Dropout and the
+    loss are too small to split and run on the calling thread."""
+    with engine_threads(threads()):
+        handoffs = layer_tally(config, images, labels, batch_size, 2, parallel.handoff_count)
+    return [kind for kind, count in handoffs.items() if count > 0]
 
 
 def split_floor(config, images, labels, batch_size, steps, flops, gemm_gflops) -> dict:
@@ -28,9 +33,10 @@ def split_floor(config, images, labels, batch_size, steps, flops, gemm_gflops) -
     profile with the split work divided by the thread count and hand-offs free. Beside it, what
     one hand-off (waking a worker for an empty task and hearing back) costs in this run, how many
     a step makes, and the operating system's own wake-up round trip for comparison."""
+    kinds = split_kinds(config, images, labels, batch_size)
     with engine_threads(1):
         profile = step_profile(config, images, labels, batch_size, steps)
-    split = sum(ms for kind, ms in profile.items() if kind in SPLIT_KINDS)
+    split = sum(ms for kind, ms in profile.items() if kind in kinds)
     serial = sum(profile.values()) - split
     floor_ms = serial + split / threads()
     with engine_threads(threads()):
@@ -41,6 +47,7 @@ def split_floor(config, images, labels, batch_size, steps, flops, gemm_gflops) -
     with_handoffs_ms = floor_ms + handoffs * handoff_us / 1000
     return {
         "one_thread_ms": sum(profile.values()),
+        "split_kinds": kinds,
         "split_ms": split,
         "serial_ms": serial,
         "floor_ms": floor_ms,

@@ -33,7 +33,7 @@ from engine.architectures import ARCHITECTURES
 from engine.images import unit_float
 from engine_steps import engine_stepper, step_profile
 from flops import training_step_flops
-from step_floor import SPLIT_KINDS, split_floor
+from step_floor import split_floor
 
 TRAIN_IMAGES = 55000
 
@@ -222,7 +222,7 @@ def target_lines(result: dict) -> list[str]:
             f = r["floor"]
             lines.append(
                 f"- The {r['arch']} step's floor: on 1 thread, layer by layer, a step takes {f['one_thread_ms']:.1f} ms: "
-                f"{f['split_ms']:.1f} ms of {' and '.join(SPLIT_KINDS)}, which the engine splits between "
+                f"{f['split_ms']:.1f} ms of {' and '.join(f['split_kinds']) or 'nothing'}, which the engine splits between "
                 f"{result['threads']} threads, and {f['serial_ms']:.1f} ms of smaller layers and the loss, which run "
                 f"on one. Split perfectly, with free hand-offs, a step would still take {f['floor_ms']:.1f} ms: "
                 f"{f['floor_efficiency'] * 100:.0f}% GEMM efficiency at most. A step makes "

@@ -37,6 +37,7 @@ def test_train_bench_smoke(mnist):
     assert floor["os_round_trip_us"] > 0 and floor["floor_with_handoffs_ms"] >= floor["floor_ms"]
     if result["threads"] > 1:  # at least AdamW's update is split between the threads
         assert floor["handoffs_per_step"] >= 1 and floor["floor_with_handoffs_ms"] > floor["floor_ms"]
+        assert "AdamW" in floor["split_kinds"] and "ReLU" not in floor["split_kinds"]  # measured, not declared
     assert "floor" not in result["rows"][1]
     table = train_bench.markdown(result)
     assert "| mlp | engine |" in table and "| cnn | engine |" in table and "matrix products alone" in table
