@@ -1,7 +1,7 @@
 """An architecture (the JSON a model file carries) checked layer by layer before anything is built.
 
 {"kind": "float32" | "int8", "input_shape": [28, 28, 1] | [784], "layers": [layer configs],
- and for int8 files "inference" and "calibration"}. Each layer's own ``spec`` checks its
+ optionally "reject" (rejection.py), and for int8 files "inference" and "calibration"}. Each layer's own ``spec`` checks its
 fields and input shape and says what it outputs and which arrays it needs; this module
 only walks the list and bounds the totals, so a file cannot ask for a huge model, a
 huge activation or a huge amount of work per image.
@@ -9,6 +9,7 @@ huge activation or a huge amount of work per image.
 
 from .errors import ModelFormatError
 from .layers import LayerSpec, layer_class
+from .rejection import DIGITS, RejectRule
 
 KINDS = ("float32", "int8")
 INPUT_SHAPES = ([28, 28, 1], [784])
@@ -50,8 +51,12 @@ def layer_specs(architecture) -> list[LayerSpec]:
         if flops > MAX_FLOPS_PER_IMAGE:
             raise ModelFormatError(f"architecture needs over {MAX_FLOPS_PER_IMAGE} flops per image; refusing to load")
         specs.append(spec)
-    if shape != (10,):
-        raise ModelFormatError(f"architecture must end in 10 class scores, ends in {shape}")
+    if shape not in ((DIGITS,), (DIGITS + 1,)):
+        raise ModelFormatError(f"architecture must end in 10 digit scores (or 11, with 'not a digit'), ends in {shape}")
+    try:
+        RejectRule.from_config(architecture.get("reject"))
+    except ValueError as exc:
+        raise ModelFormatError(f"architecture.reject: {exc}") from None
     return specs
 
 

@@ -1,49 +1,28 @@
-"""The Sequential model: a list of layers, plus what every classifier offers users.
+"""The Sequential model: a list of layers applied in order.
 
-``Classifier`` holds the public prediction API (``predict_proba``, ``predict``)
-shared by the float model here and the int8 model in ``quantize.py``: both only
-have to provide ``logits`` for a float32 batch shaped like ``input_shape``.
+The prediction API it shares with the int8 model (``predict_proba``, ``predict``,
+rejection) is ``classifier.Classifier``.
 """
 
 import numpy as np
 
-from .errors import InputShapeError
-from .images import as_image_batch
+from .classifier import Classifier
 from .layers import Layer, build_layer
-from .losses import softmax
+from .rejection import RejectRule
 
-
-class Classifier:
-    input_shape: tuple
-    card: dict
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def predict_proba(self, images, batch_size: int = 1000) -> np.ndarray:
-        """Class probabilities (N, 10) float32 for images (N,28,28) or (28,28), uint8 or float in [0,1]."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise InputShapeError(f"batch_size must be a whole number of at least 1, got {batch_size!r:.40}")
-        x = as_image_batch(images)
-        x = x.reshape((x.shape[0], *self.input_shape))
-        out = np.empty((x.shape[0], 10), np.float32)
-        for start in range(0, x.shape[0], batch_size):
-            logits = self.logits(x[start : start + batch_size])
-            # A model that overflows on some input still gives probabilities, never NaN.
-            np.nan_to_num(logits, copy=False, nan=0.0, posinf=1e30, neginf=-1e30)
-            out[start : start + batch_size] = softmax(logits)
-        return out
-
-    def predict(self, images, batch_size: int = 1000) -> np.ndarray:
-        """Predicted digit (N,) int64 for each image."""
-        return self.predict_proba(images, batch_size).argmax(axis=1).astype(np.int64)
+__all__ = ["Classifier", "Sequential"]
 
 
 class Sequential(Classifier):
     """Layers applied in order; ``input_shape`` is one sample's shape, e.g. (28, 28, 1) or (784,)."""
 
-    def __init__(self, layers: list[Layer], input_shape: tuple, card: dict | None = None):
+    def __init__(
+        self, layers: list[Layer], input_shape: tuple, card: dict | None = None, reject: RejectRule | None = None
+    ):
         self.layers = list(layers)
+        self.reject = reject  # the rejection rule this model carries in its file, if any
+        if reject is not None:
+            self.reject_rule = reject
         self.input_shape = tuple(int(d) for d in input_shape)
         self.card = dict(card or {})
         shape = self.input_shape
@@ -79,10 +58,14 @@ class Sequential(Classifier):
     def from_config(cls, config: dict, rng: np.random.Generator | None = None, card: dict | None = None):
         """Build from ``{"input_shape": [...], "layers": [layer configs]}``, weights drawn from ``rng``."""
         rng = rng if rng is not None else np.random.default_rng(0)
-        return cls([build_layer(c, rng) for c in config["layers"]], config["input_shape"], card)
+        reject = RejectRule.from_config(config["reject"]) if "reject" in config else None
+        return cls([build_layer(c, rng) for c in config["layers"]], config["input_shape"], card, reject)
 
     def config(self) -> dict:
-        return {"input_shape": list(self.input_shape), "layers": [layer.config() for layer in self.layers]}
+        config: dict = {"input_shape": list(self.input_shape), "layers": [layer.config() for layer in self.layers]}
+        if self.reject is not None:
+            config["reject"] = self.reject.config()
+        return config
 
     def forward(self, x: np.ndarray, training: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
         for layer in self.layers:

@@ -46,7 +46,7 @@ def fold_batchnorm(model: Sequential) -> Sequential:
         inference_layer = layer.for_inference(layers[-1] if layers else None)
         if inference_layer is not None:
             layers.append(inference_layer)
-    return Sequential(layers, model.input_shape, dict(model.card))
+    return Sequential(layers, model.input_shape, dict(model.card), model.reject)
 
 
 def calibrate(folded: Sequential, images: np.ndarray, method: str = "max", percentile: float = 99.99) -> list[float]:

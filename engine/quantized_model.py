@@ -2,9 +2,10 @@
 
 import numpy as np
 
+from .classifier import Classifier
 from .layers import build_layer
 from .layers.quantized import INFERENCE_MODES, QuantizedLayer
-from .model import Classifier
+from .rejection import RejectRule
 
 
 class QuantizedModel(Classifier):
@@ -17,6 +18,8 @@ class QuantizedModel(Classifier):
         if self.inference not in INFERENCE_MODES:
             raise ValueError(f"unknown inference mode {self.inference!r}; use one of {INFERENCE_MODES}")
         self.input_shape = tuple(architecture["input_shape"])
+        if "reject" in architecture:
+            self.reject_rule = RejectRule.from_config(architecture["reject"])
         self.preprocessing, self.card = dict(preprocessing or {}), dict(card or {})
         self.layers = []
         for i, config in enumerate(architecture["layers"]):
