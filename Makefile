@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make serve   vendor the browser runtime (once), then serve the site on http://127.0.0.1:8000
-#   make test    install what the tests need (Python packages, runtime, MNIST, chromium), lint, then run them
+#   make test    install what the tests need (Python packages, runtime, MNIST, chromium, Fashion-MNIST), lint, then run them
 PYTHON ?= python3
 PORT ?= 8000
 
@@ -15,9 +15,10 @@ serve: vendor      ## serve the repository root (the site) on 127.0.0.1
 site: vendor       ## a self-contained static copy of the site in dist/
 	$(PYTHON) scripts/build_site.py --out dist
 
-install:           ## Python packages for the CLI and the tests, Debian's chromium, the runtime, MNIST
+install:           ## Python packages for the CLI and the tests, Debian's chromium and Fashion-MNIST, the runtime, MNIST
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	bash scripts/install_chromium.sh
+	bash scripts/install_fashion_mnist.sh
 	$(PYTHON) scripts/vendor.py
 	$(PYTHON) -m digits.mnist fetch
 
