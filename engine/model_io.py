@@ -10,13 +10,17 @@ Contents (every entry a plain array; read with ``allow_pickle=False`` only):
 ``load_model`` checks the zip directory and each array's npy header (dtype,
 shape) against what the architecture implies before reading any data, so a
 pickle, an object array, a truncated file or a huge declared shape is refused
-without running code or allocating memory.
+without running code or allocating memory. Training checkpoints (``train.py``) are read
+with the same functions (``read_npz_arrays`` inside ``npz_errors``, ``json_object``,
+``check_outputs_finite``), so they are held to the same rules.
 """
 
 import json
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,29 +48,50 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
             )
             if reader is None:
                 raise ValueError(f"npy version {version}")
-            return reader(f)
+            shape, fortran, dtype = reader(f)
+            if not all(type(d) is int for d in shape):  # NumPy lets (True,) through, then cannot reshape to it
+                raise ValueError(f"shape {shape!r:.60} is not made of whole numbers")
+            return shape, fortran, dtype
         # NumPy parses the header's Python literal: damage shows up as any of these.
         except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
             raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({exc})") from None
 
 
-def _read_arrays(path: Path, expected: dict[str, tuple[str, tuple]] | None) -> dict[str, np.ndarray]:
-    """Arrays of the .npz at ``path``; if ``expected`` is given, names, dtypes and shapes must match it."""
+def read_npz_arrays(
+    path: Path,
+    expected: dict[str, tuple[str, tuple]] | None,
+    meta: tuple[str, ...] = META_ARRAYS,
+    what: str = "model file",
+) -> dict[str, np.ndarray]:
+    """Arrays of the .npz at ``path``: the ``meta`` ones (uint8 JSON and small scalars, at most
+    MAX_META_BYTES each), and if ``expected`` is given, every array it names, whose dtype and
+    shape must match it; any other array is refused. Without ``expected`` only ``meta`` is read.
+
+    Call it inside ``npz_errors(path)``, which turns zip and npy damage into ModelFormatError.
+    """
     out = {}
     with zipfile.ZipFile(path) as zf:
         members = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
         odd = [info.filename for info in zf.infolist() if not info.filename.endswith(".npy")]
         if odd:
-            raise ModelFormatError(f"{path}: unexpected entry {odd[0]!r}; a model file holds only .npy arrays")
-        wanted = expected if expected is not None else {name: None for name in META_ARRAYS}
+            raise ModelFormatError(f"{path}: unexpected entry {odd[0]!r}; a {what} holds only .npy arrays")
+        wanted: dict[str, tuple[str, tuple] | None] = {name: None for name in meta}
         if expected is not None:
-            unexpected = sorted(set(members) - set(expected) - set(META_ARRAYS))
+            unexpected = sorted(set(members) - set(expected) - set(meta))
             if unexpected:
                 raise ModelFormatError(f"{path}: unexpected array {unexpected[0]!r} not in the architecture")
+            wanted.update(expected)
         for name, spec in wanted.items():
             info = members.get(name)
             if info is None:
                 raise ModelFormatError(f"{path}: missing array {name!r}")
+            limit = MAX_META_BYTES if name in meta else MAX_PARAMETERS * 4
+            # The npy header sits in front of the data: at most a few kB on top of the array.
+            if info.file_size > limit + 4096:
+                raise ModelFormatError(
+                    f"{path}: zip entry {info.filename!r} is {info.file_size} bytes uncompressed, "
+                    f"over the {limit + 4096} limit for it"
+                )
             shape, fortran, dtype = _read_header(zf, info, path)
             if dtype.hasobject or dtype.kind not in "biuf":
                 raise ModelFormatError(f"{path}: array {name!r} has dtype {dtype}; only plain numbers are allowed")
@@ -75,8 +100,7 @@ def _read_arrays(path: Path, expected: dict[str, tuple[str, tuple]] | None) -> d
                     f"{path}: array {name!r} is {dtype}{tuple(shape)}, the architecture needs {spec[0]}{tuple(spec[1])}"
                 )
             nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            limit = MAX_META_BYTES if name in META_ARRAYS else MAX_PARAMETERS * 4
-            if nbytes > limit or info.file_size > limit + 4096:
+            if nbytes > limit:
                 raise ModelFormatError(f"{path}: array {name!r} declares {nbytes} bytes, over the {limit} limit")
             with zf.open(info) as f:
                 arr = np.lib.format.read_array(f, allow_pickle=False)
@@ -86,35 +110,11 @@ def _read_arrays(path: Path, expected: dict[str, tuple[str, tuple]] | None) -> d
     return out
 
 
-def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
-    """(metadata {architecture, preprocessing, card}, weight arrays), fully validated."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFormatError(f"{path}: no such model file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ModelFormatError(f"{path}: {path.stat().st_size} bytes is too large for a model file")
+@contextmanager
+def npz_errors(path: Path) -> Iterator[None]:
+    """Every way a damaged .npz shows up while it is read, as one ModelFormatError naming ``path``."""
     try:
-        meta_arrays = _read_arrays(path, None)
-        version = meta_arrays["format_version"]
-        if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-            raise ModelFormatError(
-                f"{path}: format_version {version!r} is not {FORMAT_VERSION}; "
-                "re-export the model with this version of the engine"
-            )
-        meta = {}
-        for name in ("architecture", "preprocessing", "card"):
-            if meta_arrays[name].dtype != np.uint8 or meta_arrays[name].ndim != 1:
-                raise ModelFormatError(f"{path}: {name} must be uint8 JSON bytes")
-            try:
-                meta[name] = array_json(meta_arrays[name])
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ModelFormatError(f"{path}: {name} is not valid JSON ({exc})") from None
-            except RecursionError:
-                raise ModelFormatError(f"{path}: {name} is JSON nested too deeply to be a model's") from None
-            if not isinstance(meta[name], dict):
-                raise ModelFormatError(f"{path}: {name} must be a JSON object, got {type(meta[name]).__name__}")
-        expected = expected_arrays(meta["architecture"])
-        weights = _read_arrays(path, expected)
+        yield
     except (zipfile.BadZipFile, zlib.error) as exc:
         raise ModelFormatError(f"{path}: not a valid .npz (zip) file ({exc}); it may be truncated or damaged") from None
     except (NotImplementedError, RuntimeError) as exc:  # zipfile: other compressions, encryption, odd flags
@@ -127,6 +127,46 @@ def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
         raise ModelFormatError(f"{path}: {exc}") from None  # architecture errors, named with the file
     except ValueError as exc:
         raise ModelFormatError(f"{path}: damaged array data ({exc})") from None
+
+
+def json_object(path: Path, name: str, arr: np.ndarray) -> dict:
+    """The JSON object stored as uint8 bytes in array ``name``; ModelFormatError if it is anything else."""
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise ModelFormatError(f"{path}: {name} must be uint8 JSON bytes")
+    try:
+        obj = array_json(arr)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"{path}: {name} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ModelFormatError(f"{path}: {name} is JSON nested too deeply to be a model's") from None
+    if not isinstance(obj, dict):
+        raise ModelFormatError(f"{path}: {name} must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def check_file_size(path: Path, limit: int = MAX_FILE_BYTES, what: str = "model file") -> None:
+    """ModelFormatError unless ``path`` is a file of at most ``limit`` bytes."""
+    if not path.is_file():
+        raise ModelFormatError(f"{path}: no such {what}")
+    if path.stat().st_size > limit:
+        raise ModelFormatError(f"{path}: {path.stat().st_size} bytes is too large for a {what}")
+
+
+def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(metadata {architecture, preprocessing, card}, weight arrays), fully validated."""
+    path = Path(path)
+    check_file_size(path)
+    with npz_errors(path):
+        meta_arrays = read_npz_arrays(path, None)
+        version = meta_arrays["format_version"]
+        if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+            raise ModelFormatError(
+                f"{path}: format_version {version!r} is not {FORMAT_VERSION}; "
+                "re-export the model with this version of the engine"
+            )
+        meta = {name: json_object(path, name, meta_arrays[name]) for name in ("architecture", "preprocessing", "card")}
+        expected = expected_arrays(meta["architecture"])
+        weights = read_npz_arrays(path, expected)
     for name, (dtype, _) in expected.items():
         arr = weights[name]
         if dtype == "int8" and arr.size and arr.min() < -127:
@@ -160,13 +200,18 @@ def load_model(path):
             model.preprocessing = meta["preprocessing"]
     except ValueError as exc:
         raise ModelFormatError(f"{path}: {exc}") from None
+    check_outputs_finite(model, path)
+    return model
+
+
+def check_outputs_finite(model, path, weights: str = "its weights") -> None:
+    """ModelFormatError unless ``model`` gives finite outputs on a blank, a full and a checkered image."""
     with np.errstate(all="ignore"):
         outputs = model.logits(_probe_images().reshape((-1,) + tuple(model.input_shape)))
     if not np.all(np.isfinite(outputs)):
         raise ModelFormatError(
-            f"{path}: the model's outputs overflow to NaN or infinity on plain images; its weights are damaged"
+            f"{path}: the model's outputs overflow to NaN or infinity on plain images; {weights} are damaged"
         )
-    return model
 
 
 def _probe_images() -> np.ndarray:

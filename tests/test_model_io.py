@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +217,59 @@ def test_int8_specific_checks(tmp_path, trained_mlp, mnist):
         write_npz(bad, bad_arrays)
         with pytest.raises(ModelFormatError, match=match):
             engine.load_model(bad)
+
+
+def _shipped_with_member(tmp_path, name: str, extra: bytes):
+    """The shipped model with ``extra`` bytes after member ``name``'s array data."""
+    shipped = Path(__file__).resolve().parent.parent / "models" / "mnist_int8.npz"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(shipped) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            out.writestr(info.filename, data + extra if info.filename == name else data)
+    path = tmp_path / "model.npz"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_an_oversized_zip_entry_is_named_as_the_entry_not_the_array(tmp_path):
+    """'card' declares a few hundred bytes, but its zip entry holds over a MiB: the entry is what is over."""
+    path = _shipped_with_member(tmp_path, "card.npy", b" " * ((1 << 20) + 8192))
+    with pytest.raises(ModelFormatError) as info:
+        engine.load_model(path)
+    message = str(info.value)
+    assert "zip entry 'card.npy'" in message and "over the" in message, message
+    assert "declares" not in message, message
+
+
+def test_an_oversized_array_is_named_as_the_array(tmp_path, trained_mlp):
+    good = tmp_path / "good.npz"
+    engine.save_model(trained_mlp, good)
+    arrays = arrays_of(good)
+    arrays["card"] = np.zeros((1 << 20) + 1, np.uint8)  # a 1 MiB + 1 byte "JSON" array
+    bad = tmp_path / "bad.npz"
+    write_npz(bad, arrays)
+    with pytest.raises(ModelFormatError, match=r"array 'card' declares 1048577 bytes, over the 1048576 limit"):
+        engine.load_model(bad)
+
+
+@pytest.mark.parametrize("member", ["format_version.npy", "architecture.npy", "0.x_scale.npy"])
+def test_a_header_shape_of_booleans_is_refused(tmp_path, member):
+    """NumPy's header parser takes (True,) as a shape, then fails to reshape with a TypeError (found by
+    tests/test_fuzz.py); it must be a ModelFormatError like any other bad header."""
+    shipped = Path(__file__).resolve().parent.parent / "models" / "mnist_int8.npz"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(shipped) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == member:
+                header_len = int.from_bytes(data[8:10], "little")
+                header = data[10 : 10 + header_len].decode("latin-1")
+                start = header.index("'shape'")
+                header = header[:start] + "'shape': (True,), }"
+                data = data[:8] + len(header).to_bytes(2, "little") + header.encode() + data[10 + header_len :]
+            out.writestr(info.filename, data)
+    path = tmp_path / "model.npz"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(ModelFormatError, match="bad header"):
+        engine.load_model(path)
