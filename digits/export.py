@@ -2,7 +2,9 @@
 
 Every candidate (calibration method x inference path) is scored on the
 validation split; the best one ships. The test set is evaluated for the report
-only, after the choice.
+only, after the choice. Every model file is loaded back with ``engine.load_model``
+right after it is written, and must predict what the model in memory does, before
+anything is installed.
 """
 
 import json
@@ -12,14 +14,39 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import save_model
-from engine.atomic import atomic_write_bytes, atomic_write_text
+from engine import ModelFormatError, load_model, save_model
+from engine.atomic import atomic_write_bytes, atomic_write_text, remove_stale_temporaries
 from engine.metrics import classification_report
 from engine.quantize import CALIBRATION_METHODS, INFERENCE_MODES, quantize
 
 from .model_card import ModelCard
 
 CALIBRATION_IMAGES = 500
+INSTALLED_NAMES = ("mnist_int8.npz", "mnist_int8.json")
+VERIFY_IMAGES = 100  # a saved model, loaded back, must predict these as the model in memory does
+
+
+class ExportError(RuntimeError):
+    """A model file that was just written does not load back as the model that was saved."""
+
+
+def save_verified(model, path: Path, images: np.ndarray, card: dict | None = None):
+    """``save_model``, then ``load_model`` of the file, which must predict what ``model`` does on ``images``;
+    returns the loaded model. ExportError, naming the file, otherwise."""
+    save_model(model, path, card=card)
+    try:
+        loaded = load_model(path)
+    except ModelFormatError as exc:
+        raise ExportError(
+            f"{str(exc).splitlines()[0]}: the model just written does not load back; nothing was installed"
+        ) from None
+    images = images[:VERIFY_IMAGES]
+    expected, got = model.predict_proba(images), loaded.predict_proba(images)
+    if not (np.array_equal(expected.argmax(axis=1), got.argmax(axis=1)) and np.allclose(expected, got, atol=1e-5)):
+        raise ExportError(
+            f"{path}: loaded back, the model predicts differently from the one saved; nothing was installed"
+        )
+    return loaded
 
 
 def latency_ms(model, images: np.ndarray, repeats: int) -> float:
@@ -79,7 +106,7 @@ def quantize_and_report(
         for mode in INFERENCE_MODES:
             variant = quantized.with_inference(mode)
             path = run / f"model_int8_{method}_{mode}.npz"
-            save_model(variant, path, card=card.to_dict())
+            save_verified(variant, path, calibration, card=card.to_dict())
             rows.append(
                 comparison_row(f"int8 ({mode}, {method} calibration)", variant, path, test_x, test_y, val_x, val_y)
             )
@@ -107,6 +134,7 @@ def quantize_and_report(
         if quant_card.file_bytes == size:
             break
         quant_card = quant_card.updated(file_bytes=size)
+    save_verified(chosen_model, run / "model_int8.npz", calibration, card=quant_card.to_dict())
     for r in rows:
         r.pop("test_predictions")
     table = markdown_table(rows)
@@ -129,6 +157,15 @@ def quantize_and_report(
 
 
 def install_model(model_path: Path, card: ModelCard, models_dir: Path) -> None:
-    """Copy the int8 model and its card (JSON, for people and the benchmark report) into ``models_dir``."""
+    """Copy the int8 model and its card (JSON, for people and the benchmark report) into ``models_dir``.
+
+    The model file must load (``engine.load_model``) before it is copied; temporaries of
+    earlier installs that were killed midway are removed.
+    """
+    try:
+        load_model(model_path)
+    except ModelFormatError as exc:
+        raise ExportError(f"{str(exc).splitlines()[0]}; nothing was installed") from None
+    remove_stale_temporaries(models_dir, INSTALLED_NAMES)
     atomic_write_bytes(Path(models_dir) / "mnist_int8.npz", Path(model_path).read_bytes())
     atomic_write_text(Path(models_dir) / "mnist_int8.json", json.dumps(card.to_dict(), indent=2) + "\n")

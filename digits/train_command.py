@@ -8,7 +8,10 @@ in a run folder -> int8 quantization -> the shipped model in models/.
 
 import argparse
 import json
+import math
+import os
 import sys
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,22 +20,32 @@ import numpy as np
 
 import engine
 from engine.architectures import ARCHITECTURES
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_text, remove_stale_temporaries
 from engine.images import unit_float
 from engine.metrics import classification_report
 from engine.model import Sequential
 from engine.optimizers import OPTIMIZERS
 from engine.schedules import SCHEDULES
-from engine.train import TrainConfig, Trainer, stratified_split
+from engine.train import CHECKPOINT_NAME, TrainConfig, Trainer, stratified_split
 
 from .cpu_runtime import cpu_runtime
-from .export import quantize_and_report
+from .export import CALIBRATION_IMAGES, ExportError, quantize_and_report, save_verified
 from .mnist import load_mnist
 from .model_card import ModelCard
 from .paths import MODELS_DIR, RUNS_DIR
 from .plots import write_plots
 from .progress import Progress
-from .run_folder import data_checksum, make_run_dir, read_config, write_config, write_history
+from .run_folder import (
+    CONFIG_NAME,
+    START_AFRESH,
+    RunFolderError,
+    check_writable,
+    data_checksum,
+    make_run_dir,
+    read_config,
+    write_config,
+    write_history,
+)
 
 ARCH_DEFAULTS = {  # per-architecture defaults, chosen on the validation split
     "cnn": {"epochs": 15, "lr": 3e-3},
@@ -90,16 +103,66 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("epochs", "lr"):
         if getattr(args, name) is None:
             setattr(args, name, ARCH_DEFAULTS[args.arch][name])
+    problem = value_problem(args)
+    if problem:
+        p.error(problem)
+    return args
+
+
+def value_problem(args) -> str | None:
+    """What is wrong with the flags' values, or None: for the command line and for a run's config.json."""
     for name in ("epochs", "batch_size", "val_size"):
         if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
+            return f"--{name.replace('_', '-')} must be at least 1"
     if args.limit is not None and args.limit < 10:
-        p.error("--limit must be at least 10")
+        return "--limit must be at least 10"
     if not args.lr > 0:
-        p.error("--lr must be positive")
-    if args.threads is not None and args.threads < 1:
-        p.error("--threads must be at least 1")
-    return args
+        return "--lr must be positive"
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        return "--threads must be at least 1"
+    return None
+
+
+# The flags a run's config.json must hold for --resume, by type; the others come from the resuming command.
+SAVED_FLAGS: dict[str, type | tuple[type, ...]] = {
+    **dict.fromkeys(("arch", "optimizer", "schedule", "out"), str),
+    **dict.fromkeys(("epochs", "batch_size", "patience", "seed", "val_size"), int),
+    **dict.fromkeys(("lr", "weight_decay", "label_smoothing"), float),
+    **dict.fromkeys(("no_augment", "elastic"), bool),
+    "limit": (int, type(None)),
+}
+CHOICES: dict[str, Collection[str]] = {"arch": ARCHITECTURES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+FROM_COMMAND_LINE = ("resume", "no_install", "quiet", "data", "models_dir", "threads")
+
+
+def resumed_args(run: Path, args: argparse.Namespace) -> tuple[argparse.Namespace, str]:
+    """(the flags for continuing ``run``, its original command), from its config.json, checked
+    the way the command line is; RunFolderError if the file does not hold them."""
+    saved = read_config(run)
+    path = run / CONFIG_NAME
+    flags, command = saved.get("args"), saved.get("command")
+    if not isinstance(flags, dict) or not isinstance(command, str):
+        raise RunFolderError(f'{path}: lacks the run\'s flags ("args") or its "command"; {START_AFRESH}')
+    for name, kind in SAVED_FLAGS.items():
+        value = flags.get(name)
+        if name not in flags or isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
+            if not (kind is float and type(value) is int):  # JSON writes 1.0 as 1 in other tools
+                raise RunFolderError(
+                    f"{path}: args.{name} is {value!r:.40}, not a valid value for --{name.replace('_', '-')}; "
+                    f"restore the file the run wrote, or {START_AFRESH}"
+                )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RunFolderError(f"{path}: args.{name} is {value}; it must be a finite number")
+        if name in CHOICES and value not in CHOICES[name]:
+            raise RunFolderError(f"{path}: args.{name} {value!r:.40} is not one of {sorted(CHOICES[name])}")
+    resumed = argparse.Namespace(
+        **{name: flags[name] for name in SAVED_FLAGS}, **{name: getattr(args, name) for name in FROM_COMMAND_LINE}
+    )
+    problem = value_problem(resumed)
+    if problem:
+        raise RunFolderError(f"{path}: {problem}; restore the file the run wrote, or {START_AFRESH}")
+    resumed.out = Path(resumed.out)
+    return resumed, command.strip()
 
 
 def train_config_from(args) -> TrainConfig:
@@ -119,33 +182,87 @@ def train_config_from(args) -> TrainConfig:
 
 
 def main(argv=None) -> int:
+    """Exit status: 0 done, 1 a file could not be written (or read back), 2 nothing could start
+    (flags, data, run folder, checkpoint), 3 training diverged, 130 interrupted, 141 output pipe closed."""
     args = parse_args(argv)
-    resume_dir = args.resume
-    if resume_dir is not None:
-        saved = read_config(resume_dir)
-        keep = {
-            "resume": resume_dir,
-            "no_install": args.no_install,
-            "quiet": args.quiet,
-            "data": args.data,
-            "models_dir": args.models_dir,
-            "threads": args.threads,
-        }
-        args = argparse.Namespace(**{**{k: v for k, v in saved["args"].items()}, **{k: v for k, v in keep.items()}})
-        args.data = Path(args.data) if args.data else None
-        args.out, args.models_dir = Path(args.out), Path(args.models_dir)
-        print(f"Resuming {resume_dir} with its saved flags")
-    with cpu_runtime(args.threads):
-        return train(args, argv, resume_dir)
+    try:
+        if args.resume is not None:
+            args, command = resumed_args(args.resume, args)
+            print(f"Resuming {args.resume} with its saved flags")
+        else:
+            command = "python train_offline.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        with cpu_runtime(args.threads):
+            return train(args, command)
+    except (engine.EngineError, RunFolderError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
 
 
-def train(args, argv, resume_dir: Path | None) -> int:
+def prepare(args) -> tuple[Trainer, Sequential, TrainConfig]:
+    """Everything that can fail before the data is loaded and training starts: the folders that will
+    be written are writable, and with --resume, the run folder and its checkpoint are sound."""
+    config = train_config_from(args)
+    model = Sequential.from_config(ARCHITECTURES[args.arch](), np.random.default_rng(args.seed))
+    if args.resume is not None:
+        run = args.resume
+        check_writable(run, "checkpoints and results", "make the run folder writable, then resume")
+        for leftover in remove_stale_temporaries(run):  # of writes a SIGKILL cut short
+            print(f"Removed {leftover.name}, left by an interrupted write")
+    else:
+        run = None
+        check_writable(args.out, "run folder", "choose another --out or make it writable")
+    if not args.no_install:
+        check_writable(args.models_dir, "installed model", "pass --no-install, or another --models-dir")
+    trainer = Trainer(model, config, run)
+    if run is not None:
+        checkpoint = run / CHECKPOINT_NAME
+        if not checkpoint.is_file():
+            raise RunFolderError(
+                f"{checkpoint}: no checkpoint yet: the run stopped before its first epoch was saved; {START_AFRESH}"
+            )
+        try:
+            trainer.load_checkpoint()
+        except engine.ModelFormatError as exc:
+            raise engine.ModelFormatError(f"{str(exc).splitlines()[0]}; it cannot be resumed: {START_AFRESH}") from None
+    return trainer, model, config
+
+
+def train(args, command: str) -> int:
     """Data, training, test report, quantization: everything after the flags are settled."""
+    trainer, model, config = prepare(args)
     try:
         data = load_mnist(args.data, log=print)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return train_and_export(args, command, trainer, model, config, data)
+    except BrokenPipeError:  # the output was piped into a reader that went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile, ...
+        print(f"error: {os_error_line(exc, trainer.run_dir)}", file=sys.stderr)
+        return 1
+    except ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def os_error_line(exc: OSError, run: Path | None) -> str:
+    """One line for a failed read or write: the file, the reason, what is safe and how to go on."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    line = f"{where}{exc.strerror or exc}"
+    if run is not None and (run / CHECKPOINT_NAME).is_file():
+        return (
+            f"{line}. The run's last checkpoint ({run / CHECKPOINT_NAME}) is intact; free some space (or fix "
+            f"the cause), then continue with: python train_offline.py --resume {run}"
+        )
+    return f"{line}. Nothing was saved to resume from; fix that, then start the run again"
+
+
+def train_and_export(args, command: str, trainer: Trainer, model: Sequential, config: TrainConfig, data) -> int:
+    """Split, train (from the checkpoint with --resume), report on the test set, export and install."""
+    resume_dir = args.resume
     split_rng = np.random.default_rng(args.seed)
     train_idx, val_idx = stratified_split(data["train_labels"], args.val_size, split_rng)
     if args.limit:
@@ -154,12 +271,9 @@ def train(args, argv, resume_dir: Path | None) -> int:
     val_x, val_y = unit_float(data["train_images"][val_idx]), data["train_labels"][val_idx].astype(np.int64)
     checksum = data_checksum(data["train_images"], data["train_labels"])
 
-    run = resume_dir if resume_dir is not None else make_run_dir(args.out, args.arch)
-    config = train_config_from(args)
-    command = "python train_offline.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    if resume_dir is not None:
-        command = read_config(run)["command"].strip()
-    else:
+    if resume_dir is None:
+        run = make_run_dir(args.out, args.arch)
+        trainer.run_dir = run
         args_json = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         write_config(
             run,
@@ -172,6 +286,8 @@ def train(args, argv, resume_dir: Path | None) -> int:
                 "val_images": len(val_y),
             },
         )
+    else:
+        run = resume_dir
     print(f"Run folder: {run}")
     print(
         f"Training {args.arch} on {len(train_y)} images, validating on {len(val_y)}; "
@@ -179,11 +295,9 @@ def train(args, argv, resume_dir: Path | None) -> int:
         f"augmentation {'on' if config.augment else 'off'}{' + elastic' if config.elastic else ''}"
     )
 
-    model = Sequential.from_config(ARCHITECTURES[args.arch](), np.random.default_rng(args.seed))
     progress = Progress(args.quiet)
-    trainer = Trainer(model, config, run, on_batch=progress.on_batch, on_epoch=progress.on_epoch)
+    trainer.on_batch, trainer.on_epoch = progress.on_batch, progress.on_epoch
     if resume_dir is not None:
-        trainer.load_checkpoint()
         print(f"Resumed after epoch {trainer.state.epoch} (best so far: epoch {trainer.state.best_epoch})")
     try:
         state = trainer.fit(train_x, train_y, val_x, val_y)
@@ -224,7 +338,7 @@ def train(args, argv, resume_dir: Path | None) -> int:
         numpy_version=np.__version__,
     )
     model.card = card.to_dict()
-    engine.save_model(model, run / "model_float32.npz")
+    save_verified(model, run / "model_float32.npz", train_x[:CALIBRATION_IMAGES])
     metrics = {
         "test": report,
         "best_epoch": state.best_epoch,

@@ -5,25 +5,36 @@ improved for ``patience`` epochs, then restores the best weights. After every
 epoch it writes a checkpoint atomically (model, best model, optimizer state,
 RNG state, history), so Ctrl-C or a crash loses at most the running epoch and
 ``resume`` continues exactly where the last checkpoint left off: a resumed run
-ends with the same weights as an uninterrupted one.
+ends with the same weights as an uninterrupted one. A checkpoint is validated the
+way a model file is (``model_io``): every array's name, dtype and shape against the
+architecture and the optimizer, finite values, finite outputs of both the current and
+the best weights, and a well-formed state (epochs, history, RNG), before any of it
+is used.
 """
 
 import math
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as fields_of
 from pathlib import Path
 
 import numpy as np
 
+from .architecture import MAX_PARAMETERS, expected_arrays
 from .augment import AugmentConfig, Augmenter
 from .errors import ModelFormatError, TrainingDivergedError
 from .losses import softmax_cross_entropy
 from .model import Sequential
-from .npz import array_json, json_array, write_npz_atomic
+from .model_io import MAX_META_BYTES, check_file_size, check_outputs_finite, json_object, npz_errors, read_npz_arrays
+from .npz import json_array, write_npz_atomic
 from .optimizers import make_optimizer
 from .schedules import make_schedule
 
 CHECKPOINT_NAME = "checkpoint.npz"
+CHECKPOINT_META = ("state",)
+# Model, best model and up to two optimizer moments per parameter, plus the state JSON.
+MAX_CHECKPOINT_BYTES = 4 * MAX_PARAMETERS * 4 + MAX_META_BYTES + (1 << 20)
 
 
 @dataclass(frozen=True)
@@ -106,27 +117,104 @@ class Trainer:
         write_npz_atomic(self.checkpoint_path, arrays, compress=False)
 
     def load_checkpoint(self, path=None) -> None:
-        """Restore model, best model, optimizer, RNG and history from a checkpoint of the same setup."""
+        """Restore model, best model, optimizer, RNG and history from a checkpoint of the same setup.
+
+        Raises ModelFormatError, naming the file and what is wrong, for a missing, damaged or
+        foreign checkpoint; nothing is changed then.
+        """
         path = path or self.checkpoint_path
         if path is None:
             raise TypeError("load_checkpoint needs a path when the trainer has no run_dir")
         path = Path(path)
+        check_file_size(path, MAX_CHECKPOINT_BYTES, "checkpoint")
+        with npz_errors(path):
+            meta = json_object(path, "state", read_npz_arrays(path, None, CHECKPOINT_META, "checkpoint")["state"])
+            state = self._checked_state(path, meta)
+            with zipfile.ZipFile(path) as zf:
+                names = {name[:-4] for name in zf.namelist()}
+            arrays = read_npz_arrays(path, self._expected_arrays(names), CHECKPOINT_META, "checkpoint")
+        optimizer = {k[10:]: v for k, v in arrays.items() if k.startswith("optimizer/")}
+        if "t" in optimizer and (optimizer["t"].dtype.kind not in "iu" or int(optimizer["t"]) != state.step):
+            raise ModelFormatError(f"{path}: optimizer step count {optimizer['t']} is not the run's {state.step} steps")
+        current = {k[6:]: v for k, v in arrays.items() if k.startswith("model/")}
+        best = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best/")}
+        before = {k: v.copy() for k, v in self.model.state_arrays().items()}
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-            meta = array_json(arrays["state"])
-        except (OSError, KeyError, ValueError) as exc:
-            raise ModelFormatError(f"{path}: not a readable checkpoint ({exc}); start without --resume") from None
+            for weights, which in ((best, "its best weights"), (current, "its current weights")):
+                self.model.load_state_arrays(weights)
+                check_outputs_finite(self.model, path, which)
+        except ModelFormatError:
+            self.model.load_state_arrays(before)
+            raise
+        self.best_arrays = best
+        self.optimizer.load_state_dict(optimizer)
+        self.rng.bit_generator.state = meta["rng"]
+        self.state = state
+
+    def _kept(self) -> str:
+        path = self.checkpoint_path
+        return f" The last good checkpoint ({path}) is untouched." if path and path.exists() else ""
+
+    def _expected_arrays(self, names: set[str]) -> dict[str, tuple[str, tuple]]:
+        """Every array a checkpoint of this model and optimizer holds: name -> (dtype, shape)."""
+        model = {k: (str(v.dtype), v.shape) for k, v in self.model.state_arrays().items()}
+        optimizer = {k: (str(v.dtype), v.shape) for k, v in self.optimizer.state_dict().items()}
+        if any(name.startswith("optimizer/m/") for name in names):  # AdamW moments as earlier checkpoints kept them
+            optimizer = {k.replace("m_sum/", "m/", 1).replace("v_sum/", "v/", 1): v for k, v in optimizer.items()}
+        expected = {f"model/{k}": v for k, v in model.items()}
+        expected.update({f"best/{k}": v for k, v in model.items()})
+        expected.update({f"optimizer/{k}": v for k, v in optimizer.items()})
+        return expected
+
+    def _checked_state(self, path: Path, meta: dict) -> TrainState:
+        """The TrainState a checkpoint's "state" JSON describes, after checking it belongs to this run."""
+        missing = sorted({"architecture", "config", "rng", "train"} - set(meta))
+        if missing:
+            raise ModelFormatError(f"{path}: state lacks {missing[0]!r}; the checkpoint is damaged")
+        if not isinstance(meta["architecture"], dict):
+            raise ModelFormatError(f"{path}: state.architecture must be a JSON object")
+        expected_arrays({"kind": "float32", **meta["architecture"]})  # a valid architecture at all
         if meta["architecture"] != self.model.config():
             raise ModelFormatError(
-                f"{path}: checkpoint architecture differs from this run's; "
-                "resume with the flags of the original run (see its config.json)"
+                f"{path}: the checkpoint is of another architecture ({_summary(meta['architecture'])}) "
+                f"than this run's ({_summary(self.model.config())})"
             )
-        self.model.load_state_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("model/")})
-        self.best_arrays = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best/")}
-        self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer/")})
-        self.rng.bit_generator.state = meta["rng"]
-        self.state = TrainState(**meta["train"])
+        config = asdict(self.config)
+        if meta["config"] != config:
+            differ = sorted(
+                k for k in config if not isinstance(meta["config"], dict) or meta["config"].get(k) != config[k]
+            )
+            raise ModelFormatError(
+                f"{path}: the checkpoint was written with other training settings than this run's "
+                f"({', '.join(differ) or 'extra fields'} differ)"
+            )
+        try:
+            np.random.default_rng().bit_generator.state = meta["rng"]  # a scratch generator: checks the state
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            raise ModelFormatError(f"{path}: state.rng is not a PCG64 generator state ({exc})") from None
+        train = meta["train"]
+        fields = {f.name for f in fields_of(TrainState)}
+        if not isinstance(train, dict) or set(train) != fields:
+            raise ModelFormatError(f"{path}: state.train must hold exactly {sorted(fields)}")
+        epoch, step, best_epoch, best_loss = train["epoch"], train["step"], train["best_epoch"], train["best_val_loss"]
+        if not (_count(epoch) and _count(step) and _count(best_epoch) and epoch <= self.config.epochs):
+            raise ModelFormatError(f"{path}: state.train epoch, step and best_epoch must be whole numbers in range")
+        if not (0 < best_epoch <= epoch if epoch else best_epoch == 0):
+            raise ModelFormatError(f"{path}: state.train.best_epoch {best_epoch} is not one of its {epoch} epochs")
+        history = train["history"]
+        if not isinstance(history, list) or len(history) != epoch:
+            raise ModelFormatError(f"{path}: state.train.history must list its {epoch} epochs")
+        records = []
+        columns = [f.name for f in fields_of(EpochRecord)]
+        for i, row in enumerate(history):
+            if not isinstance(row, dict) or set(row) != set(columns) or row["epoch"] != i + 1:
+                raise ModelFormatError(f"{path}: state.train.history[{i}] is not the record of epoch {i + 1}")
+            if not all(_number(row[k]) for k in columns):
+                raise ModelFormatError(f"{path}: state.train.history[{i}] holds a value that is not a finite number")
+            records.append(asdict(EpochRecord(**row)))  # the columns in their own order, not the file's
+        if epoch and not (_number(best_loss) and best_loss == records[best_epoch - 1]["val_loss"]):
+            raise ModelFormatError(f"{path}: state.train.best_val_loss is not epoch {best_epoch}'s validation loss")
+        return TrainState(epoch, step, best_loss if epoch else math.inf, best_epoch, records)
 
     # -- one step -------------------------------------------------------------------
     def step(self, images: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, np.ndarray]:
@@ -168,12 +256,7 @@ class Trainer:
                 try:
                     loss, logits = self.step(xb, yb, lr)
                 except TrainingDivergedError as exc:
-                    kept = (
-                        f" The last good checkpoint ({self.checkpoint_path}) is untouched."
-                        if self.checkpoint_path and self.checkpoint_path.exists()
-                        else ""
-                    )
-                    raise TrainingDivergedError(f"epoch {epoch}: {exc}.{kept}") from None
+                    raise TrainingDivergedError(f"epoch {epoch}: {exc}.{self._kept()}") from None
                 loss_sum += loss * len(idx)
                 correct += int((logits.argmax(axis=1) == yb).sum())
                 seen += len(idx)
@@ -187,7 +270,12 @@ class Trainer:
                         seen / (time.perf_counter() - start),
                     )
             train_seconds = time.perf_counter() - start
-            val_loss, val_acc = evaluate(model, val_in, val_y)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked for right below
+                val_loss, val_acc = evaluate(model, val_in, val_y)
+            if not math.isfinite(val_loss):  # the last step made the weights overflow: do not checkpoint them
+                raise TrainingDivergedError(
+                    f"epoch {epoch}: validation loss became {val_loss}; lower the learning rate.{self._kept()}"
+                )
             record = EpochRecord(
                 epoch,
                 loss_sum / seen,
@@ -210,6 +298,23 @@ class Trainer:
                 self.on_epoch(record, self.state)
         model.load_state_arrays(self.best_arrays)  # early stopping keeps the best epoch's weights
         return self.state
+
+
+def _summary(architecture: dict) -> str:
+    """ "13 layers (Conv2D, BatchNorm, ReLU, ...) on input [28, 28, 1]": an architecture in a few words."""
+    types = [layer.get("type") if isinstance(layer, dict) else "?" for layer in architecture.get("layers", [])]
+    shown = ", ".join(map(str, types[:3])) + (", ..." if len(types) > 3 else "")
+    return f"{len(types)} layers ({shown}) on input {architecture.get('input_shape')}"
+
+
+def _count(value) -> bool:
+    """A whole number >= 0 (not a bool, not a float)."""
+    return type(value) is int and value >= 0
+
+
+def _number(value) -> bool:
+    """A finite int or float (not a bool; JSON ints of any size are finite, and too big for math.isfinite)."""
+    return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
 def stratified_split(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
