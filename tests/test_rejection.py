@@ -8,9 +8,11 @@ from engine.model import Sequential
 from engine.quantize import quantize
 from engine.rejection import RejectRule
 
-ELEVEN = {"input_shape": [784], "reject": {"threshold": 0.5, "min_ink": 0.005}, "layers": [
-    {"type": "Dense", "in_features": 784, "out_features": 11},
-]}
+ELEVEN = {
+    "input_shape": [784],
+    "reject": {"threshold": 0.5, "min_ink": 0.005},
+    "layers": [{"type": "Dense", "in_features": 784, "out_features": 11}],
+}
 
 
 def eleven_output_model(not_a_digit_bias: float) -> Sequential:
@@ -60,12 +62,14 @@ def test_the_rule_travels_in_float_and_int8_files(tmp_path, mnist):
     assert engine.load_model(tmp_path / "q.npz").reject_rule == model.reject_rule
 
 
-@pytest.mark.parametrize("rule", [{"threshold": 2}, {"threshold": "high"}, {"min_ink": float("nan")},
-                                  {"limit": 0.5}, [0.5]])
+@pytest.mark.parametrize(
+    "rule", [{"threshold": 2}, {"threshold": "high"}, {"min_ink": float("nan")}, {"limit": 0.5}, [0.5]]
+)
 def test_a_bad_rule_in_a_file_is_a_model_format_error(tmp_path, rule):
     model = eleven_output_model(0.0)
     arrays = {"format_version": np.array(1, np.int64)}
     from engine.npz import json_array
+
     arch = {"kind": "float32", **model.config(), "reject": rule}
     arrays.update(architecture=json_array(arch), preprocessing=json_array({}), card=json_array({}))
     arrays.update(model.state_arrays())
