@@ -7,7 +7,8 @@
 
 Image files are decoded with Pillow, which is a CPython-only convenience: it is
 imported here, when a file is decoded, never by the engine, so the page
-does not need it. Every bad input ends with a one-line error and exit code 1.
+does not need it. Every bad input ends with a one-line error and exit code 1;
+``predict`` reports every good file and one error line per bad one, then exits 1.
 """
 
 import argparse
@@ -53,6 +54,8 @@ def decode_image(path: Path) -> np.ndarray:
                     raise ImageFileError(f"{path}: {width}x{height} pixels is more than {MAX_PIXELS}")
                 img.load()
                 img = ImageOps.exif_transpose(img)  # phone photos: honour the orientation tag
+                if img.mode in WIDE_MODES:  # 16-bit, 32-bit and float grayscale: convert("L") would clip
+                    return wide_gray(np.asarray(img), img.mode, path)
                 if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                     rgba = img.convert("RGBA")
                     paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -66,35 +69,71 @@ def decode_image(path: Path) -> np.ndarray:
         raise ImageFileError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
 
 
-def predict_files(model, paths: list[Path], top_k: int) -> list[dict]:
-    results = []
-    for path in paths:
+# Pillow's grayscale modes wider than 8 bits: 16-bit (PNG, TIFF), 32-bit integer and 32-bit float (TIFF).
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def wide_gray(pixels: np.ndarray, mode: str, path: Path) -> np.ndarray:
+    """A 16-bit, 32-bit or float grayscale image as float32 in [0, 1].
+
+    16-bit images are divided by 65535. Other integer and float images have no declared
+    range: the smallest of 1, 255 and 65535 that holds every value is taken as white, and
+    values below 0 or above 65535 are stretched from their minimum to their maximum.
+    """
+    pixels = pixels.astype(np.float64)
+    if not np.all(np.isfinite(pixels)):
+        raise ImageFileError(f"{path}: the {mode} image holds NaN or infinite values")
+    low, high = (float(pixels.min()), float(pixels.max())) if pixels.size else (0.0, 0.0)
+    if mode.startswith("I;16"):
+        white = 65535.0
+    elif low >= 0 and high <= 65535:
+        white = next(w for w in (1.0, 255.0, 65535.0) if high <= w)
+    else:
+        return ((pixels - low) / (high - low if high > low else 1.0)).astype(np.float32)
+    return (pixels / white).astype(np.float32)
+
+
+def predict_file(model, path: Path, top_k: int) -> dict:
+    """{"file", "empty", "top": [{"digit", "probability"}]} for one image file; EngineError if it is bad."""
+    try:
         x = preprocess(ink_on_dark(decode_image(path)))
-        probs = model.predict_proba(x)[0]
-        order = np.argsort(-probs)[:top_k]
-        results.append(
-            {
-                "file": str(path),
-                "empty": bool(x.max() == 0),
-                "top": [{"digit": int(d), "probability": float(probs[d])} for d in order],
-            }
-        )
-    return results
+    except EngineError as exc:
+        if str(path) in str(exc):
+            raise
+        raise type(exc)(f"{path}: {exc}") from None  # preprocess's errors do not know the file
+    probs = model.predict_proba(x)[0]
+    order = np.argsort(-probs)[:top_k]
+    return {
+        "file": str(path),
+        "empty": bool(x.max() == 0),
+        "top": [{"digit": int(d), "probability": float(probs[d])} for d in order],
+    }
 
 
 def cmd_predict(args) -> int:
+    """Each good file's result on stdout as it comes, one error line on stderr per bad file; 1 if any was bad."""
     model = load_model(args.model)
-    results = predict_files(model, args.images, args.top_k)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    for r in results:
+    results, failed = [], 0
+    for path in args.images:
+        try:
+            r = predict_file(model, path, args.top_k)
+        except (EngineError, OSError) as exc:
+            failed += 1
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"error: {message if str(path) in message else f'{path}: {message}'}", file=sys.stderr)
+            results.append({"file": str(path), "error": message})
+            continue
+        results.append(r)
+        if args.json:
+            continue
         if r["empty"]:
-            print(f"{r['file']}: no ink found")
+            print(f"{r['file']}: no ink found", flush=True)
             continue
         ranked = "  ".join(f"{t['digit']} ({t['probability'] * 100:.1f}%)" for t in r["top"])
-        print(f"{r['file']}: {ranked}")
-    return 0
+        print(f"{r['file']}: {ranked}", flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 1 if failed else 0
 
 
 def cmd_evaluate(args) -> int:

@@ -126,3 +126,78 @@ def test_a_reader_that_goes_away_ends_the_output_quietly(buffered):
     stderr = proc.stderr.read()
     assert proc.wait(timeout=120) == 141  # as Unix tools exit on a closed pipe
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+# --- issue 17: wide grayscale images, and batches with bad files in them ---------------------------
+
+
+def digit_photo(mnist, i: int = 0) -> np.ndarray:
+    """Test digit ``i`` as a photo would show it: 4x larger, dark ink on white paper, float 0..255."""
+    img = Image.fromarray(255 - mnist["test_images"][i]).resize((112, 112), Image.BILINEAR)
+    return np.asarray(img, dtype=np.float64)
+
+
+@pytest.mark.parametrize(
+    "name, convert",
+    [
+        ("digit16.png", lambda px: Image.fromarray((px * 257).astype(np.uint16))),  # 16-bit grayscale PNG
+        ("digit16.tif", lambda px: Image.fromarray((px * 257).astype(np.uint16))),
+        ("digit_float.tif", lambda px: Image.fromarray((px / 255).astype(np.float32))),  # float 0..1 TIFF
+        ("digit_int32.tif", lambda px: Image.fromarray((px * 257).astype(np.int32))),
+    ],
+    ids=["16-bit png", "16-bit tiff", "float tiff", "32-bit tiff"],
+)
+def test_predict_scales_wide_grayscale_images_instead_of_clipping_them(tmp_path, model_path, mnist, name, convert):
+    """Clipped to 8 bits, these read as a blank page ("no ink found"); scaled, they read as the digit."""
+    path = tmp_path / name
+    convert(digit_photo(mnist)).save(path)
+    assert Image.open(path).mode in ("I;16", "I", "F")
+    result = run_engine("predict", str(path), "--model", str(model_path), "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)[0]
+    assert not row["empty"] and row["top"][0]["digit"] == mnist["test_labels"][0], row
+
+
+def test_wide_grayscale_scaling():
+    from digits.cli import wide_gray
+
+    assert wide_gray(np.array([[0, 65535]], np.uint16), "I;16", Path("x")).tolist() == [[0.0, 1.0]]
+    assert wide_gray(np.array([[0, 255]], np.int32), "I", Path("x")).tolist() == [[0.0, 1.0]]
+    assert wide_gray(np.array([[0.0, 0.5]], np.float32), "F", Path("x")).tolist() == [[0.0, 0.5]]
+    assert wide_gray(np.array([[-2.0, 2.0]], np.float32), "F", Path("x")).tolist() == [[0.0, 1.0]]
+    with pytest.raises(engine.EngineError, match="NaN"):
+        wide_gray(np.array([[np.nan]], np.float32), "F", Path("x"))
+
+
+def test_one_bad_file_among_many_reports_every_good_one(tmp_path, model_path, digit_files):
+    paths, labels = digit_files
+    bad = make_bad_files(tmp_path)
+    files = [paths[0], bad["missing"], paths[1], bad["text"], paths[2]]
+    result = run_engine("predict", *map(str, files), "--model", str(model_path))
+    assert result.returncode == 1
+    out = result.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in out] == [str(paths[0]), str(paths[1]), str(paths[2])], result.stdout
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2 and all(line.startswith("error: ") for line in errors), result.stderr
+    assert str(bad["missing"]) in errors[0] and str(bad["text"]) in errors[1]
+    assert "Traceback" not in result.stderr
+
+
+def test_one_bad_file_among_many_in_json(tmp_path, model_path, digit_files):
+    paths, _ = digit_files
+    bad = make_bad_files(tmp_path)["truncated"]
+    result = run_engine("predict", str(paths[0]), str(bad), "--model", str(model_path), "--json")
+    assert result.returncode == 1
+    rows = json.loads(result.stdout)
+    assert rows[0]["file"] == str(paths[0]) and "top" in rows[0]
+    assert rows[1]["file"] == str(bad) and str(bad) in rows[1]["error"]
+    assert result.stderr.count("\n") == 1 and str(bad) in result.stderr
+
+
+def test_an_image_larger_than_8192_pixels_is_refused_by_name(tmp_path, model_path):
+    path = tmp_path / "tall.png"
+    Image.new("L", (10, 9000), 255).save(path)
+    result = run_engine("predict", str(path), "--model", str(model_path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "8192" in lines[0], result.stderr
