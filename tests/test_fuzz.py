@@ -6,13 +6,15 @@ values, dtypes and shapes, zip structure, pickles, bombs) and 1,500 of IDX files
 engine.write_idx (header bytes, dimensions, truncation, gzip edits, gzip bombs). Each is loaded
 in a child process whose address space is capped, under a per-file alarm. Every mutant must be
 refused with the documented error or load and work: engine.load_model's models predict finite
-probabilities. A child that dies is restarted after the mutant that killed it, which counts as
-a crash. Model and IDX mutants run in two children side by side.
+probabilities from finite logits. A child that dies is restarted after the mutant that killed
+it, which counts as a crash; one silent for a minute (stuck where the alarm cannot reach) is
+killed, and that mutant counts as a hang. Model and IDX mutants run in two children side by side.
 """
 
 import collections
 import json
 import os
+import selectors
 import subprocess
 import sys
 import time
@@ -22,34 +24,43 @@ from pathlib import Path
 FUZZ = Path(__file__).resolve().parent / "fuzz_mutants.py"
 SEED = 17
 COUNTS = {"model": 2500, "idx": 1500}
-CHILD_SECONDS = 240  # a child stuck where the alarm cannot reach it (inside C code) is killed after this
+SILENCE_SECONDS = 60  # a child that reports nothing for this long (stuck inside C code) is killed
 
 
 def fuzz(kind: str, count: int, marker: Path, folder: Path) -> list[dict]:
     """One row per mutant: {"i", "op", "outcome", "detail"}; children restarted past any that dies."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     start = 0
     while start < count:
         command = [sys.executable, str(FUZZ), "run", kind, str(SEED), str(start), str(count), str(marker), str(folder)]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        try:
-            out, err = proc.communicate(timeout=CHILD_SECONDS)
-            died = f"exit status {proc.returncode}" if proc.returncode else None
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            died = "killed after a hang the alarm could not stop"
-        done = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        rows += done
-        start = done[-1]["i"] + 1 if done else start
-        if died and start < count:
-            last_error = err.strip().splitlines()[-1:] if err.strip() else []
-            outcome = "hang" if "hang" in died else "crash"
-            rows.append(
-                {"i": start, "op": "(see fuzz_mutants.py show)", "outcome": outcome, "detail": f"{died} {last_error}"}
-            )
+        with open(folder / "stderr.txt", "w+") as err:
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+            died = None
+            with selectors.DefaultSelector() as selector:
+                selector.register(proc.stdout, selectors.EVENT_READ)
+                while True:
+                    if not selector.select(timeout=SILENCE_SECONDS):  # stuck where the alarm cannot reach
+                        proc.kill()
+                        died = "hang: killed after a silence the alarm could not end"
+                        break
+                    line = proc.stdout.readline()
+                    if not line:
+                        break
+                    rows.append(json.loads(line))
+                    start = rows[-1]["i"] + 1
+            proc.stdout.close()
+            status = proc.wait()
+            err.seek(0)
+            last_error = err.read().strip().splitlines()[-1:]
+        if start < count and (died or status):
+            outcome = "hang" if died else "crash"
+            detail = f"{died or f'exit status {status}'} {last_error}"
+            rows.append({"i": start, "op": "(see fuzz_mutants.py show)", "outcome": outcome, "detail": detail})
             start += 1
+        elif start < count:
+            raise AssertionError(f"the {kind} child stopped at mutant {start} of {count} without an error")
     return rows
 
 
