@@ -15,6 +15,7 @@ from .errors import EngineError, IdxFormatError, InputShapeError, ModelFormatErr
 from .idx import read_idx, write_idx
 from .model import Classifier, Sequential
 from .model_io import load_model, save_model
+from .number_reader import ReadDigit, Reading, read_number
 from .preprocess import PREPROCESSING, ink_on_dark, preprocess
 
 __version__ = "0.1.0"
@@ -34,4 +35,7 @@ __all__ = [
     "ModelFormatError",
     "InputShapeError",
     "TrainingDivergedError",
+    "read_number",
+    "Reading",
+    "ReadDigit",
 ]

@@ -1,0 +1,251 @@
+"""engine.read_number: whole numbers from any grayscale image, left to right, in input coordinates."""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import engine
+from engine import number_reader as reader
+from engine.components import label_components
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import number_bench  # noqa: E402  (the composers the benchmark measures with)
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+@pytest.fixture(scope="module")
+def model():
+    return engine.load_model(ROOT / "models" / "mnist_int8.npz")
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist):
+    """MNIST test digits cropped to their ink, with their labels."""
+    return number_bench.ink_crops(mnist["test_images"][:300]), mnist["test_labels"][:300]
+
+
+def first_of_each(labels, digits):
+    return [int(np.flatnonzero(labels == d)[0]) for d in digits]
+
+
+def pieces(img) -> int:
+    return label_components(np.asarray(img) > 0.2 * float(np.max(img))).count
+
+
+# ---------- reading ----------
+
+
+def test_a_single_digit_reads_as_its_label(model, mnist):
+    """Each class's first MNIST test digit, as the 28x28 image and on a bigger canvas."""
+    images, labels = mnist["test_images"], mnist["test_labels"]
+    for digit, i in enumerate(first_of_each(labels, range(10))):
+        reading = engine.read_number(model, images[i])
+        assert reading.text == str(digit) and len(reading.digits) == 1
+        assert reading.digits[0].label == digit and 0.5 < reading.digits[0].confidence <= 1.0
+        big = np.zeros((300, 500), np.uint8)
+        big[40 : 40 + 28 * 8, 100 : 100 + 28 * 8] = np.kron(images[i], np.ones((8, 8), np.uint8))
+        assert engine.read_number(model, big).text == str(digit)
+
+
+def test_a_number_of_spaced_test_digits(model, test_digits):
+    crops, labels = test_digits
+    idx = first_of_each(labels, [2, 0, 2, 6])
+    composed = number_bench.compose(np.random.default_rng(0), [crops[i] for i in idx], 0.0, 40, slant=0.0)
+    reading = engine.read_number(model, composed.image)
+    assert reading.text == "2026"
+    assert [d.label for d in reading.digits] == [2, 0, 2, 6]
+
+
+def test_boxes_are_in_input_pixels_and_left_to_right(model, test_digits):
+    """On a canvas large enough to be worked on at a reduced resolution, each box is the digit's
+    ink box within a few pixels."""
+    crops, labels = test_digits
+    idx = first_of_each(labels, [4, 7, 1, 9])
+    composed = number_bench.compose(np.random.default_rng(1), [crops[i] for i in idx], 0.0, 200, slant=0.0)
+    assert max(composed.image.shape) > 2 * reader.WORK_HEIGHT
+    reading = engine.read_number(model, composed.image)
+    assert reading.text == "4719"
+    for got, want in zip([d.box for d in reading.digits], composed.boxes):
+        assert all(isinstance(v, int) for v in got)
+        assert np.abs(np.array(got) - np.array(want)).max() <= 6, (got, want)
+    x0s = [d.box[0] for d in reading.digits]
+    assert x0s == sorted(x0s)
+
+
+def test_touching_digits_are_cut_apart(model, test_digits):
+    """Neighbours pushed together until their ink overlaps: one piece of ink, read as two digits.
+    (Fixed examples; bench/number_bench.py measures how often this works.)"""
+    crops, labels = test_digits
+    for pair, seed in (((4, 2), 1), ((9, 0), 2), ((1, 7), 0), ((0, 3), 0), ((8, 6), 0)):
+        idx = first_of_each(labels, pair)
+        composed = number_bench.compose(np.random.default_rng(seed), [crops[i] for i in idx], 1.0, 40)
+        assert pieces(composed.image) == 1
+        assert engine.read_number(model, composed.image).text == "".join(map(str, pair))
+
+
+def test_a_digit_in_several_pieces_reads_as_one(model, mnist):
+    """A drawn 5 with a floating top bar, a 7 whose crossbar stops short of the stem, a 4 of three
+    strokes, and an MNIST 5 with a column erased across its top bar."""
+    for key in ("5:", "7:", "4:"):
+        for pen in (4, 12):
+            img = number_bench.draw(number_bench.STROKES[key], 100, pen)
+            assert pieces(img) > 1 or pen > 4, key  # a thick pen joins the pieces
+            assert engine.read_number(model, img).text == key[0], (key, pen)
+    images, labels = mnist["test_images"], mnist["test_labels"]
+    five = images[first_of_each(labels, [5])[0]].copy()
+    top = np.flatnonzero((five > 50).any(axis=1))[0]
+    for col in range(10, 20):
+        broken = five.copy()
+        broken[:, col] = 0
+        if pieces(broken) > 1 and (broken[top : top + 6] > 50).any():
+            break
+    assert pieces(broken) > 1
+    assert engine.read_number(model, broken).text == "5"
+
+
+def test_rejection_uses_the_models_rule_or_a_threshold(model, mnist):
+    """With the engine's models, predict(..., reject=True) decides; a model without it falls back on
+    REJECT_THRESHOLD; reject=False reads every glyph as its most likely digit."""
+    blob = np.zeros((60, 60), np.uint8)  # an X: the model is unsure what digit it is
+    for i in range(50):
+        blob[5 + i, 5 + i : 9 + i] = blob[5 + i, 51 - i : 55 - i] = 255
+    engine_reading = engine.read_number(model, blob)
+    assert engine_reading.text == "?" and engine_reading.digits[0].label is None
+    assert engine.read_number(model, blob, reject=False).digits[0].label is not None
+
+    class WithoutRejection:  # only predict_proba and predict(images)
+        def predict_proba(self, x):
+            return model.predict_proba(x)
+
+        def predict(self, x):
+            return model.predict(x)
+
+    fallback = engine.read_number(WithoutRejection(), blob)
+    assert fallback.digits[0].confidence < reader.REJECT_THRESHOLD and fallback.text == "?"
+    seven = mnist["test_images"][0]
+    assert engine.read_number(WithoutRejection(), seven).text == str(mnist["test_labels"][0])
+
+
+def test_a_not_a_digit_output_rejects():
+    """An eleven-output model: among the digits it is sure of a 3, but its "not a digit" output wins."""
+    from engine.model import Sequential
+
+    config = {"input_shape": [784], "layers": [{"type": "Dense", "in_features": 784, "out_features": 11}]}
+    eleven = Sequential.from_config(config, np.random.default_rng(0))
+    eleven.layers[0].params["W"][...] = 0
+    eleven.layers[0].params["b"][...] = 0
+    eleven.layers[0].params["b"][3] = 10.0
+    eleven.layers[0].params["b"][10] = 12.0
+    img = number_bench.draw(number_bench.STROKES["3"], 60, 6)
+    reading = engine.read_number(eleven, img)
+    assert reading.digits and reading.text == "?" * len(reading.digits)
+    assert engine.read_number(eleven, img, reject=False).text == "3" * len(reading.digits)
+    assert reading.digits[0].confidence > 0.99  # of the digits, 3 is sure
+
+
+def test_the_same_image_reads_the_same(model, test_digits):
+    crops, labels = test_digits
+    composed = number_bench.compose(np.random.default_rng(5), [crops[i] for i in range(8)], 0.5, 50)
+    first = engine.read_number(model, composed.image)
+    assert all(engine.read_number(model, composed.image.copy()) == first for _ in range(2))
+    assert engine.read_number(model, (composed.image * 255).astype(np.uint8)).text == first.text
+
+
+# ---------- hostile inputs ----------
+
+
+def test_no_ink_reads_nothing(model):
+    for gray in (np.zeros((200, 800), np.uint8), np.zeros((1, 1)), np.full((50, 50), 0.01, np.float32)):
+        reading = engine.read_number(model, gray)
+        assert reading.text == "" and reading.digits == ()
+
+
+@pytest.mark.parametrize(
+    "gray",
+    [
+        np.broadcast_to(np.uint8(0), (20000, 20000)),  # a view: nothing is allocated
+        np.zeros((28,)),
+        np.zeros((2, 28, 28)),
+        np.zeros((0, 10)),
+        np.array([[np.nan, 1.0]]),
+        np.array([[np.inf, 0.0]]),
+        np.array([[-1.0, 0.5]]),
+        np.array([["a", "b"]]),
+    ],
+    ids=["20000x20000", "1-D", "3-D", "empty", "NaN", "inf", "negative", "text"],
+)
+def test_unusable_inputs_are_input_shape_errors(model, gray):
+    with pytest.raises(engine.InputShapeError):
+        engine.read_number(model, gray)
+
+
+def test_huge_thin_and_all_ink_inputs_finish_quickly(model):
+    rng = np.random.default_rng(0)
+    cases = [
+        np.full((8000, 8000), 255, np.uint8),
+        rng.integers(0, 2, (2000, 6000), dtype=np.uint8) * np.uint8(255),
+        np.tile(np.array([255] * 3 + [0] * 5, np.uint8), 1000)[None],
+        np.full((1, 7), 1.0),
+        np.ones((200, 800), bool),
+    ]
+    for gray in cases:
+        start = time.perf_counter()
+        reading = engine.read_number(model, gray)
+        assert time.perf_counter() - start < 5.0, gray.shape
+        assert len(reading.digits) <= reader.MAX_GLYPHS
+        for d in reading.digits:
+            x0, y0, x1, y1 = d.box
+            assert 0 <= x0 < x1 <= gray.shape[1] and 0 <= y0 < y1 <= gray.shape[0]
+
+
+# ---------- the parts ----------
+
+
+def flood_fill_count(mask: np.ndarray) -> int:
+    """8-connected components by a plain flood fill: the reference."""
+    seen = np.zeros_like(mask)
+    count = 0
+    for y, x in zip(*np.nonzero(mask)):
+        if seen[y, x]:
+            continue
+        count += 1
+        stack = [(y, x)]
+        seen[y, x] = True
+        while stack:
+            cy, cx = stack.pop()
+            for ny in range(max(cy - 1, 0), min(cy + 2, mask.shape[0])):
+                for nx in range(max(cx - 1, 0), min(cx + 2, mask.shape[1])):
+                    if mask[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+    return count
+
+
+def test_component_labels_match_a_flood_fill():
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        h, w = rng.integers(1, 30, 2)
+        mask = rng.random((h, w)) < rng.uniform(0.1, 0.7)
+        comps = label_components(mask)
+        assert comps.count == flood_fill_count(mask)
+        assert ((comps.labels >= 0) == mask).all()
+        for i in range(comps.count):
+            ys, xs = np.nonzero(comps.labels == i)
+            assert tuple(comps.boxes[i]) == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+            assert comps.areas[i] == len(ys)
+    diagonal = np.eye(5, dtype=bool)
+    assert label_components(diagonal).count == 1  # corners touch: 8-connected
+
+
+def test_the_benchmark_runs(model, mnist):
+    result = number_bench.run(model, mnist, count=3, strokes=1, timing=2, hostile=False)
+    assert set(result["numbers"]) >= {"4 digits, 0% touching", "4 digits, 20% touching"}
+    assert all(0 <= r["whole"] <= 1 for r in result["numbers"].values())
+    assert result["time_4_digits"]["median"] > 0
+    assert number_bench.report(result)
