@@ -46,6 +46,15 @@ class Classifier:
         """(N,) float32 in [0, 1]: how sure the model is that each image is not a digit."""
         return self._scores(self._probabilities(self._batch(images), batch_size))
 
+    def rejected_by_logits(self, images, logits) -> np.ndarray:
+        """(N,) bool: where ``predict(images, reject=True)`` says -1, from logits already computed
+        for ``images`` (callers that classify once and read both the digit and the verdict)."""
+        x = self._batch(images)
+        logits = np.nan_to_num(np.asarray(logits, np.float32), nan=0.0, posinf=1e30, neginf=-1e30)
+        if logits.ndim != 2 or logits.shape[0] != x.shape[0]:
+            raise InputShapeError(f"logits must be (N, outputs) for {x.shape[0]} images, got {logits.shape}")
+        return self._rejected(x, softmax(logits).astype(np.float32, copy=False))
+
     # -- the pieces ------------------------------------------------------------------
     def _batch(self, images) -> np.ndarray:
         x = as_image_batch(images)

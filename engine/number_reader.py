@@ -53,7 +53,6 @@ from .classifier import Classifier
 from .components import label_components
 from .errors import InputShapeError
 from .images import numeric_array
-from .losses import softmax as _softmax
 from .preprocess import INK_THRESHOLD, MAX_SIDE, preprocess, stroke_width
 
 WORK_HEIGHT = 64  # the ink is reduced (block maximum) to at most this many rows ...
@@ -577,7 +576,7 @@ def _rejected(model, images: np.ndarray, logits: np.ndarray) -> np.ndarray:
     """True where a glyph is not a digit: the rule ``model.predict(images, reject=True)`` applies, on the
     logits already computed for an engine classifier; a low top probability for a model without one."""
     if isinstance(model, Classifier):  # the same rule predict(..., reject=True) applies, without a second pass
-        return np.asarray(model._rejected(images.reshape((len(images), *model.input_shape)), _softmax(logits)))
+        return np.asarray(model.rejected_by_logits(images, logits))
     try:
         labels = model.predict(images, reject=True)
     except TypeError:  # a model without "not a digit"

@@ -49,6 +49,19 @@ def test_the_not_a_digit_output_decides_and_predict_proba_keeps_ten_columns(mnis
     np.testing.assert_allclose(not_a_digit.rejection_scores(x), 1 / (1 + np.exp(-5.0) * (9 + np.e)), rtol=1e-5)
 
 
+def test_rejected_by_logits_gives_the_verdict_of_predict_with_reject(trained_mlp, mnist):
+    x = np.concatenate([mnist["test_images"][:200], np.zeros((3, 28, 28), np.uint8)])
+    x[-1, 10:12, :] = 255  # a line: unsure or rejected
+    logits = trained_mlp.logits(x.reshape(len(x), -1).astype(np.float32) / 255)
+    verdict = trained_mlp.rejected_by_logits(x, logits)
+    assert np.array_equal(verdict, trained_mlp.predict(x, reject=True) < 0)
+    assert verdict[-3:-1].all() and not verdict.all()
+    eleven = eleven_output_model(5.0)
+    assert eleven.rejected_by_logits(x[:2], eleven.logits(x[:2].reshape(2, -1) / 255.0)).tolist() == [True, True]
+    with pytest.raises(engine.InputShapeError, match="logits"):
+        trained_mlp.rejected_by_logits(x[:2], logits[:3])
+
+
 def test_the_rule_travels_in_float_and_int8_files(tmp_path, mnist):
     model = eleven_output_model(5.0)
     model.reject = model.reject_rule = RejectRule(threshold=0.9999, min_ink=0.0)
