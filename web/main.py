@@ -1,15 +1,25 @@
-"""The page's Python: load the engine and the model, predict whatever the pad shows.
+"""The page's Python: load the engine and the model, read whatever the pad shows.
 
-Runs in Pyodide through PyScript, on the main thread: one prediction (pixels
-to probabilities) takes ~5-20 ms in Pyodide, and the pad asks for one at most
-every 100 ms while the pen moves. The drawing pad (web/pad.js) works without
-Python and dispatches "ink" events on #pad; the handlers below turn the ink
-into a 28x28 image with the same ``engine.preprocess`` the tests use, run the
-model and update the page.
+Runs in Pyodide through PyScript, on the main thread. The drawing pad
+(web/pad.js) works without Python and dispatches "ink" events on #pad; the
+handlers below turn the ink into grayscale and read it with
+``engine.read_number``, the one code path for a digit and a whole number alike
+(a single digit is a one-glyph reading). Reading takes ~150 ms in Pyodide, so
+the pad spaces its live requests by twice the last one's time while the pen
+moves (drawing keeps at least two thirds of the main thread).
+
+What the page shows: ``#prediction`` holds exactly what was read (a digit, a
+number, "?" in place of a glyph that is not a digit, or nothing when none is
+a digit, which ``#message`` then says in words); ``#digits`` lists each glyph
+with its confidence, and the pad's overlay canvas draws their boxes. The
+probability bars and the 28x28 preview show one glyph, the first until
+another is chosen in ``#digits``.
 
 All state lives in one ``App`` object; the module only creates it and binds
 the event handlers.
 """
+
+import json
 
 from pyscript import document, when, window
 
@@ -22,14 +32,31 @@ import ink  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
+HINT = "Draw a digit (0–9) or a number in the box."
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
 def now_ms() -> float:
     return window.performance.now()
 
 
+def ordinal(i: int) -> str:
+    return ORDINALS[i] if i < len(ORDINALS) else f"#{i + 1}"
+
+
+def not_a_digit_message(reading) -> str | None:
+    """Words for the glyphs that are not digits (None when every glyph is one)."""
+    refused = [i for i, d in enumerate(reading.digits) if d.label is None]
+    if not refused:
+        return None
+    if len(refused) == len(reading.digits):
+        return "That is not a digit." if len(refused) == 1 else "None of these marks is a digit."
+    names = ", ".join(ordinal(i) for i in refused)
+    return f"The {names} mark{'s are' if len(refused) > 1 else ' is'} not a digit (shown as ?)."
+
+
 class App:
-    """The model, the page elements it writes to, and the numbers the bench reads."""
+    """The model, the page elements it writes to, the last reading, and the numbers the bench reads."""
 
     def __init__(self, model, card: dict):
         self.model = model
@@ -41,70 +68,163 @@ class App:
         self.confidence = document.getElementById("confidence")
         self.message = document.getElementById("message")
         self.timing = document.getElementById("timing")
+        self.glyphs = document.getElementById("digits")
         rows = document.querySelectorAll("#bars li")
         self.rows = [rows.item(i) for i in range(10)]
         self.fills = [r.querySelector(".fill") for r in self.rows]
         self.values = [r.querySelector(".bar-value") for r in self.rows]
         self.preview = document.getElementById("preview").getContext("2d")
+        # The last reading: its grayscale input, where that sits on the pad, and the chosen glyph.
+        self.gray = None
+        self.reading = None
+        self.kind = "pad"
+        self.origin = (0, 0)
+        self.selected = 0
 
     # ---------- prediction ----------
 
     def predict(self, detail) -> None:
-        """Preprocess the pad's or the image's pixels, run the model, show the result."""
+        """Read the pad's or the image's pixels with read_number and show the reading."""
         if detail.kind == "empty":
             self.show_empty()
             return
         t0 = now_ms()
         rgba = ink.rgba_array(detail.rgba.to_bytes(), detail.width, detail.height)
         gray = ink.to_gray(detail.kind, rgba)  # (H, W) uint8, ink bright on dark
-        x = engine.preprocess(gray)  # (28, 28) float32 in [0, 1]
         t1 = now_ms()
-        probs = self.model.predict_proba(x)[0]  # (10,) float32
+        reading = engine.read_number(self.model, gray)
         t2 = now_ms()
         self.stats.timings.push(t2 - t0)
         self.stats.prepare.push(t1 - t0)
         self.stats.model.push(t2 - t1)
         self.stats.count += 1
-        self.timing.textContent = f"prepare {t1 - t0:.1f} ms · model {t2 - t1:.1f} ms"
-        self.draw_preview(x)
-        if float(x.max()) <= 0.0:  # nothing survived preprocessing
-            self.show_empty("No digit found in the image." if detail.kind == "image" else None)
+        self.timing.textContent = f"prepare {t1 - t0:.1f} ms · read {t2 - t1:.1f} ms"
+        if not reading.digits:  # no ink at all survived
+            self.show_empty("No digit found in the image." if detail.kind == "image" else "No digit found.")
             return
-        self.show(probs, final=bool(detail.final))
+        if self.reading is None or len(reading.digits) != len(self.reading.digits):
+            self.selected = 0
+        self.gray, self.reading = gray, reading
+        self.kind, self.origin = str(detail.kind), (int(detail.x or 0), int(detail.y or 0))
+        self.show(final=bool(detail.final))
 
-    def show(self, probs, final: bool) -> None:
-        order = probs.argsort()[::-1]
-        top, second = int(order[0]), int(order[1])
-        p_top, p_second = float(probs[top]), float(probs[second])
+    def show(self, final: bool) -> None:
+        """#prediction, #confidence, #message, the glyph list, the boxes, then the chosen glyph's bars."""
+        reading = self.reading
+        digits = reading.digits
         # aria-busy while the pen moves: screen readers announce the settled answer only.
         self.answer.setAttribute("aria-busy", "false" if final else "true")
-        self.prediction.textContent = str(top)
-        self.confidence.textContent = f"{p_top:.0%} sure"
-        if p_top < UNSURE_BELOW:
-            self.message.textContent = f"Not sure — it could also be a {second} ({p_second:.0%})."
-            self.message.classList.add("unsure")
-        else:
-            self.message.textContent = f"Runner-up: {second} ({p_second:.1%})"
-            self.message.classList.remove("unsure")
+        read_any = any(d.label is not None for d in digits)
+        self.prediction.textContent = reading.text if read_any else ""
+        self.prediction.classList.toggle("long", read_any and len(digits) > 2)
+        self.glyph_list(digits)
+        self.draw_boxes()
+        probs = self.show_selected()
+        refused = not_a_digit_message(reading)
+        if len(digits) == 1 and digits[0].label is not None:
+            order = probs.argsort()[::-1]
+            second, p_second = int(order[1]), float(probs[order[1]])
+            self.confidence.textContent = f"{digits[0].confidence:.0%} sure"
+            if digits[0].confidence < UNSURE_BELOW:
+                self.say(f"Not sure — it could also be a {second} ({p_second:.0%}).", warn=True)
+            else:
+                self.say(f"Runner-up: {second} ({p_second:.1%})")
+            return
+        if not read_any:
+            self.confidence.textContent = ""
+            self.say(refused, warn=True)
+            return
+        least = min(d.confidence for d in digits if d.label is not None)
+        self.confidence.textContent = f"{len(digits)} digits, least sure {least:.0%}"
+        self.say(refused or "Choose a digit below to see its probabilities.", warn=refused is not None)
+
+    def say(self, text: str, warn: bool = False) -> None:
+        self.message.textContent = text
+        self.message.classList.toggle("unsure", warn)
+
+    def glyph_list(self, digits) -> None:
+        """#digits: a button per glyph, its digit (or ?) over its confidence."""
+        items = []
+        for i, d in enumerate(digits):
+            li = document.createElement("li")
+            button = document.createElement("button")
+            button.type = "button"
+            button.className = "glyph" + (" rejected" if d.label is None else "")
+            button.dataset.index = str(i)
+            button.setAttribute("aria-pressed", "true" if i == self.selected else "false")
+            label = document.createElement("span")
+            label.className = "glyph-label"
+            label.textContent = "?" if d.label is None else str(d.label)
+            conf = document.createElement("span")
+            conf.className = "glyph-confidence"
+            conf.textContent = "not a digit" if d.label is None else f"{d.confidence:.0%}"
+            button.append(label, conf)
+            name = "not a digit" if d.label is None else f"{d.label}, {d.confidence:.0%} sure"
+            button.setAttribute("aria-label", f"{ordinal(i)}: {name}")
+            li.append(button)
+            items.append(li)
+        self.glyphs.replaceChildren(*items)
+
+    def draw_boxes(self) -> None:
+        """Hand the boxes to the pad's overlay, in ink-canvas pixels (pad) or picture pixels (image)."""
+        ox, oy = self.origin
+        boxes = [
+            {
+                "box": [d.box[0] + ox, d.box[1] + oy, d.box[2] + ox, d.box[3] + oy],
+                "label": d.label,
+                "confidence": round(d.confidence, 4),
+            }
+            for d in self.reading.digits
+        ]
+        self.pad.showBoxes(json.dumps({"kind": self.kind, "selected": self.selected, "digits": boxes}))
+
+    def selected_input(self):
+        """The 28x28 image of the chosen glyph: its box cropped from the input (the whole input for one glyph)."""
+        digits = self.reading.digits
+        if len(digits) == 1:
+            return engine.preprocess(self.gray)
+        x0, y0, x1, y1 = digits[self.selected].box
+        return engine.preprocess(self.gray[y0:y1, x0:x1])
+
+    def show_selected(self):
+        """Bars and preview for the chosen glyph; returns its digit probabilities."""
+        x = self.selected_input()  # (28, 28) float32 in [0, 1]
+        probs = self.model.predict_proba(x)[0]  # (10,) float32
+        self.draw_preview(x)
+        label = self.reading.digits[self.selected].label
+        top = int(probs.argmax()) if label is None else label
         for digit in range(10):
             p = float(probs[digit])
             self.fills[digit].style.width = f"{p * 100:.1f}%"
             self.values[digit].textContent = f"{p:.0%}" if p >= 0.995 or p < 0.005 else f"{p:.1%}"
             self.rows[digit].classList.toggle("best", digit == top)
+        return probs
+
+    def select(self, index: int) -> None:
+        """Show glyph ``index`` of the last reading in the bars, the preview and the boxes."""
+        if self.reading is None or not 0 <= index < len(self.reading.digits):
+            return
+        self.selected = index
+        for i, b in enumerate(self.glyphs.querySelectorAll("button.glyph")):
+            b.setAttribute("aria-pressed", "true" if i == index else "false")
+        self.draw_boxes()
+        self.show_selected()
 
     def show_empty(self, message: str | None = None) -> None:
         self.answer.setAttribute("aria-busy", "false")
         self.prediction.textContent = ""
         self.confidence.textContent = ""
-        self.message.textContent = message or "Draw a digit (0–9) in the box."
-        self.message.classList.remove("unsure")
+        self.say(message or HINT)
+        self.reading = self.gray = None
+        self.glyphs.replaceChildren()
+        self.pad.clearBoxes()
         for digit in range(10):
             self.fills[digit].style.width = "0%"
             self.values[digit].textContent = "–"
             self.rows[digit].classList.remove("best")
+        self.preview.fillStyle = "#000"
+        self.preview.fillRect(0, 0, 28, 28)
         if message is None:
-            self.preview.fillStyle = "#000"
-            self.preview.fillRect(0, 0, 28, 28)
             self.timing.textContent = ""
 
     def draw_preview(self, x) -> None:
@@ -176,8 +296,16 @@ app = start()
 
 @when("ink", "#pad")
 def on_ink(event):
-    """Predict the digit each time the pad changes (live while drawing, stroke end, undo, clear, image)."""
+    """Read the pad each time it changes (live while drawing, stroke end, undo, clear, image)."""
     app.predict(event.detail)
+
+
+@when("click", "#digits")
+def on_glyph(event):
+    """Choosing a glyph in the list shows it in the bars, the preview and the boxes."""
+    button = event.target.closest("button.glyph")
+    if button:
+        app.select(int(button.dataset.index))
 
 
 @when("toggle", "#model-panel")

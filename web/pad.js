@@ -5,17 +5,24 @@
  * strokes (undo, clear, keyboard shortcuts) and the opened image, and tells
  * Python about changes by dispatching events on #pad:
  *
- *   "ink"      detail = {kind: "pad"|"image"|"empty", width, height, rgba, final}
+ *   "ink"      detail = {kind: "pad"|"image"|"empty", x, y, width, height, rgba, final}
  *              rgba is a Uint8ClampedArray of an offscreen canvas: for "pad" it is
- *              white ink on black, the ink's bounding box on an INK_SIZE x INK_SIZE
- *              canvas (plus the brush radius); for "image" it is the
- *              decoded picture (Python turns it to grayscale and decides whether
- *              to invert it). Sent at most once per animation frame and every
- *              LIVE_INTERVAL_MS while drawing (live prediction), and once at each
- *              stroke end, undo, clear and image load (final = true).
+ *              white ink on black, the ink's bounding box (plus the brush radius),
+ *              whose corner is (x, y) on the ink canvas (INK_HEIGHT tall, as wide
+ *              as the pad's aspect); for "image" it is the decoded picture (x = y = 0;
+ *              Python turns it to grayscale and decides whether to invert it).
+ *              Sent at most once per animation frame while drawing (live prediction),
+ *              LIVE_INTERVAL_MS apart or twice as long as the last prediction took,
+ *              whichever is longer (so the pen keeps at least two thirds of the main
+ *              thread), and once at each stroke end, undo, clear and image load
+ *              (final = true).
  *
- * Strokes are stored in pad coordinates normalised to [0, 1], so the pad can be
- * resized (rotation, window resize) and redrawn at any devicePixelRatio.
+ * Python answers with pad.showBoxes(reading): the box of each glyph it read,
+ * drawn on the overlay canvas #pad-boxes with its confidence underneath.
+ *
+ * Strokes are stored in units of the pad's height (x in [0, aspect], y in [0, 1]),
+ * so the pad can be resized (rotation, window resize) and redrawn at any
+ * devicePixelRatio without distorting them.
  *
  * This file holds the pad's state, pointer input, undo/clear with their buttons
  * and keys, and the ink events; two ES modules add their methods to the class:
@@ -23,10 +30,11 @@
  *   web/pad_image.js    opening a picture (file input, drop, paste)
  */
 
-import { INK_SIZE, strokeDrawing } from "./pad_strokes.js";
+import { INK_HEIGHT, strokeDrawing } from "./pad_strokes.js";
 import { imageOpening, wireImageInput } from "./pad_image.js";
 
 const LIVE_INTERVAL_MS = 100;  // live prediction while drawing, at most this often
+const BUSY_FACTOR = 2;         // ... and at least this many times the last prediction's time apart
 
 class Pad {
   /** @param {HTMLCanvasElement} canvas */
@@ -34,8 +42,13 @@ class Pad {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.ink = document.createElement("canvas");  // what the model reads: white on black
-    this.ink.width = this.ink.height = INK_SIZE;
+    this.ink.width = this.ink.height = INK_HEIGHT;
     this.inkCtx = this.ink.getContext("2d", { willReadFrequently: true });
+    // The boxes of what was read, over the pad (pointer events go through to the pad).
+    this.overlay = document.getElementById("pad-boxes") || document.createElement("canvas");
+    this.overlayCtx = this.overlay.getContext("2d");
+    this.boxes = null;        // the last reading Python showed (see showBoxes)
+    this.busyMs = 0;          // how long the last "ink" event kept the main thread (Python's prediction)
     this.strokes = [];        // [[{x, y}, ...], ...] in [0, 1] pad coordinates
     this.current = null;      // the stroke being drawn
     this.pointerId = null;
@@ -64,9 +77,10 @@ class Pad {
 
   point(e) {
     const r = this.canvas.getBoundingClientRect();
+    const h = r.height || 1;
     return {
-      x: Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)),
-      y: Math.min(1, Math.max(0, (e.clientY - r.top) / r.height)),
+      x: Math.min(r.width / h, Math.max(0, (e.clientX - r.left) / h)),
+      y: Math.min(1, Math.max(0, (e.clientY - r.top) / h)),
     };
   }
 
@@ -75,7 +89,7 @@ class Pad {
     e.preventDefault();
     this.canvas.setPointerCapture(e.pointerId);
     this.pointerId = e.pointerId;
-    if (this.image) this.clearImage();  // drawing over a photo starts a fresh pad
+    if (this.image) { this.clearImage(); this.boxes = null; this.redraw(); }  // drawing over a photo starts a fresh pad
     this.current = [this.point(e)];
     this.strokes.push(this.current);
     this.drawDot(this.current[0]);
@@ -110,7 +124,7 @@ class Pad {
   /* ---------- actions ---------- */
 
   undo() {
-    if (this.image) { this.clearImage(); this.send(true); return; }
+    if (this.image) { this.clearImage(); this.redraw(); this.send(true); return; }
     if (!this.strokes.length) return;
     this.strokes.pop();
     this.current = null;
@@ -121,6 +135,7 @@ class Pad {
   clear() {
     this.strokes = [];
     this.current = null;
+    this.boxes = null;
     this.clearImage();
     this.redraw();
     this.send(true);
@@ -130,35 +145,41 @@ class Pad {
 
   /* ---------- talking to Python ---------- */
 
-  /** Live updates: at most once per frame and every LIVE_INTERVAL_MS, never inside the pointer handler. */
+  /** Live updates: at most once per frame and every liveInterval(), never inside the pointer handler. */
   schedule(final) {
     this.canvas.classList.add("has-ink");
     if (this.pendingFrame) return;
     this.pendingFrame = requestAnimationFrame(() => {
       this.pendingFrame = 0;
-      if (performance.now() - this.lastSent >= LIVE_INTERVAL_MS) this.send(final);
+      if (performance.now() - this.lastSent >= this.liveInterval()) this.send(final);
       else if (this.current) this.schedule(final);  // keep trying until the interval passed
     });
   }
 
+  /** Time between live predictions: the prediction itself gets at most a third of the main thread. */
+  liveInterval() { return Math.max(LIVE_INTERVAL_MS, BUSY_FACTOR * this.busyMs); }
+
   snapshot(final = true) {
     if (this.image) {
       const { rgba, width, height } = this.image;
-      return { kind: "image", width, height, rgba, final };
+      return { kind: "image", x: 0, y: 0, width, height, rgba, final };
     }
-    if (!this.strokes.length) return { kind: "empty", width: 0, height: 0, rgba: null, final };
+    if (!this.strokes.length) return { kind: "empty", x: 0, y: 0, width: 0, height: 0, rgba: null, final };
     // Only the ink's bounding box (plus the brush radius and a safety pixel):
     // preprocess() crops to the ink anyway, so the result is the same, and
     // Python gets fewer pixels to copy and scan.
     const { x, y, w, h } = this.inkBox();
     const rgba = this.inkCtx.getImageData(x, y, w, h).data;
-    return { kind: "pad", width: w, height: h, rgba, final };
+    return { kind: "pad", x, y, width: w, height: h, rgba, final };
   }
 
   send(final) {
-    this.lastSent = performance.now();
     this.canvas.classList.toggle("has-ink", !this.isEmpty());
+    const t0 = performance.now();
+    // Python's handler runs inside dispatchEvent (same thread): its time is the prediction's.
     this.canvas.dispatchEvent(new CustomEvent("ink", { detail: this.snapshot(final) }));
+    this.lastSent = performance.now();
+    this.busyMs = this.lastSent - t0;
   }
 }
 

@@ -37,6 +37,7 @@ export const imageOpening = {
     ctx.drawImage(bitmap, 0, 0, w, h);
     this.strokes = [];
     this.current = null;
+    this.boxes = null;
     this.image = { bitmap, width: w, height: h, rgba: ctx.getImageData(0, 0, w, h).data };
     this.redraw();
     this.announce(`Opened ${file.name || "image"}`);

@@ -1,29 +1,41 @@
-/* The pad's strokes on its two canvases: what the person sees and what Python reads.
+/* The pad's strokes on its canvases: what the person sees, what Python reads, and the boxes read.
  *
  * Mixed into the Pad class by web/pad.js (the methods use its canvas, ctx, ink,
- * inkCtx, strokes, image and palette). The visible canvas is sized by
- * devicePixelRatio and follows the page's colours (--pad-ink, --pad-paper); the
- * offscreen ink canvas is always INK_SIZE x INK_SIZE, white ink on black.
- * Strokes are smoothed with quadratic curves through the samples' midpoints.
+ * inkCtx, overlay, strokes, image, boxes and palette). Points are in units of
+ * the pad's height: y in [0, 1], x in [0, aspect], so a wide pad (a whole
+ * number) and a square one (a phone) draw the same shapes, and a resize keeps
+ * them. The visible canvas is sized by devicePixelRatio and follows the page's
+ * colours (--pad-ink, --pad-paper); the offscreen ink canvas is INK_HEIGHT
+ * tall and as wide as the pad's aspect asks, white ink on black. Strokes are
+ * smoothed with quadratic curves through the samples' midpoints.
  */
 
-export const INK_SIZE = 280;   // side of the offscreen canvas Python reads
-// Brush diameter as a fraction of the pad side. Chosen so that a digit drawn
+export const INK_HEIGHT = 280;   // height of the offscreen canvas Python reads
+// Brush diameter as a fraction of the pad height. Chosen so that a digit drawn
 // across about two thirds of the pad has MNIST-like strokes after preprocess()
 // scales its bounding box to 20 px: 0.075 * 280 = 21 px -> ~2.3 px at 28x28.
 const BRUSH = 0.075;
 
 export const strokeDrawing = {
+  /** Width / height of the pad as laid out (1 before layout). */
+  layoutAspect() {
+    const r = this.canvas.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 ? r.width / r.height : 1;
+  },
+
   resize() {
     const r = this.canvas.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(r.width * dpr));
     const h = Math.max(1, Math.round(r.height * dpr));
-    if (this.canvas.width !== w || this.canvas.height !== h) {
-      this.canvas.width = w;
-      this.canvas.height = h;
-      this.redraw();
-    }
+    const inkWidth = Math.max(1, Math.round(INK_HEIGHT * this.layoutAspect()));
+    const changed = this.canvas.width !== w || this.canvas.height !== h || this.ink.width !== inkWidth;
+    if (!changed) return;
+    this.canvas.width = this.overlay.width = w;
+    this.canvas.height = this.overlay.height = h;
+    this.ink.width = inkWidth;
+    this.ink.height = INK_HEIGHT;
+    this.redraw();
   },
 
   colors() {
@@ -31,30 +43,32 @@ export const strokeDrawing = {
     return {
       ink: s.getPropertyValue("--pad-ink").trim() || "#111",
       paper: s.getPropertyValue("--pad-paper").trim() || "#fff",
+      box: s.getPropertyValue("--pad-box").trim() || "#2457d6",
+      reject: s.getPropertyValue("--pad-reject").trim() || "#9a5b00",
     };
   },
 
-  /** Stroke path through the midpoints of successive samples (quadratic curves). */
-  path(ctx, pts, size) {
+  /** Stroke path through the midpoints of successive samples (quadratic curves); scale = pixels per pad height. */
+  path(ctx, pts, scale) {
     ctx.beginPath();
-    ctx.moveTo(pts[0].x * size, pts[0].y * size);
+    ctx.moveTo(pts[0].x * scale, pts[0].y * scale);
     if (pts.length === 1) {
-      ctx.lineTo(pts[0].x * size + 0.01, pts[0].y * size);  // a dot
+      ctx.lineTo(pts[0].x * scale + 0.01, pts[0].y * scale);  // a dot
     }
     for (let i = 1; i < pts.length - 1; i++) {
       const mx = (pts[i].x + pts[i + 1].x) / 2, my = (pts[i].y + pts[i + 1].y) / 2;
-      ctx.quadraticCurveTo(pts[i].x * size, pts[i].y * size, mx * size, my * size);
+      ctx.quadraticCurveTo(pts[i].x * scale, pts[i].y * scale, mx * scale, my * scale);
     }
     if (pts.length > 1) {
       const last = pts[pts.length - 1];
-      ctx.lineTo(last.x * size, last.y * size);
+      ctx.lineTo(last.x * scale, last.y * scale);
     }
     ctx.stroke();
   },
 
-  styleStroke(ctx, color, size) {
+  styleStroke(ctx, color, scale) {
     ctx.strokeStyle = color;
-    ctx.lineWidth = BRUSH * size;
+    ctx.lineWidth = BRUSH * scale;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
   },
@@ -65,40 +79,48 @@ export const strokeDrawing = {
     const tail = pts.slice(Math.max(0, n - 4));
     // The last three samples re-drawn as one curve piece: overlapping round
     // caps hide the joins and the cost stays constant per sample.
-    this.styleStroke(this.ctx, this.palette.ink, this.canvas.width);
-    this.path(this.ctx, tail, this.canvas.width);
-    this.styleStroke(this.inkCtx, "#fff", INK_SIZE);
-    this.path(this.inkCtx, tail, INK_SIZE);
+    this.styleStroke(this.ctx, this.palette.ink, this.canvas.height);
+    this.path(this.ctx, tail, this.canvas.height);
+    this.styleStroke(this.inkCtx, "#fff", INK_HEIGHT);
+    this.path(this.inkCtx, tail, INK_HEIGHT);
   },
 
   drawDot(p) { this.drawTail([p]); },
 
+  /** Where the opened picture sits on the visible canvas: {x, y, scale} from its pixels (as sent) to canvas pixels. */
+  imageFrame() {
+    const { bitmap, width } = this.image;
+    const W = this.canvas.width, H = this.canvas.height;
+    const s = Math.min(W / bitmap.width, H / bitmap.height);
+    return { x: (W - bitmap.width * s) / 2, y: (H - bitmap.height * s) / 2, scale: (bitmap.width * s) / width };
+  },
+
   redraw() {
     this.palette = this.colors();  // re-read on every redraw: theme changes trigger one
     const { ink, paper } = this.palette;
-    const W = this.canvas.width;
+    const W = this.canvas.width, H = this.canvas.height;
     this.ctx.fillStyle = paper;
-    this.ctx.fillRect(0, 0, W, this.canvas.height);
+    this.ctx.fillRect(0, 0, W, H);
     this.inkCtx.fillStyle = "#000";
-    this.inkCtx.fillRect(0, 0, INK_SIZE, INK_SIZE);
+    this.inkCtx.fillRect(0, 0, this.ink.width, this.ink.height);
     if (this.image) {
-      const { bitmap } = this.image;
-      const s = Math.min(W / bitmap.width, this.canvas.height / bitmap.height);
-      const w = bitmap.width * s, h = bitmap.height * s;
-      this.ctx.drawImage(bitmap, (W - w) / 2, (this.canvas.height - h) / 2, w, h);
+      const { bitmap, width, height } = this.image;
+      const f = this.imageFrame();
+      this.ctx.drawImage(bitmap, f.x, f.y, width * f.scale, height * f.scale);
     }
     for (const stroke of this.strokes) {
-      this.styleStroke(this.ctx, ink, W);
-      this.path(this.ctx, stroke, W);
-      this.styleStroke(this.inkCtx, "#fff", INK_SIZE);
-      this.path(this.inkCtx, stroke, INK_SIZE);
+      this.styleStroke(this.ctx, ink, H);
+      this.path(this.ctx, stroke, H);
+      this.styleStroke(this.inkCtx, "#fff", INK_HEIGHT);
+      this.path(this.inkCtx, stroke, INK_HEIGHT);
     }
     this.canvas.classList.toggle("has-ink", !this.isEmpty());
+    this.drawBoxes();
   },
 
-  /** Pixel box of all strokes on the INK_SIZE canvas, grown by the brush radius + 2 px. */
+  /** Pixel box of all strokes on the ink canvas, grown by the brush radius + 2 px. */
   inkBox() {
-    let x0 = 1, y0 = 1, x1 = 0, y1 = 0;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (const stroke of this.strokes) {
       for (const p of stroke) {
         if (p.x < x0) x0 = p.x;
@@ -107,11 +129,60 @@ export const strokeDrawing = {
         if (p.y > y1) y1 = p.y;
       }
     }
-    const pad = (BRUSH * INK_SIZE) / 2 + 2;
-    const x = Math.max(0, Math.floor(x0 * INK_SIZE - pad));
-    const y = Math.max(0, Math.floor(y0 * INK_SIZE - pad));
-    const w = Math.min(INK_SIZE, Math.ceil(x1 * INK_SIZE + pad)) - x;
-    const h = Math.min(INK_SIZE, Math.ceil(y1 * INK_SIZE + pad)) - y;
+    const W = this.ink.width, H = this.ink.height;
+    const pad = (BRUSH * INK_HEIGHT) / 2 + 2;
+    const x = Math.min(W - 1, Math.max(0, Math.floor(x0 * INK_HEIGHT - pad)));
+    const y = Math.min(H - 1, Math.max(0, Math.floor(y0 * INK_HEIGHT - pad)));
+    const w = Math.min(W, Math.ceil(x1 * INK_HEIGHT + pad)) - x;
+    const h = Math.min(H, Math.ceil(y1 * INK_HEIGHT + pad)) - y;
     return { x, y, w: Math.max(1, w), h: Math.max(1, h) };
+  },
+
+  /* ---------- the boxes of what was read, on the overlay canvas ---------- */
+
+  /**
+   * Show what Python read. `reading` is a JSON string (or object):
+   * {kind: "pad"|"image", selected, digits: [{box: [x0, y0, x1, y1], label, confidence}]},
+   * boxes in the pixels of the ink canvas ("pad") or of the picture as sent ("image").
+   */
+  showBoxes(reading) {
+    this.boxes = typeof reading === "string" ? JSON.parse(reading) : reading;
+    this.drawBoxes();
+  },
+
+  clearBoxes() { this.boxes = null; this.drawBoxes(); },
+
+  /** Source pixels -> visible canvas pixels, for the boxes' kind (null when the pad no longer shows it). */
+  boxFrame(kind) {
+    if (kind === "image") return this.image ? this.imageFrame() : null;
+    return this.image ? null : { x: 0, y: 0, scale: this.canvas.height / INK_HEIGHT };
+  },
+
+  drawBoxes() {
+    const ctx = this.overlayCtx;
+    const W = this.overlay.width, H = this.overlay.height;
+    ctx.clearRect(0, 0, W, H);
+    const reading = this.boxes;
+    const frame = reading && this.boxFrame(reading.kind);
+    if (!frame) return;
+    const dpr = this.canvas.height / Math.max(1, this.canvas.getBoundingClientRect().height);
+    const font = Math.round(13 * dpr);
+    ctx.font = `600 ${font}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    reading.digits.forEach((d, i) => {
+      const [x0, y0, x1, y1] = d.box.map((v, k) => (k % 2 ? frame.y : frame.x) + v * frame.scale);
+      const color = d.label === null ? this.palette.reject : this.palette.box;
+      ctx.strokeStyle = color;
+      ctx.lineWidth = (i === reading.selected ? 2.5 : 1.25) * dpr;
+      ctx.setLineDash(d.label === null ? [4 * dpr, 3 * dpr] : []);
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+      // The small figure under each box: its digit's confidence (or "?" for not a digit).
+      const text = d.label === null ? "?" : `${Math.round(d.confidence * 100)}%`;
+      const ty = Math.min(H - font - 2, y1 + 3 * dpr);
+      ctx.fillStyle = color;
+      ctx.fillText(text, (x0 + x1) / 2, ty);
+    });
+    ctx.setLineDash([]);
   },
 };

@@ -2,6 +2,8 @@
 
 import sys
 
+import number_strokes
+
 import pagekit
 from conftest import ROOT, Visit
 
@@ -17,7 +19,7 @@ def test_built_site_loads_and_predicts_by_itself(browser, site_url, tmp_path):
     try:
         v = Visit(browser, f"http://127.0.0.1:{server.server_address[1]}/")
         page = v.open()
-        pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[1])
+        number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
         assert pagekit.wait_prediction(page, "1") == "1"
         assert not v.foreign_requests(), v.foreign_requests()
         assert not [u for u in v.failed if "sw.js" not in u], v.failed

@@ -2,6 +2,7 @@
 
 import base64
 
+import number_strokes
 import pytest
 
 import pagekit
@@ -62,7 +63,7 @@ def test_dropped_image_is_read(page, samples):
 def test_drawing_after_an_image_starts_a_fresh_pad(page, samples):
     page.set_input_files("#file", files=[{"name": "d.png", "mimeType": "image/png", "buffer": scan_of(samples[8])}])
     pagekit.wait_prediction(page, "8")
-    pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[1])
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
     assert pagekit.wait_prediction(page, "1") == "1"
     assert page.evaluate("window.digitPad.image") is None
 

@@ -23,6 +23,7 @@ def test_layout_fits_360px(phone):
     box = pagekit.pad_box(page)
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert box["width"] >= 260, f"pad is only {box['width']} px wide"
+    assert 0.9 <= box["width"] / box["height"] <= 1.4, f"the pad should stay square-ish on a phone: {box}"
     # High-DPI: the canvas has device pixels, not CSS pixels.
     backing = page.evaluate("document.getElementById('pad').width")
     assert backing >= box["width"] * 2.9

@@ -2,6 +2,8 @@
 
 import json
 
+import number_strokes
+
 import pagekit
 from conftest import SITE
 
@@ -39,7 +41,7 @@ def test_reload_offline_still_predicts(visit):
         v.requests.clear()
         page.reload()
         pagekit.wait_ready(page)
-        pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[7])
+        number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[7])
         assert pagekit.wait_prediction(page, "7") == "7"
         assert page.evaluate("navigator.onLine") is False
     finally:

@@ -2,6 +2,8 @@
 
 import re
 
+import number_strokes
+
 import pagekit
 
 
@@ -60,7 +62,7 @@ def test_drawing_works_before_python_is_ready(visit):
     v = visit(viewport={"width": 1100, "height": 900})
     page = v.open(wait_ready=False)
     page.wait_for_selector("#pad", state="visible")
-    pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[1])
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
     assert page.evaluate("window.digitPad.strokes.length") == 1
     assert page.locator(".pad-hint").is_hidden()
     pagekit.wait_ready(page)

@@ -2,13 +2,15 @@
 
 import re
 
+import number_strokes
+
 import pagekit
 
 
 def test_no_request_leaves_the_server(visit):
     v = visit()
     page = v.open()
-    pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[1])
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
     pagekit.wait_prediction(page, "1")
     page.click("#model-panel summary")
     page.wait_for_timeout(300)
@@ -20,7 +22,7 @@ def test_no_request_leaves_the_server(visit):
 def test_no_csp_violation_during_load_and_use(visit):
     v = visit()
     page = v.open()
-    pagekit.draw_mouse(page, pagekit.DIGIT_STROKES[0])
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[0])
     pagekit.wait_prediction(page)
     page.keyboard.press("Escape")
     assert v.csp_violations() == []

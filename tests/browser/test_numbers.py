@@ -1,0 +1,177 @@
+"""Whole numbers on the pad (issue 14): read by engine.read_number, boxes over the ink, "not a digit" in words.
+
+Every reading the page shows is checked against engine.read_number run in CPython
+on the very pixels the page handed to Python (number_strokes.pad_gray), so these
+tests hold for whichever model is installed; test_a_plus_sign_is_not_a_digit pins a
+mark the shipped model already refuses.
+"""
+
+import re
+
+import number_strokes as ns
+import pytest
+
+import pagekit
+from conftest import MODEL
+
+
+@pytest.fixture(scope="module")
+def model():
+    import engine
+
+    return engine.load_model(MODEL)
+
+
+def cpython_reading(page, model):
+    """read_number in CPython on the pixels the page reads, boxes moved to ink-canvas pixels like the page's."""
+    import engine
+
+    gray, (ox, oy) = ns.pad_gray(page)
+    reading = engine.read_number(model, gray)
+    boxes = [[d.box[0] + ox, d.box[1] + oy, d.box[2] + ox, d.box[3] + oy] for d in reading.digits]
+    return reading, boxes
+
+
+def expected_prediction(reading) -> str:
+    """What #prediction must hold: the reading, or nothing when no glyph is a digit."""
+    return reading.text if any(d.label is not None for d in reading.digits) else ""
+
+
+def test_the_pad_is_wide_on_a_desktop(page):
+    assert ns.aspect(page) >= 2.0, pagekit.pad_box(page)
+    # The ink canvas Python reads has the pad's shape (a number is not squeezed).
+    w, h = page.evaluate("[window.digitPad.ink.width, window.digitPad.ink.height]")
+    assert abs(w / h - ns.aspect(page)) < 0.02, (w, h)
+
+
+@pytest.mark.parametrize("number", ["42", "2026", "7"])
+def test_a_drawn_number_is_read_whole(page, model, number):
+    ns.drawn(page, lambda: ns.draw_number(page, number))
+    got = ns.shown(page)
+    assert got["prediction"] == number, got
+    reading, boxes = cpython_reading(page, model)
+    assert reading.text == number  # the strokes are fair: CPython reads them too
+    # One glyph button per digit, each with its own confidence, as read_number gave it.
+    assert [g["label"] for g in got["glyphs"]] == list(number), got["glyphs"]
+    assert [g["confidence"] for g in got["glyphs"]] == [f"{d.confidence:.0%}" for d in reading.digits]
+    # The boxes drawn are read_number's, left to right, in the pixels of the ink canvas.
+    assert [d["box"] for d in got["boxes"]["digits"]] == boxes
+    assert [d["label"] for d in got["boxes"]["digits"]] == [int(c) for c in number]
+    drawn = ns.overlay_ink(page)
+    assert drawn["total"] > 0 and drawn["edges"] == [True] * len(number), drawn
+    # The bars and the preview show the first digit.
+    assert got["best"] == int(number[0]), got
+    if len(number) > 1:
+        assert re.fullmatch(rf"{len(number)} digits, least sure \d+%", page.text_content("#confidence"))
+    else:
+        assert re.fullmatch(r"\d+% sure", page.text_content("#confidence"))
+
+
+def test_choosing_a_digit_shows_it_in_the_bars(page):
+    ns.drawn(page, lambda: ns.draw_number(page, "42"))
+    assert ns.shown(page)["best"] == 4
+    before = page.evaluate("window.digitsStats.count")
+    page.locator("#digits button.glyph").nth(1).click()
+    got = ns.shown(page)
+    assert got["best"] == 2, got
+    assert [g["pressed"] for g in got["glyphs"]] == ["false", "true"]
+    assert got["boxes"]["selected"] == 1
+    assert got["prediction"] == "42"
+    assert page.evaluate("window.digitsStats.count") == before  # choosing is not a new reading
+    widths = page.eval_on_selector_all("#bars .fill", "els => els.map(e => parseFloat(e.style.width))")
+    assert abs(sum(widths) - 100) < 1.0 and max(range(10), key=lambda i: widths[i]) == 2, widths
+
+
+def test_clearing_removes_the_boxes(page):
+    ns.drawn(page, lambda: ns.draw_number(page, "42"))
+    assert ns.overlay_ink(page)["total"] > 0
+    page.click("#clear")
+    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    assert ns.overlay_ink(page)["total"] == 0
+    assert ns.shown(page)["glyphs"] == []
+
+
+@pytest.mark.parametrize("shape", sorted(ns.SHAPES))
+def test_a_mark_that_is_no_digit_shows_what_read_number_says(page, model, shape):
+    """Letters, a scribble, a dot, a tick: the page shows exactly what read_number (reject=True) reads
+    for the same pixels; when no glyph is a digit, #prediction is empty and the page says so in words."""
+    ns.drawn(page, lambda: ns.draw_digit(page, ns.SHAPES[shape]))
+    got = ns.shown(page)
+    reading, boxes = cpython_reading(page, model)
+    assert got["prediction"] == expected_prediction(reading), (got, reading)
+    assert [g["label"] for g in got["glyphs"]] == ["?" if d.label is None else str(d.label) for d in reading.digits]
+    assert [d["box"] for d in got["boxes"]["digits"]] == boxes
+    if any(d.label is None for d in reading.digits):
+        assert "not a digit" in got["message"].lower(), got
+        assert page.locator("#message.unsure").count() == 1
+    else:
+        assert "not a digit" not in got["message"].lower(), got
+
+
+def test_a_plus_sign_is_not_a_digit(page, model):
+    """A mark the shipped model already refuses (its rule: top probability below one half)."""
+    plus = [[(0.3, 0.5), (0.7, 0.5)], [(0.5, 0.3), (0.5, 0.7)]]
+    ns.drawn(page, lambda: ns.draw_digit(page, plus))
+    got = ns.shown(page)
+    assert got["prediction"] == "", got
+    assert got["message"] == "That is not a digit.", got
+    assert [g["label"] for g in got["glyphs"]] == ["?"] and got["glyphs"][0]["confidence"] == "not a digit"
+    assert got["boxes"]["digits"][0]["label"] is None
+    assert ns.overlay_ink(page)["edges"] == [True]
+    assert page.text_content("#confidence") == ""
+    reading, _ = cpython_reading(page, model)
+    assert reading.text == "?"  # CPython agrees
+
+
+def test_a_digit_beside_a_mark_reads_with_a_question_mark(page, model):
+    """A plus after a 4: '4?' is exactly what was read, and the page names the mark that is no digit."""
+    ratio = ns.aspect(page)
+    four = ns.place(ns.DIGITS[4], ratio, ratio / 2 - 0.75, 0.7)
+    plus = ns.place([[(0.3, 0.5), (0.7, 0.5)], [(0.5, 0.3), (0.5, 0.7)]], ratio, ratio / 2 + 0.05, 0.7)
+    ns.drawn(page, lambda: pagekit.draw_mouse(page, four + plus))
+    got = ns.shown(page)
+    reading, _ = cpython_reading(page, model)
+    assert got["prediction"] == expected_prediction(reading) == reading.text, (got, reading)
+    if reading.text == "4?":  # the shipped model's reading; a retrained one may differ, the page must follow
+        assert got["message"] == "The second mark is not a digit (shown as ?).", got
+
+
+LONG_TASKS = """() => {
+    window.__long = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
+        .observe({ type: 'longtask' });
+}"""
+
+
+def test_longest_task_during_a_prediction(page, record_property):
+    """The main thread stays usable: the longest task while a 4-digit number is read (budget 200 ms).
+
+    Measured with a PerformanceObserver for "longtask" entries (tasks over 50 ms). read_number
+    takes ~150 ms in Pyodide; the assertion is a loose guard for a shared CI machine, the
+    measurement is printed and recorded (pytest -s, or the junit report's properties).
+    """
+    page.evaluate(LONG_TASKS)
+    t0 = page.evaluate("performance.now()")
+    ns.drawn(page, lambda: ns.draw_number(page, "2026"))
+    t1 = page.evaluate("performance.now()")
+    assert pagekit.prediction(page) == "2026"
+    drawing = page.evaluate("window.__long")
+    # One final reading of the whole number on its own.
+    page.evaluate("window.__long = []")
+    page.evaluate("window.digitPad.send(true)")
+    page.wait_for_timeout(200)  # long task entries arrive after the task
+    single = page.evaluate("window.__long")
+    busy = page.evaluate("window.digitPad.busyMs")
+    longest = max(drawing + single + [0.0])
+    share = sum(drawing) / max(1.0, t1 - t0)
+    report = (
+        f"longest task {longest:.0f} ms (one reading alone: {max(single + [0.0]):.0f} ms, handler {busy:.0f} ms); "
+        f"while drawing: {len(drawing)} long tasks, {share:.0%} of {t1 - t0:.0f} ms"
+    )
+    print("\n" + report)
+    record_property("longest_task_ms", round(longest))
+    record_property("long_tasks", report)
+    assert longest < 1000, report
+    # The pad spaces live readings by twice the last one's time: reading never takes most of the thread.
+    assert page.evaluate("window.digitPad.liveInterval()") >= 2 * busy - 1
+    assert share < 0.6, report
