@@ -1,6 +1,7 @@
 """Command line for a trained model: predict digits in image files, evaluate on MNIST's test set.
 
     python -m digits predict digit.png photo.jpg [--model models/mnist_int8.npz] [--top-k 3] [--json]
+    python -m digits predict --number year.png cheque.jpg [--json]    # whole numbers, per-digit confidence
     python -m digits evaluate [--model PATH] [--data DIR]
 
 (``python -m engine ...`` does the same.)
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import EngineError, ink_on_dark, load_model, preprocess
+from engine import EngineError, ink_on_dark, load_model, preprocess, read_number
 from engine.metrics import classification_report
 
 from .cpu_runtime import cpu_runtime
@@ -93,14 +94,17 @@ def wide_gray(pixels: np.ndarray, mode: str, path: Path) -> np.ndarray:
     return (pixels / white).astype(np.float32)
 
 
+def _named(path: Path, exc: EngineError) -> EngineError:
+    """The error with the file's name in front (preprocess's and read_number's errors do not know it)."""
+    return exc if str(path) in str(exc) else type(exc)(f"{path}: {exc}")
+
+
 def predict_file(model, path: Path, top_k: int) -> dict:
     """{"file", "empty", "top": [{"digit", "probability"}]} for one image file; EngineError if it is bad."""
     try:
         x = preprocess(ink_on_dark(decode_image(path)))
     except EngineError as exc:
-        if str(path) in str(exc):
-            raise
-        raise type(exc)(f"{path}: {exc}") from None  # preprocess's errors do not know the file
+        raise _named(path, exc) from None
     probs = model.predict_proba(x)[0]
     order = np.argsort(-probs)[:top_k]
     return {
@@ -110,13 +114,39 @@ def predict_file(model, path: Path, top_k: int) -> dict:
     }
 
 
+def read_number_file(model, path: Path) -> dict:
+    """{"file", "text", "digits": [{"label", "confidence", "box"}]} for one image file, read with
+    ``engine.read_number`` (label None where a glyph is not a digit; box x0, y0, x1, y1 in the file's
+    pixels, ends exclusive); EngineError if the file is bad."""
+    try:
+        reading = read_number(model, ink_on_dark(decode_image(path)))
+    except EngineError as exc:
+        raise _named(path, exc) from None
+    digits = [{"label": d.label, "confidence": d.confidence, "box": [int(v) for v in d.box]} for d in reading.digits]
+    return {"file": str(path), "text": reading.text, "digits": digits}
+
+
+def number_line(r: dict) -> str:
+    """One file's reading as a line: "photo.png: 2026  (2 99.1%, 0 97.5%, 2 98.0%, 6 96.0%)"."""
+    if not r["digits"]:
+        return f"{r['file']}: no ink found"
+    parts = [
+        f"? not a digit ({d['confidence'] * 100:.1f}%)"
+        if d["label"] is None
+        else f"{d['label']} {d['confidence'] * 100:.1f}%"
+        for d in r["digits"]
+    ]
+    text = r["text"] if any(d["label"] is not None for d in r["digits"]) else "not a digit"
+    return f"{r['file']}: {text}  ({', '.join(parts)})"
+
+
 def cmd_predict(args) -> int:
     """Each good file's result on stdout as it comes, one error line on stderr per bad file; 1 if any was bad."""
     model = load_model(args.model)
     results, failed = [], 0
     for path in args.images:
         try:
-            r = predict_file(model, path, args.top_k)
+            r = read_number_file(model, path) if args.number else predict_file(model, path, args.top_k)
         except (EngineError, OSError) as exc:
             failed += 1
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -125,6 +155,9 @@ def cmd_predict(args) -> int:
             continue
         results.append(r)
         if args.json:
+            continue
+        if args.number:
+            print(number_line(r), flush=True)
             continue
         if r["empty"]:
             print(f"{r['file']}: no ink found", flush=True)
@@ -159,10 +192,15 @@ def cmd_evaluate(args) -> int:
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m digits", description="Use a trained digit model.")
     sub = p.add_subparsers(dest="command", required=True)
-    pr = sub.add_parser("predict", help="recognize the digit in each image file")
+    pr = sub.add_parser("predict", help="recognize the digit (or, with --number, the number) in each image file")
     pr.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...), any size, any polarity")
     pr.add_argument("--model", type=Path, default=SHIPPED_MODEL)
-    pr.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}")
+    pr.add_argument(
+        "--number",
+        action="store_true",
+        help="read a whole number (engine.read_number): the digits left to right, each with its confidence and box",
+    )
+    pr.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}", help="without --number")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     ev = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix")
     ev.add_argument("--model", type=Path, default=SHIPPED_MODEL)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +202,104 @@ def test_an_image_larger_than_8192_pixels_is_refused_by_name(tmp_path, model_pat
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "8192" in lines[0], result.stderr
+
+
+# --- issue 14: whole numbers (predict --number) ---------------------------------------------------
+
+SHIPPED = ROOT / "models" / "mnist_int8.npz"
+
+
+@pytest.fixture(scope="module")
+def number_photo(tmp_path_factory, mnist):
+    """A photo of a 4-digit number: MNIST test digits the shipped model reads surely, side by side,
+    4x larger, dark ink on white paper, RGB. Returns (path, text, the x range of each digit's slot)."""
+    model = engine.load_model(SHIPPED)
+    images, labels = mnist["test_images"][:200], mnist["test_labels"][:200]
+    probs = model.predict_proba(images)
+    sure = [i for i in range(200) if probs[i].argmax() == labels[i] and probs[i].max() > 0.95]
+    picked, seen = [], set()
+    for i in sure:  # four different digits, in test-set order
+        if int(labels[i]) not in seen:
+            picked.append(i)
+            seen.add(int(labels[i]))
+        if len(picked) == 4:
+            break
+    assert len(picked) == 4, f"the model reads only {len(picked)} different digits surely"
+    gap, scale = 6, 4
+    strip = np.concatenate([np.pad(images[i], ((6, 6), (gap // 2, gap // 2))) for i in picked], axis=1)
+    path = tmp_path_factory.mktemp("number") / "number.png"
+    Image.fromarray(255 - strip).resize((strip.shape[1] * scale, strip.shape[0] * scale), Image.BILINEAR).convert(
+        "RGB"
+    ).save(path)
+    slot = (28 + gap) * scale
+    return path, "".join(str(int(labels[i])) for i in picked), [(k * slot, (k + 1) * slot) for k in range(4)]
+
+
+def test_predict_number_reads_a_composed_number_with_boxes(number_photo):
+    path, text, slots = number_photo
+    result = run_engine("predict", "--number", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["file"] == str(path) and row["text"] == text and len(text) == 4, row
+    assert [d["label"] for d in row["digits"]] == [int(c) for c in text]
+    width, height = Image.open(path).size
+    for d, (lo, hi) in zip(row["digits"], slots):
+        assert 0.5 < d["confidence"] <= 1.0, d
+        x0, y0, x1, y1 = d["box"]
+        assert lo <= x0 < x1 <= hi and 0 <= y0 < y1 <= height, (d, lo, hi)  # each box on its own digit
+        assert y1 - y0 > 0.4 * height, d
+    assert slots[-1][1] <= width
+
+
+def test_predict_number_plain_output_gives_each_digits_confidence(number_photo):
+    path, text, _ = number_photo
+    result = run_engine("predict", "--number", str(path))
+    assert result.returncode == 0, result.stderr
+    each = ", ".join(rf"{c} \d+\.\d%" for c in text)
+    assert re.fullmatch(rf"{re.escape(str(path))}: {text}  \({each}\)\n", result.stdout), result.stdout
+
+
+def test_predict_number_reports_every_good_file_and_one_error_per_bad_one(tmp_path, number_photo):
+    path, text, _ = number_photo
+    bad = make_bad_files(tmp_path)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (120, 60), 255).save(blank)
+    files = [path, bad["missing"], blank, bad["truncated"], bad["bomb"]]
+    result = run_engine("predict", "--number", *map(str, files))
+    assert result.returncode == 1
+    out = result.stdout.strip().splitlines()
+    assert out[0].startswith(f"{path}: {text}  (") and out[1] == f"{blank}: no ink found", result.stdout
+    assert len(out) == 2
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors), result.stderr
+    for line, name in zip(errors, ("missing", "truncated", "bomb")):
+        assert str(bad[name]) in line, (line, name)
+    assert "Traceback" not in result.stderr
+
+    result = run_engine("predict", "--number", "--json", *map(str, files))
+    rows = json.loads(result.stdout)
+    assert [r["file"] for r in rows] == list(map(str, files))
+    assert rows[0]["text"] == text and rows[2] == {"file": str(blank), "text": "", "digits": []}
+    assert all(str(files[i]) in rows[i]["error"] for i in (1, 3, 4))
+
+
+def test_predict_number_names_a_too_large_file(tmp_path):
+    path = tmp_path / "wide.png"
+    Image.new("L", (9000, 10), 255).save(path)
+    result = run_engine("predict", "--number", str(path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "8192" in lines[0], result.stderr
+
+
+def test_number_line_says_not_a_digit():
+    from digits.cli import number_line
+
+    digit = {"label": 4, "confidence": 0.9712, "box": [0, 0, 1, 1]}
+    mark = {"label": None, "confidence": 0.412, "box": [2, 0, 3, 1]}
+    assert (
+        number_line({"file": "a.png", "text": "?", "digits": [mark]}) == "a.png: not a digit  (? not a digit (41.2%))"
+    )
+    assert number_line({"file": "b.png", "text": "4?", "digits": [digit, mark]}) == (
+        "b.png: 4?  (4 97.1%, ? not a digit (41.2%))"
+    )
