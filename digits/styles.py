@@ -133,7 +133,7 @@ def one_plain(rng: np.random.Generator) -> list[Stroke]:
 def one_flag(rng: np.random.Generator) -> list[Stroke]:
     """A 1 with a long flag: up from the left to the top, then down, in one stroke."""
     top, _, stem = _one_stem(rng)
-    return [[_flag(rng, top, (0.22, 0.42), (20, 50)), stem]]
+    return [[_flag(rng, top, (0.22, 0.42), (30, 55)), stem]]  # flatter and longer is a 7
 
 
 def one_flag_foot(rng: np.random.Generator) -> list[Stroke]:
@@ -285,8 +285,7 @@ def nine_curly(rng: np.random.Generator) -> list[Stroke]:
         [x - curl, 0.5],
         [x - curl * rng.uniform(1.1, 1.5), 0.5 - curl * 0.6],
     ]
-    if rng.random() < 0.3:
-        tail.append([x - curl * rng.uniform(0.8, 1.1), 0.5 - curl * rng.uniform(0.9, 1.3)])
+    # (no curl back towards the stem: closed under the loop, it reads as an 8)
     return [[loop, np.asarray(tail, np.float64)]]
 
 
@@ -469,9 +468,9 @@ def _one_flag(rng: np.random.Generator, img: np.ndarray, foot: bool) -> list[np.
     y_top, y_bottom = y.min(), y.max()
     height = y_bottom - y_top
     top = np.array([a * y_top + b, y_top])
-    # The flag leaves at an angle to the stem's own direction, but never flatter than 20 degrees:
+    # The flag leaves at an angle to the stem's own direction, but never flatter than 28 degrees:
     # a long flat flag on a leaning stem is a 7.
-    drop = np.deg2rad(np.clip(rng.uniform(25.0, 50.0) + np.degrees(np.arctan(a)), 20.0, 70.0))
+    drop = np.deg2rad(np.clip(rng.uniform(30.0, 55.0) + np.degrees(np.arctan(a)), 28.0, 70.0))
     end = top + rng.uniform(0.2, 0.38) * height * np.array([-np.cos(drop), np.sin(drop)])
     added = [np.stack([end, 0.5 * (top + end) + rng.uniform(-0.4, 0.4, 2), top])]
     if foot:
