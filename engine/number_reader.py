@@ -93,18 +93,36 @@ class Priors:
     composed from MNIST training digits.
     """
 
-    log_prob: float = 2.41  # log of the top digit's probability
-    is_digit: float = 2.41  # log P(a digit) from a model's "not a digit" output (0 for ten-output models)
-    top_logit: float = 0.34  # the top digit's logit: low for what the model never saw (two digits, a sliver)
-    glyph: float = -1.85  # 1 per glyph: > 0 favours more, smaller glyphs
-    aspect: float = -0.07  # z^2 / 2 of log(width / height) under the class's MNIST digits
-    ink: float = -0.47  # z^2 / 2 of log(stroke length / height) above the class's MNIST digits'
-    wide: float = -0.07  # width above 1
-    short: float = -0.9  # height below 0.6
-    cut_one: float = -1.05  # read as 1 beside a cut (a sliver cut off a digit reads as 1)
-    cut_ink: float = -0.12  # ink the cut on its left goes through, in stroke widths
-    cut_strokes: float = -0.96  # strokes (vertical ink runs) that cut goes through
-    gap: float = -0.05  # blank gap between the glyph's parts
+    log_prob: float = 0.67  # log of the top digit's probability
+    is_digit: float = 0.67  # log P(a digit) from a model's "not a digit" output (0 for ten-output models)
+    top_logit: float = -0.53  # the top digit's logit: low for what the model never saw (two digits, a sliver)
+    glyph: float = -0.81  # 1 per glyph: > 0 favours more, smaller glyphs
+    aspect: float = 0.03  # z^2 / 2 of log(width / height) under the class's MNIST digits
+    ink: float = -0.16  # z^2 / 2 of log(stroke length / height) above the class's MNIST digits'
+    wide: float = -0.08  # width above 1
+    short: float = -0.18  # height below 0.6
+    cut_one: float = -0.97  # read as 1 beside a cut (a sliver cut off a digit reads as 1)
+    cut_ink: float = -0.11  # ink the cut on its left goes through, in stroke widths
+    cut_strokes: float = -0.48  # strokes (vertical ink runs) that cut goes through
+    gap: float = -0.02  # blank gap between the glyph's parts
+    aspect_wide: float = -0.46  # z^2 / 2 of the aspect when wider than the class's MNIST digits
+    margin: float = 1.05  # the top logit above the second, up to 8
+    unsure: float = -0.22  # the top logit below 3
+    sliver: float = -0.04  # width below 0.35 when not read as 1
+    very_wide: float = -0.02  # (width above 0.9)^2
+    # a constant per glyph read as this digit (two digits pressed together read as some digits more than others)
+    read_0: float = 0.33
+    read_1: float = -0.71
+    read_2: float = -0.34
+    read_3: float = -0.02
+    read_4: float = -0.2
+    read_5: float = 0.32
+    read_6: float = -0.2
+    read_7: float = -0.66
+    read_8: float = -0.07
+    read_9: float = 0.73
+    aspect_z: float = -0.57  # z of the aspect (signed: wider or narrower than the class's digits)
+    ink_z: float = 0.71  # z of the stroke length (signed)
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f.name) for f in fields(self)], np.float64)
@@ -344,6 +362,8 @@ def glyph_features(pg: Page, glyph: Glyph, logits: np.ndarray) -> np.ndarray:
     digits = scores[:10]
     c = int(digits.argmax())
     top = float(digits[c])
+    second = float(np.partition(digits, -2)[-2])
+    width = (x1 - x0) / pg.height
     digit_mass = math.log(float(np.exp(digits - top).sum()))
     is_digit = digit_mass - math.log(float(np.exp(scores - top).sum()))  # 0 without a "not a digit" output
     z = (math.log((x1 - x0) / (y1 - y0)) - float(ASPECT_MEAN[c])) / max(float(ASPECT_SPREAD[c]), 0.2)
@@ -357,12 +377,20 @@ def glyph_features(pg: Page, glyph: Glyph, logits: np.ndarray) -> np.ndarray:
             1.0,
             z * z / 2,
             zi * zi / 2,
-            max((x1 - x0) / pg.height - 1.0, 0.0),
+            max(width - 1.0, 0.0),
             max(0.6 - (y1 - y0) / pg.height, 0.0),
             float(c == 1 and (glyph.cut_left or glyph.cut_right)),
             glyph.cut_ink,
             float(glyph.cut_strokes),
             glyph.gap / pg.height,
+            max(z, 0.0) ** 2 / 2,
+            min(top - second, 8.0),
+            max(3.0 - top, 0.0),
+            float(c != 1) * max(0.35 - width, 0.0),
+            max(width - 0.9, 0.0) ** 2,
+            *[float(c == k) for k in range(10)],
+            z,
+            (length - float(INK_MEAN[c])) / max(float(INK_SPREAD[c]), 0.15),
         ]
     )
 
