@@ -155,8 +155,9 @@ class Reading:
 # ---------- the page: check the input, reduce its ink, group it ----------
 
 
-def _checked(gray) -> tuple[np.ndarray, float]:
-    """The input as an array (not copied) and its brightest value; InputShapeError for anything unusable."""
+def _checked(gray) -> tuple[np.ndarray, float, float]:
+    """The input as an array (not copied), its brightest value, and that value on preprocess's 0..1 scale
+    (uint8 and values above 1 are 0..255 or 0..max; True is 1); InputShapeError for anything unusable."""
     arr = numeric_array(gray, "read_number needs a numeric 2-D grayscale array")
     if arr.ndim != 2 or min(arr.shape) < 1:
         raise InputShapeError(
@@ -165,21 +166,24 @@ def _checked(gray) -> tuple[np.ndarray, float]:
         )
     if max(arr.shape) > MAX_SIDE:
         raise InputShapeError(f"image of {arr.shape[1]}x{arr.shape[0]} pixels is larger than {MAX_SIDE} on a side")
-    if arr.dtype == bool:
+    boolean = arr.dtype == bool
+    if boolean:
         arr = arr.view(np.uint8)
     lo, hi = arr.min(), arr.max()  # NaN propagates into both: no full-size temporary
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise InputShapeError("image contains NaN or infinite values")
     if lo < 0:
         raise InputShapeError(f"pixel values must be >= 0, got {lo}")
-    return arr, float(hi)
-
-
-def _unit_peak(arr: np.ndarray, hi: float) -> float:
-    """The brightest value on preprocess's scale: uint8 and values above 1 are 0..255 (or 0..max)."""
+    if hi > np.finfo(np.float32).max:
+        raise InputShapeError(
+            f"values up to {float(hi):.3g} do not fit in float32; give pixels as uint8 0..255 or float 0..1"
+        )
+    hi = float(hi)
+    if boolean:
+        return arr, hi, hi
     if arr.dtype == np.uint8 or hi > 1.0:
-        return hi / 255.0 if hi <= 255.0 else 1.0
-    return hi
+        return arr, hi, (hi / 255.0 if hi <= 255.0 else 1.0)
+    return arr, hi, hi
 
 
 def _block_max(arr: np.ndarray, f: int) -> np.ndarray:
@@ -223,8 +227,8 @@ def page(gray) -> Page | None:
 
     Raises InputShapeError for the inputs ``preprocess`` refuses (wrong shape, too large, NaN, negative).
     """
-    arr, hi = _checked(gray)
-    if _unit_peak(arr, hi) <= MIN_PEAK:
+    arr, hi, unit_peak = _checked(gray)
+    if unit_peak <= MIN_PEAK:
         return None
     thr = INK_THRESHOLD * hi
     rows = np.flatnonzero(arr.max(axis=1) > thr)

@@ -177,12 +177,19 @@ def test_no_ink_reads_nothing(model):
         np.array([[np.inf, 0.0]]),
         np.array([[-1.0, 0.5]]),
         np.array([["a", "b"]]),
+        np.array([[1e308, 0.0]]),
     ],
-    ids=["20000x20000", "1-D", "3-D", "empty", "NaN", "inf", "negative", "text"],
+    ids=["20000x20000", "1-D", "3-D", "empty", "NaN", "inf", "negative", "text", "beyond float32"],
 )
 def test_unusable_inputs_are_input_shape_errors(model, gray):
     with pytest.raises(engine.InputShapeError):
         engine.read_number(model, gray)
+
+
+def test_a_bool_image_reads_like_its_uint8_copy(model):
+    """True is full ink, as in preprocess (not 1 of 255, which would read as nothing)."""
+    ink = number_bench.draw(number_bench.STROKES["7"], 60, 6) > 0.5
+    assert engine.read_number(model, ink).text == engine.read_number(model, ink.astype(np.uint8) * 255).text == "7"
 
 
 def test_huge_thin_and_all_ink_inputs_finish_quickly(model):
