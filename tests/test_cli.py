@@ -290,6 +290,8 @@ def test_predict_number_names_a_too_large_file(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "8192" in lines[0], result.stderr
+    [row] = json.loads(run_engine("predict", "--number", "--json", str(path)).stdout)
+    assert row["file"] == str(path) and str(path) in row["error"] and "8192" in row["error"], row
 
 
 def test_number_line_says_not_a_digit():

@@ -134,7 +134,9 @@ def overlay_ink(page) -> dict:
         const pad = window.digitPad, o = pad.overlay, ctx = o.getContext('2d');
         const all = ctx.getImageData(0, 0, o.width, o.height).data;
         let total = 0; for (let i = 3; i < all.length; i += 4) if (all[i] > 0) total++;
-        const f = pad.boxFrame(pad.boxes ? pad.boxes.kind : 'pad');
+        // Ink-canvas pixels -> overlay pixels, worked out here rather than asked of the pad:
+        // the overlay covers the pad, the ink canvas is the pad at INK_HEIGHT rows.
+        const f = pad.boxes && pad.boxes.kind === 'image' ? pad.imageFrame() : { x: 0, y: 0, scale: o.height / pad.ink.height };
         const hit = (x, y) => {  // any drawn pixel within 2 px of (x, y)
             const d = ctx.getImageData(Math.round(x) - 2, Math.round(y) - 2, 5, 5).data;
             for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;

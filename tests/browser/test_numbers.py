@@ -42,6 +42,18 @@ def test_the_pad_is_wide_on_a_desktop(page):
     # The ink canvas Python reads has the pad's shape (a number is not squeezed).
     w, h = page.evaluate("[window.digitPad.ink.width, window.digitPad.ink.height]")
     assert abs(w / h - ns.aspect(page)) < 0.02, (w, h)
+    # The boxes' overlay covers the pad's drawing area exactly and lets the pen through.
+    geo = page.evaluate(
+        """() => {
+        const p = document.getElementById('pad'), o = document.getElementById('pad-boxes');
+        const a = p.getBoundingClientRect(), b = o.getBoundingClientRect();
+        return { dx: b.left - a.left - p.clientLeft, dy: b.top - a.top - p.clientTop,
+                 dw: b.width - p.clientWidth, dh: b.height - p.clientHeight,
+                 backing: [o.width - p.width, o.height - p.height], events: getComputedStyle(o).pointerEvents };
+    }"""
+    )
+    assert all(abs(geo[k]) < 1 for k in ("dx", "dy", "dw", "dh")), geo
+    assert geo["backing"] == [0, 0] and geo["events"] == "none", geo
 
 
 @pytest.mark.parametrize("number", ["42", "2026", "7"])
@@ -127,13 +139,14 @@ def test_a_digit_beside_a_mark_reads_with_a_question_mark(page, model):
     """A plus after a 4: '4?' is exactly what was read, and the page names the mark that is no digit."""
     ratio = ns.aspect(page)
     four = ns.place(ns.DIGITS[4], ratio, ratio / 2 - 0.75, 0.7)
-    plus = ns.place([[(0.3, 0.5), (0.7, 0.5)], [(0.5, 0.3), (0.5, 0.7)]], ratio, ratio / 2 + 0.05, 0.7)
+    plus = ns.place([[(0.3, 0.5), (0.7, 0.5)], [(0.5, 0.3), (0.5, 0.7)]], ratio, ratio / 2 + 0.05, 1.0)
     ns.drawn(page, lambda: pagekit.draw_mouse(page, four + plus))
     got = ns.shown(page)
     reading, _ = cpython_reading(page, model)
     assert got["prediction"] == expected_prediction(reading) == reading.text, (got, reading)
     if reading.text == "4?":  # the shipped model's reading; a retrained one may differ, the page must follow
         assert got["message"] == "The second mark is not a digit (shown as ?).", got
+        assert [g["label"] for g in got["glyphs"]] == ["4", "?"]
 
 
 LONG_TASKS = """() => {
