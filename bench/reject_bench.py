@@ -31,6 +31,7 @@ import engine
 from digits import negatives
 from digits.mnist import load_mnist
 from digits.paths import SHIPPED_MODEL
+from digits.reject_threshold import empty, rejected_share, threshold_keeping
 from engine.train import stratified_split
 
 KEEP_TARGET = 0.99  # share of validation digits kept
@@ -43,29 +44,6 @@ def validation_digits(mnist: dict, limit: int | None = None) -> np.ndarray:
     """The training split's 5,000 stratified validation images (uint8), the first ``limit`` of them."""
     _, val = stratified_split(mnist["train_labels"], 5000, np.random.default_rng(0))
     return mnist["train_images"][val[:limit]]
-
-
-def empty(images: np.ndarray, min_ink: float) -> np.ndarray:
-    """Images the rule rejects for holding almost no ink, whatever the score."""
-    return images.reshape(len(images), -1).mean(axis=1) / 255.0 < min_ink
-
-
-def rejected_share(scores: np.ndarray, blank: np.ndarray, threshold: float) -> float:
-    return float(((scores >= threshold) | blank).mean()) if len(scores) else float("nan")
-
-
-def threshold_keeping(scores: np.ndarray, blank: np.ndarray, keep: float) -> float | None:
-    """The lowest threshold that keeps at least ``keep`` of these digits (None if the empty ones alone are too many).
-
-    Rejection is ``score >= threshold``; allowing k rejections, the threshold sits just
-    above the (k+1)-th highest score of the non-empty digits, so at most k are rejected."""
-    allowed = int(np.floor((1.0 - keep) * len(scores) + 1e-9)) - int(blank.sum())
-    if allowed < 0:
-        return None
-    ranked = np.sort(scores[~blank])[::-1]
-    if allowed >= len(ranked):
-        return 0.0
-    return float(np.nextafter(np.float32(ranked[allowed]), np.float32(2.0)))
 
 
 def held_out_sets(mnist_val: np.ndarray, per_letter: int, per_kind: int, seed: int) -> dict[str, np.ndarray]:

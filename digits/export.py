@@ -20,6 +20,7 @@ from engine.metrics import classification_report
 from engine.quantize import CALIBRATION_METHODS, INFERENCE_MODES, quantize
 
 from .model_card import ModelCard
+from .reject_threshold import KEEP_DIGITS, chosen_rule
 
 CALIBRATION_IMAGES = 500
 INSTALLED_NAMES = ("mnist_int8.npz", "mnist_int8.json")
@@ -94,8 +95,15 @@ def quantize_and_report(
     install: bool,
     models_dir: Path,
     log=print,
+    val_digits: np.ndarray | None = None,
+    keep_digits: float = KEEP_DIGITS,
+    rejection_report=None,
 ) -> dict:
-    """Quantize ``model``, compare every variant with the float model, write the winner; returns the report."""
+    """Quantize ``model``, compare every variant with the float model, write the winner; returns the report.
+
+    The winner's "not a digit" threshold is the one that keeps ``keep_digits`` of
+    ``val_digits`` (the validation images, uint8), when they are given;
+    ``rejection_report(model) -> dict of card fields`` then describes what it rejects."""
     test_x, test_y = data["test_images"], data["test_labels"].astype(np.int64)
     calibration = train_x[:CALIBRATION_IMAGES]
     float_path = run / "model_float32.npz"
@@ -114,6 +122,13 @@ def quantize_and_report(
     # Best validation accuracy wins; on a tie the exact-integer "int8" path is preferred (listed first).
     best = max(rows[1:], key=lambda r: r["val_accuracy"])
     chosen_model, chosen_path = candidates[best["model"]]
+    rejection_fields = {}
+    if val_digits is not None:
+        rule = chosen_rule(chosen_model, val_digits, keep_digits)
+        chosen_model = chosen_model.with_reject_rule(rule)
+        rejection_fields = {"reject_threshold": rule.threshold, "reject_min_ink": rule.min_ink}
+        if rejection_report is not None:
+            rejection_fields.update(rejection_report(chosen_model))
     float_row = rows[0]
     agreement = float((best["test_predictions"] == float_row["test_predictions"]).mean())
     report = classification_report(test_y, best["test_predictions"])
@@ -127,6 +142,7 @@ def quantize_and_report(
         per_class_accuracy=[c["recall"] for c in report["per_class"]],
         agreement_with_float=agreement,
         parameters=chosen_model.count_params(),
+        **rejection_fields,
     )
     for _ in range(3):  # the card states the file's size, which depends on the card: settle it
         save_model(chosen_model, run / "model_int8.npz", card=quant_card.to_dict())

@@ -31,6 +31,9 @@ class ModelCard:
     train_seconds: float | None = None  # training and validation, every epoch
     engine_version: str | None = None
     numpy_version: str | None = None
+    outputs: int | None = None  # 10 digits, or 11 with "not a digit"
+    styled_trained: int | None = None  # digits in styles MNIST lacks added to training (digits/styles.py)
+    negatives_trained: int | None = None  # "not a digit" examples added to training (digits/negatives.py)
     # -- added by the int8 export ----------------------------------------------------
     kind: str | None = None  # "float32" or "int8"
     inference: str | None = None  # int8 files: "int8" or "dequantized"
@@ -38,6 +41,13 @@ class ModelCard:
     float_test_accuracy: float | None = None  # the float model it was quantized from
     agreement_with_float: float | None = None  # share of test images both predict alike
     file_bytes: int | None = None  # size of the model file
+    # -- "not a digit" (the rule the export chose on validation, and what it rejects) --------
+    reject_threshold: float | None = None  # rejection score from which an image is not a digit
+    reject_min_ink: float | None = None  # mean ink below which an image is empty
+    val_digits_kept: float | None = None  # share of the validation digits the rule keeps
+    val_negatives_rejected: float | None = None  # of negatives drawn like the training ones, own seed
+    heldout_letters_rejected: float | None = None  # the target letters, in fonts training never used
+    heldout_negatives_rejected: float | None = None  # symbols in held-out fonts, Fashion-MNIST test, drawn shapes
     # Fields this version does not know (a newer trainer's, or a user's), kept as they are.
     extra: dict = field(default_factory=dict)
 

@@ -32,9 +32,11 @@ from .cpu_runtime import cpu_runtime
 from .export import CALIBRATION_IMAGES, ExportError, quantize_and_report, save_verified
 from .mnist import load_mnist
 from .model_card import ModelCard
+from .negatives import evaluation_letters, evaluation_negatives
 from .paths import MODELS_DIR, RUNS_DIR
 from .plots import write_plots
 from .progress import Progress
+from .reject_threshold import KEEP_DIGITS, rejection_summary
 from .run_folder import (
     CONFIG_NAME,
     START_AFRESH,
@@ -46,6 +48,10 @@ from .run_folder import (
     write_config,
     write_history,
 )
+from .training_mix import Mix, extend, validation_negatives
+
+DEFAULT_MIX = Mix(negatives=10000, styled=8000)  # for the 55,000 MNIST training images; --limit scales it
+FULL_TRAINING_SPLIT = 55000
 
 ARCH_DEFAULTS = {  # per-architecture defaults, chosen on the validation split
     "cnn": {"epochs": 15, "lr": 3e-3},
@@ -83,6 +89,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RUNS_DIR, help="folder in which the run folder is created")
     p.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
     p.add_argument("--val-size", type=int, default=5000, help="validation images held out of the 60,000")
+    p.add_argument(
+        "--negatives",
+        type=int,
+        default=DEFAULT_MIX.negatives,
+        help="'not a digit' examples (letters, symbols, scribbles, ...) added to training, for an 11th output; "
+        "0 trains the ten digits only",
+    )
+    p.add_argument(
+        "--styles",
+        type=int,
+        default=DEFAULT_MIX.styled,
+        help="digits in styles MNIST lacks (slashed 0, flagged 1, crossed 7, ...) added to training",
+    )
+    p.add_argument(
+        "--keep-digits",
+        type=float,
+        default=KEEP_DIGITS,
+        help="share of validation digits the 'not a digit' threshold must keep",
+    )
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are")
     p.add_argument("--elastic", action="store_true", help="add elastic distortion to the augmentation")
     p.add_argument(
@@ -118,6 +143,11 @@ def value_problem(args) -> str | None:
         return "--limit must be at least 10"
     if not args.lr > 0:
         return "--lr must be positive"
+    for name in ("negatives", "styles"):
+        if getattr(args, name) < 0:
+            return f"--{name} must be 0 or more"
+    if not 0.5 <= args.keep_digits <= 1.0:
+        return "--keep-digits must be from 0.5 to 1"
     if getattr(args, "threads", None) is not None and args.threads < 1:
         return "--threads must be at least 1"
     return None
@@ -126,12 +156,14 @@ def value_problem(args) -> str | None:
 # The flags a run's config.json must hold for --resume, by type; the others come from the resuming command.
 SAVED_FLAGS: dict[str, type | tuple[type, ...]] = {
     **dict.fromkeys(("arch", "optimizer", "schedule", "out"), str),
-    **dict.fromkeys(("epochs", "batch_size", "patience", "seed", "val_size"), int),
-    **dict.fromkeys(("lr", "weight_decay", "label_smoothing"), float),
+    **dict.fromkeys(("epochs", "batch_size", "patience", "seed", "val_size", "negatives", "styles"), int),
+    **dict.fromkeys(("lr", "weight_decay", "label_smoothing", "keep_digits"), float),
     **dict.fromkeys(("no_augment", "elastic"), bool),
     "limit": (int, type(None)),
 }
 CHOICES: dict[str, Collection[str]] = {"arch": ARCHITECTURES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+# Flags added after runs were written: a config.json without them means the run trained without them.
+LEGACY_FLAGS = {"negatives": 0, "styles": 0, "keep_digits": KEEP_DIGITS}
 FROM_COMMAND_LINE = ("resume", "no_install", "quiet", "data", "models_dir", "threads")
 
 
@@ -143,6 +175,7 @@ def resumed_args(run: Path, args: argparse.Namespace) -> tuple[argparse.Namespac
     flags, command = saved.get("args"), saved.get("command")
     if not isinstance(flags, dict) or not isinstance(command, str):
         raise RunFolderError(f'{path}: lacks the run\'s flags ("args") or its "command"; {START_AFRESH}')
+    flags = {**LEGACY_FLAGS, **flags}
     for name, kind in SAVED_FLAGS.items():
         value = flags.get(name)
         if name not in flags or isinstance(value, bool) is not (kind is bool) or not isinstance(value, kind):
@@ -198,11 +231,20 @@ def main(argv=None) -> int:
         return 2
 
 
+def mix_of(args, train_images: int = FULL_TRAINING_SPLIT) -> Mix:
+    """The extra training images of this run, in proportion when --limit trains on fewer MNIST digits."""
+    share = min(1.0, train_images / FULL_TRAINING_SPLIT)
+    return Mix(
+        negatives=math.ceil(args.negatives * share) if args.negatives else 0,
+        styled=math.ceil(args.styles * share) if args.styles else 0,
+    )
+
+
 def prepare(args) -> tuple[Trainer, Sequential, TrainConfig]:
     """Everything that can fail before the data is loaded and training starts: the folders that will
     be written are writable, and with --resume, the run folder and its checkpoint are sound."""
     config = train_config_from(args)
-    model = Sequential.from_config(ARCHITECTURES[args.arch](), np.random.default_rng(args.seed))
+    model = Sequential.from_config(ARCHITECTURES[args.arch](mix_of(args).outputs), np.random.default_rng(args.seed))
     if args.resume is not None:
         run = args.resume
         check_writable(run, "checkpoints and results", "make the run folder writable, then resume")
@@ -248,6 +290,36 @@ def train(args, command: str) -> int:
         return 1
 
 
+HELD_OUT_PER_LETTER, HELD_OUT_PER_KIND = 40, 100
+
+
+def rejection_fields(model, seed: int, val_digits: np.ndarray, run: Path) -> dict:
+    """Card fields on what ``model``'s rule rejects: negatives drawn like the training ones (own seed),
+    and the held-out letters and negatives (fonts training never used); also written to rejection.json."""
+    rng = np.random.default_rng(seed + 404)
+    held = evaluation_negatives(rng, HELD_OUT_PER_KIND, digits=val_digits)
+    sets = {
+        "validation negatives": validation_negatives(seed, val_digits),
+        "held-out letters": evaluation_letters(rng, HELD_OUT_PER_LETTER),
+        "held-out negatives": held.images,
+    }
+    summary = rejection_summary(model, val_digits, sets)
+    kinds = {k: float((model.predict(held.images[held.kinds == k], reject=True) < 0).mean()) for k in set(held.kinds)}
+    atomic_write_text(run / "rejection.json", json.dumps({**summary, "held_out_by_kind": kinds}, indent=2))
+    rejected = summary["rejected"]
+    print(
+        f"Not a digit: keeps {summary['digits_kept']:.2%} of validation digits, rejects "
+        f"{rejected['held-out letters']:.2%} of held-out letters, {rejected['held-out negatives']:.2%} of other "
+        f"held-out negatives, {rejected['validation negatives']:.2%} of validation negatives"
+    )
+    return {
+        "val_digits_kept": summary["digits_kept"],
+        "val_negatives_rejected": rejected["validation negatives"],
+        "heldout_letters_rejected": rejected["held-out letters"],
+        "heldout_negatives_rejected": rejected["held-out negatives"],
+    }
+
+
 def os_error_line(exc: OSError, run: Path | None) -> str:
     """One line for a failed read or write: the file, the reason, what is safe and how to go on."""
     where = f"{exc.filename}: " if exc.filename else ""
@@ -267,8 +339,10 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
     train_idx, val_idx = stratified_split(data["train_labels"], args.val_size, split_rng)
     if args.limit:
         train_idx = train_idx[: args.limit]
-    train_x, train_y = unit_float(data["train_images"][train_idx]), data["train_labels"][train_idx].astype(np.int64)
-    val_x, val_y = unit_float(data["train_images"][val_idx]), data["train_labels"][val_idx].astype(np.int64)
+    mix = mix_of(args, len(train_idx))
+    train_x, train_y = extend(mix, args.seed, data["train_images"][train_idx], data["train_labels"][train_idx])
+    val_digits = data["train_images"][val_idx]
+    val_x, val_y = unit_float(val_digits), data["train_labels"][val_idx].astype(np.int64)
     checksum = data_checksum(data["train_images"], data["train_labels"])
 
     if resume_dir is None:
@@ -290,7 +364,8 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
         run = resume_dir
     print(f"Run folder: {run}")
     print(
-        f"Training {args.arch} on {len(train_y)} images, validating on {len(val_y)}; "
+        f"Training {args.arch} on {len(train_y)} images ({len(train_y) - mix.styled - mix.negatives} MNIST, "
+        f"{mix.styled} styled, {mix.negatives} not digits), validating on {len(val_y)}; "
         f"{config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
         f"augmentation {'on' if config.augment else 'off'}{' + elastic' if config.elastic else ''}"
     )
@@ -336,6 +411,9 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
         train_seconds=round(train_seconds, 1),
         engine_version=engine.__version__,
         numpy_version=np.__version__,
+        outputs=mix.outputs,
+        styled_trained=mix.styled,
+        negatives_trained=mix.negatives,
     )
     model.card = card.to_dict()
     save_verified(model, run / "model_float32.npz", train_x[:CALIBRATION_IMAGES])
@@ -354,7 +432,18 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
     )
 
     quantize_and_report(
-        model, data, train_x, val_x, val_y, run, card, install=not args.no_install, models_dir=args.models_dir
+        model,
+        data,
+        train_x,
+        val_x,
+        val_y,
+        run,
+        card,
+        install=not args.no_install,
+        models_dir=args.models_dir,
+        val_digits=val_digits,
+        keep_digits=args.keep_digits,
+        rejection_report=lambda chosen: rejection_fields(chosen, args.seed, val_digits, run),
     )
     print(f"Results in {run}")
     return 0

@@ -6,8 +6,8 @@ Configs, not objects: they are saved as JSON inside model files and rebuilt by
 """
 
 
-def mlp_config() -> dict:
-    """784-512-256-10 with BatchNorm, ReLU and dropout."""
+def mlp_config(outputs: int = 10) -> dict:
+    """784-512-256-10 with BatchNorm, ReLU and dropout (``outputs=11`` adds "not a digit")."""
     return {
         "input_shape": [784],
         "layers": [
@@ -19,7 +19,7 @@ def mlp_config() -> dict:
             {"type": "BatchNorm", "channels": 256},
             {"type": "ReLU"},
             {"type": "Dropout", "rate": 0.2},
-            {"type": "Dense", "in_features": 256, "out_features": 10},
+            {"type": "Dense", "in_features": 256, "out_features": outputs},
         ],
     }
 
@@ -32,10 +32,11 @@ def _conv_block(c_in: int, c_out: int, kernel: int = 3, padding: int = 1) -> lis
     ]
 
 
-def cnn_config() -> dict:
+def cnn_config(outputs: int = 10) -> dict:
     """Two conv stages (28x28 then 14x14), a third at 7x7, then a small classifier head.
 
-    The 28x28 stage is the costly one (most pixels), so it is the narrowest."""
+    The 28x28 stage is the costly one (most pixels), so it is the narrowest. ``outputs=11``
+    adds the "not a digit" output (engine/rejection.py)."""
     return {
         "input_shape": [28, 28, 1],
         "layers": [
@@ -49,7 +50,7 @@ def cnn_config() -> dict:
             {"type": "MaxPool2D", "size": 2},  # 2x2x64
             {"type": "Flatten"},
             {"type": "Dropout", "rate": 0.3},
-            {"type": "Dense", "in_features": 256, "out_features": 10},
+            {"type": "Dense", "in_features": 256, "out_features": outputs},
         ],
     }
 

@@ -58,5 +58,11 @@ class QuantizedModel(Classifier):
         """The same weights read by the other inference path."""
         return QuantizedModel({**self.architecture, "inference": mode}, self.arrays, self.preprocessing, self.card)
 
+    def with_reject_rule(self, rule: RejectRule) -> "QuantizedModel":
+        """The same model with another "not a digit" rule (the threshold training chose)."""
+        return QuantizedModel(
+            {**self.architecture, "reject": rule.config()}, self.arrays, self.preprocessing, self.card
+        )
+
     def count_params(self) -> int:
         return int(sum(a.size for k, a in self.arrays.items() if k.endswith((".W", ".b"))))

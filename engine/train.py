@@ -301,10 +301,12 @@ class Trainer:
 
 
 def _summary(architecture: dict) -> str:
-    """ "13 layers (Conv2D, BatchNorm, ReLU, ...) on input [28, 28, 1]": an architecture in a few words."""
-    types = [layer.get("type") if isinstance(layer, dict) else "?" for layer in architecture.get("layers", [])]
+    """ "13 layers (Conv2D, BatchNorm, ReLU, ...) on input [28, 28, 1], 11 outputs": an architecture in a few words."""
+    layers = [layer if isinstance(layer, dict) else {} for layer in architecture.get("layers", [])]
+    types = [layer.get("type", "?") for layer in layers]
     shown = ", ".join(map(str, types[:3])) + (", ..." if len(types) > 3 else "")
-    return f"{len(types)} layers ({shown}) on input {architecture.get('input_shape')}"
+    outputs = next((layer["out_features"] for layer in reversed(layers) if "out_features" in layer), "?")
+    return f"{len(types)} layers ({shown}) on input {architecture.get('input_shape')}, {outputs} outputs"
 
 
 def _count(value) -> bool:

@@ -135,16 +135,6 @@ def test_fashion_items_come_from_the_debian_package_by_split():
     assert a.shape == b.shape == (4, 28, 28) and not np.array_equal(a, b) and (a.max(axis=(1, 2)) == 255).all()
 
 
-def test_threshold_keeping_keeps_the_share_it_promises():
-    scores = np.array([0.9, 0.5, 0.5, 0.5, 0.2, 0.1, 0.1, 0.0, 0.0, 0.0], np.float32)
-    blank = np.zeros(10, bool)
-    t = reject_bench.threshold_keeping(scores, blank, 0.8)  # two may go, but three tie at 0.5
-    assert 1 - reject_bench.rejected_share(scores, blank, t) >= 0.8 and t > 0.5
-    assert reject_bench.threshold_keeping(scores, blank, 0.9) == pytest.approx(0.5, abs=1e-6)
-    blank[:2] = True  # two empty digits are rejected whatever the threshold
-    assert reject_bench.threshold_keeping(scores, blank, 0.9) is None
-
-
 def test_the_bench_keeps_the_validation_digits_training_held_out(mnist):
     val = reject_bench.validation_digits(mnist)
     assert val.shape == (5000, 28, 28) and val.dtype == np.uint8

@@ -1,6 +1,7 @@
 """Training on real MNIST: accuracy, determinism, checkpoints, resume, divergence, Ctrl-C."""
 
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import engine
 from engine import TrainingDivergedError
 from engine.architectures import cnn_config, mlp_config
 from engine.model import Sequential
@@ -156,6 +158,7 @@ def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
         "model_int8.npz",
         "comparison.md",
         "comparison.json",
+        "rejection.json",
     ):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text())
@@ -166,6 +169,13 @@ def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
     card = json.loads((models / "mnist_int8.json").read_text())
     assert card["kind"] == "int8" and card["command"].startswith("python train_offline.py")
     assert "epoch   2" in result.stdout and "float32" in result.stdout
+    # "not a digit": an eleventh output trained on negatives, its threshold chosen on validation, in the file
+    assert card["outputs"] == 11 and card["negatives_trained"] == math.ceil(10000 * 2000 / 55000)
+    installed = engine.load_model(models / "mnist_int8.npz")
+    assert installed.logits(np.zeros((1, *installed.input_shape), np.float32)).shape == (1, 11)
+    assert installed.reject_rule.threshold == pytest.approx(card["reject_threshold"])
+    assert card["val_digits_kept"] >= 0.995 and 0 <= card["heldout_letters_rejected"] <= 1
+    assert "Not a digit: keeps" in result.stdout
 
 
 def test_ctrl_c_keeps_finished_epochs_and_resume_completes(tmp_path):

@@ -242,7 +242,7 @@ def test_full_disk_keeps_the_previous_checkpoint_and_is_one_line(tmp_path):
     line = assert_one_error_line(result, run / "checkpoint.npz", "No space left on device", "--resume", status=1)
     assert f"--resume {run}" in line
     assert temporaries(run) == []
-    trainer = Trainer(Sequential.from_config(mlp_config()), TrainConfig(epochs=2, lr=2e-3), run)
+    trainer = Trainer(Sequential.from_config(mlp_config(outputs=11)), TrainConfig(epochs=2, lr=2e-3), run)
     trainer.load_checkpoint()
     assert trainer.state.epoch == 1
     resumed = run_train("--resume", run, "--quiet", "--no-install")
@@ -337,7 +337,7 @@ def test_history_csv_keeps_its_columns_after_resume(finished_run):
     """The checkpoint stores the history as sorted JSON; resuming must not sort history.csv's columns."""
     before = (finished_run / "history.csv").read_text()
     config = TrainConfig(**json.loads((finished_run / "config.json").read_text())["train"])
-    trainer = Trainer(Sequential.from_config(mlp_config()), config, finished_run)
+    trainer = Trainer(Sequential.from_config(mlp_config(outputs=11)), config, finished_run)  # +"not a digit"
     trainer.load_checkpoint()
     assert history_csv(trainer.state.history).splitlines()[0] == before.splitlines()[0]
     assert before.splitlines()[0].startswith("epoch,train_loss,train_accuracy,val_loss")

@@ -43,6 +43,12 @@ def test_main_rows_are_formatted_for_people():
     assert rows["Training"] == "55,000 images, 15 epochs (best: 10), 42 min"
 
 
+def test_the_not_a_digit_row_says_what_is_rejected_and_kept():
+    rows = dict(card.main_rows({**CARD, "heldout_letters_rejected": 0.9312, "val_digits_kept": 0.995}))
+    assert rows["Not a digit"] == "rejects 93.1% of letters in unseen fonts, keeps 99.5% of validation digits"
+    assert "Not a digit" not in dict(card.main_rows(CARD))  # a 10-output card without the figures: no row
+
+
 def test_per_class_cells():
     assert card.per_class_cells(CARD)[0] == "0: 99.8%"
     assert card.per_class_cells({"per_class_accuracy": "bad"}) == []

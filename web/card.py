@@ -45,6 +45,15 @@ def _training(card: ModelCard) -> str | None:
     return ", ".join(bits) or None
 
 
+def _not_a_digit(card: ModelCard) -> str | None:
+    if card.heldout_letters_rejected is None or card.val_digits_kept is None:
+        return None
+    return (
+        f"rejects {pct(card.heldout_letters_rejected, 1)} of letters in unseen fonts, "
+        f"keeps {pct(card.val_digits_kept, 1)} of validation digits"
+    )
+
+
 def _if_set(value, text):
     return None if value is None else text(value)
 
@@ -63,6 +72,7 @@ _MAIN = [
     ),
     ("Before quantization", lambda c: _if_set(c.float_test_accuracy, pct), ("float_test_accuracy",)),
     ("Validation accuracy", lambda c: _if_set(c.val_accuracy, pct), ("val_accuracy",)),
+    ("Not a digit", _not_a_digit, ("heldout_letters_rejected", "val_digits_kept")),
     ("Training", _training, ("train_images", "epochs_run", "best_epoch", "train_seconds")),
     ("Created", lambda c: c.created, ("created",)),
     ("Trained with", lambda c: c.command, ("command",)),
