@@ -16,6 +16,7 @@ from .idx import read_idx, write_idx
 from .model import Classifier, Sequential
 from .model_io import load_model, save_model
 from .number_reader import ReadDigit, Reading, read_number
+from .personalize import personalize
 from .preprocess import PREPROCESSING, ink_on_dark, preprocess
 
 __version__ = "0.1.0"
@@ -38,4 +39,5 @@ __all__ = [
     "read_number",
     "Reading",
     "ReadDigit",
+    "personalize",
 ]

@@ -1,0 +1,296 @@
+"""Teach a shipped int8 model one person's handwriting: ``personalize(model, images, labels)``.
+
+How (each choice measured by ``bench/personalize_bench.py``; see the README):
+1. Every layer below the Dense head stays exactly as it is (int8, same scales). Those layers
+   compute general stroke features; leaving them alone is what keeps everyone else's digits
+   read as before. Retraining the last Conv2D as well cut the writers' errors no further
+   and cost MNIST up to 0.7 points; the head alone costs it < 0.1.
+2. The training set: the user's examples, each also warped ``copies`` times (small
+   rotations, zooms, shears and shifts), and ``replay_count`` images of a replay set of
+   MNIST training digits (``engine/replay.npz``, made by ``scripts/make_replay.py``), so
+   the head learns the new style without forgetting the old ones. A model with an 11th
+   output ("not a digit") also replays the set's negatives, which keeps that output
+   meaningful; a 10-output model skips them.
+3. The frozen layers run once per training image, as the int8 model runs them, so the head
+   trains on exactly the features it will read when it predicts.
+4. The head (dequantized: ``float_copy``) trains by Adam at a small learning rate, no weight
+   decay, for at most ``epochs`` passes, stopping early once every user image (warped ones
+   too) and 99% of the replay are read right.
+5. The head's weights are quantized again (per output channel, as ``quantize`` does). Its
+   input scale stays: the layers below it did not change. Every other array is copied bit
+   for bit and the architecture (inference path, calibration, "not a digit" rule) is kept.
+
+Same bits in CPython and in the page: the frozen layers are exact integer arithmetic on
+both (``layers/quantized.py``), and everything after them (warps, head, loss, Adam) uses
+only correctly rounded elementwise operations in a fixed order (``fixed_order.py``) and
+draws every random number from ``rng`` in a fixed order.
+"""
+
+import math
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import fixed_order
+from .augment import bilinear_sample
+from .errors import InputShapeError
+from .float_copy import dequantized_layer
+from .images import as_image_batch, numeric_array
+from .layers.quantized import QuantizedDense
+from .quantized_model import QuantizedModel
+from .rejection import DIGITS, NOT_A_DIGIT
+
+__all__ = ["PersonalizeOptions", "personalize", "load_replay", "DEFAULT_REPLAY"]
+
+# Part of the engine (scripts/make_replay.py writes it), so the default works in CPython and in the page.
+DEFAULT_REPLAY = Path(__file__).resolve().with_name("replay.npz")
+MAX_EXAMPLES = 10_000
+EVAL_CHUNK = 256  # images per fixed-order forward pass when checking for early stopping
+
+
+@dataclass(frozen=True)
+class PersonalizeOptions:
+    copies: int = 4  # warped copies of each user example, besides the example itself
+    replay_count: int = 300  # replay images mixed in (at most what the replay set holds)
+    epochs: int = 8  # passes over the training set, at most
+    batch_size: int = 64  # images per optimizer step
+    lr: float = 1e-3  # Adam's learning rate (constant)
+    label_smoothing: float = 0.05  # as the shipped model was trained
+    rotation_deg: float = 10.0  # warps of the user's examples: rotation in [-r, r] degrees,
+    shear_deg: float = 8.0  # shear in [-s, s] degrees,
+    zoom: float = 0.1  # zoom in [1 - z, 1 + z],
+    shift_px: float = 2.0  # shift in [-s, s] pixels per axis
+    early_stop: bool = True  # stop once every user image and 99% of the replay are read right
+
+
+def personalize(model, images, labels, *, rng=None, replay=None, **options) -> QuantizedModel:
+    """A copy of int8 ``model`` fine-tuned on one writer's examples; ``model`` is not changed.
+
+    ``images``: (N, 28, 28) as ``engine.preprocess`` returns them (float in [0, 1]) or uint8
+    0..255; ``labels``: (N,) whole numbers 0..9 (or 10, "not a digit", for a model with that
+    output). ``rng``: a ``np.random.Generator`` (default ``default_rng(0)``); the same generator
+    state gives the same model, bit for bit, in CPython and in Pyodide. ``replay``:
+    ``(images, labels)`` or a file's path to replay instead of ``engine/replay.npz``, or ``False`` for none.
+    ``options``: fields of ``PersonalizeOptions``. Returns a ``QuantizedModel`` with the same
+    architecture, file format, preprocessing and "not a digit" rule, ready for ``save_model``.
+    Bad arguments raise ``InputShapeError`` (images, labels) or ``ValueError``/``TypeError``
+    naming what is wrong.
+    """
+    if not isinstance(model, QuantizedModel):
+        raise TypeError(
+            f"personalize takes an int8 model (engine.load_model of an int8 file), got {type(model).__name__}"
+        )
+    opts = _options(options)
+    if rng is None:
+        rng = np.random.default_rng(0)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    head_index, head_layer = _head(model)
+    outputs = int(head_layer.stored["b"].shape[0])
+    x_user, y_user = _examples(images, labels, outputs)
+    x_replay, y_replay = _replay(replay, outputs, opts.replay_count, rng)
+
+    # Training images: the user's, each with its warped copies, then the replay.
+    parts_x, parts_y = [x_user], [y_user]
+    for _ in range(opts.copies):
+        parts_x.append(warp(x_user, rng, opts))
+        parts_y.append(y_user)
+    n_user = len(y_user) * (1 + opts.copies)
+    x_all = np.concatenate(parts_x + [x_replay]).astype(np.float32, copy=False)
+    y_all = np.concatenate(parts_y + [y_replay]).astype(np.int64)
+
+    # The frozen layers run once, as the int8 model runs them: (M, 256) features.
+    h = x_all.reshape((len(x_all),) + model.input_shape)
+    for layer in model.layers[:head_index]:
+        h = layer.forward(h)
+    features = h.reshape(len(h), -1).astype(np.float64)
+
+    w, b = _train_head(dequantized_layer(head_layer), features, y_all, n_user, opts, rng)
+    return _with_head(model, head_index, w, b, len(y_user))
+
+
+def warp(images: np.ndarray, rng: np.random.Generator, opts: "PersonalizeOptions | None" = None) -> np.ndarray:
+    """Each image (N,28,28) float32 under its own small affine warp (rotation, zoom, shear, shift).
+
+    The math of ``augment.Augmenter`` with the trigonometry done by ``fixed_order`` so the
+    pixels are the same bits on every platform; draws 5 numbers per image from ``rng``."""
+    o = opts or PersonalizeOptions()
+    n, h, w = images.shape
+    if n == 0:
+        return images.copy()
+    to_rad = math.pi / 180.0
+    angle = np.asarray(rng.uniform(-o.rotation_deg, o.rotation_deg, n)) * to_rad
+    shear = np.asarray(rng.uniform(-o.shear_deg, o.shear_deg, n)) * to_rad
+    zoom = rng.uniform(1.0 - o.zoom, 1.0 + o.zoom, n)
+    shift = rng.uniform(-o.shift_px, o.shift_px, (n, 2))
+    sin, cos = fixed_order.sin_cos(angle)
+    shear_sin, shear_cos = fixed_order.sin_cos(shear)
+    cos, sin, tan = cos / zoom, sin / zoom, shear_sin / shear_cos
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    gy = (np.arange(h, dtype=np.float64) - cy)[None, :, None] - shift[:, 0, None, None]  # (N, H, 1)
+    gx = (np.arange(w, dtype=np.float64) - cx)[None, None, :] - shift[:, 1, None, None]  # (N, 1, W)
+    c, s, t = cos[:, None, None], sin[:, None, None], tan[:, None, None]
+    src_y = c * gy - s * gx + cy
+    src_x = s * gy + c * gx + t * gy + cx
+    return bilinear_sample(images, src_y.astype(np.float32), src_x.astype(np.float32)).astype(np.float32)
+
+
+# -- the pieces ---------------------------------------------------------------------------
+
+WHOLE_OPTIONS = ("copies", "replay_count", "epochs", "batch_size")
+REAL_OPTIONS = ("lr", "label_smoothing", "rotation_deg", "shear_deg", "zoom", "shift_px")
+
+
+def _options(options: dict) -> PersonalizeOptions:
+    known = [f.name for f in fields(PersonalizeOptions)]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TypeError(f"personalize got unknown option(s) {unknown}; known options: {known}")
+    opts = replace(PersonalizeOptions(), **options)
+    for name in WHOLE_OPTIONS:
+        value, least = getattr(opts, name), 0 if name in ("copies", "replay_count") else 1
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"option {name} must be a whole number >= {least}, got {value!r}")
+    for name in REAL_OPTIONS:
+        value = getattr(opts, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"option {name} must be a finite number >= 0, got {value!r}")
+    if opts.label_smoothing >= 1 or opts.zoom >= 1 or opts.rotation_deg > 25 or opts.shear_deg > 25:
+        raise ValueError("options label_smoothing and zoom must be below 1, rotation_deg and shear_deg at most 25")
+    if not isinstance(opts.early_stop, bool):
+        raise ValueError(f"option early_stop must be True or False, got {opts.early_stop!r}")
+    return opts
+
+
+def _head(model: QuantizedModel) -> tuple[int, QuantizedDense]:
+    """(index, layer) of the model's last layer, which must be its int8 Dense head."""
+    index = len(model.layers) - 1
+    head = model.layers[index]
+    if not isinstance(head, QuantizedDense):
+        raise ValueError(f"personalize retrains the model's Dense head, but its last layer is {type(head).__name__}")
+    return index, head
+
+
+def _examples(images, labels, outputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The user's examples checked: float32 (N,28,28) in [0,1] and int64 (N,) labels."""
+    if np.ndim(images) != 3:
+        raise InputShapeError(
+            f"images must be a batch (N, 28, 28) of examples, got shape {np.shape(images)}; "
+            "use engine.preprocess() on each drawing and stack them"
+        )
+    x = as_image_batch(images)
+    if len(x) == 0:
+        raise InputShapeError("no examples: personalize needs at least one image and its label")
+    if len(x) > MAX_EXAMPLES:
+        raise InputShapeError(f"{len(x)} examples; personalize takes at most {MAX_EXAMPLES}")
+    allowed = "0..9" if outputs == DIGITS else "0..9, or 10 for 'not a digit'"
+    y = numeric_array(labels, f"labels must be whole numbers {allowed}")
+    if y.ndim != 1:
+        raise InputShapeError(f"labels must be a 1-D array (N,), got shape {y.shape}")
+    if len(y) != len(x):
+        raise InputShapeError(f"{len(x)} images but {len(y)} labels; give one label per image")
+    if y.dtype.kind == "b" or (y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all())):
+        raise InputShapeError(f"labels must be whole numbers {allowed}, got {y[:5].tolist()}")
+    out = (y < 0) | (y > outputs - 1)
+    if out.any():
+        raise InputShapeError(f"label {int(y[out][0])} is out of range; labels must be {allowed}")
+    return x, y.astype(np.int64)
+
+
+def load_replay(path=DEFAULT_REPLAY) -> tuple[np.ndarray, np.ndarray]:
+    """The replay set's (images (R,28,28) uint8, labels (R,) int64); label 10 marks "not a digit"."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            images, labels = f["images"], f["labels"]
+    except (OSError, KeyError, ValueError, EOFError) as exc:
+        raise ValueError(
+            f"{path}: cannot read the replay set ({exc}); rebuild it: python scripts/make_replay.py"
+        ) from None
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"{path}: images must be uint8 (R, 28, 28), got {images.dtype} {images.shape}")
+    if labels.shape != (len(images),) or labels.dtype.kind not in "iu" or not len(labels):
+        raise ValueError(f"{path}: labels must be (R,) whole numbers, one per image")
+    if labels.min() < 0 or labels.max() > NOT_A_DIGIT:
+        raise ValueError(f"{path}: labels must be 0..9, or 10 for 'not a digit'")
+    return images, labels.astype(np.int64)
+
+
+def _replay(replay, outputs: int, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` replay images (float32) and labels drawn from the set without replacement."""
+    if replay is False or count == 0:
+        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+    if replay is None:
+        images, labels = load_replay()
+    elif isinstance(replay, (str, Path)):
+        images, labels = load_replay(replay)
+    else:
+        try:
+            images, labels = replay
+        except (TypeError, ValueError):
+            raise TypeError("replay must be None, False, a path or an (images, labels) pair") from None
+    x = as_image_batch(images)
+    y = numeric_array(labels, "replay labels must be whole numbers")
+    if y.shape != (len(x),) or y.dtype.kind not in "iu" or (len(y) and (y.min() < 0 or y.max() > NOT_A_DIGIT)):
+        raise InputShapeError(f"replay needs one label 0..10 per image: {len(x)} images, labels of shape {y.shape}")
+    keep = y < outputs  # a 10-output model cannot learn "not a digit"
+    x, y = x[keep], y[keep].astype(np.int64)
+    take = np.sort(rng.permutation(len(y))[: min(count, len(y))])
+    return x[take], y[take]
+
+
+def _train_head(head, features: np.ndarray, labels: np.ndarray, n_user: int, opts, rng) -> tuple:
+    """Adam on the Dense head's (W, b) in float64, fixed-order arithmetic throughout."""
+    w = head.params["W"].astype(np.float64)
+    b = head.params["b"].astype(np.float64)
+    moments = [np.zeros_like(w), np.zeros_like(b), np.zeros_like(w), np.zeros_like(b)]  # m_W, m_b, v_W, v_b
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    power1 = power2 = 1.0  # beta**t by repeated products: no pow(), whose last bit varies by platform
+    steps = math.ceil(len(labels) / opts.batch_size)
+    for _epoch in range(opts.epochs):
+        order = rng.permutation(len(labels))
+        for s in range(steps):
+            idx = order[s * opts.batch_size : (s + 1) * opts.batch_size]
+            x = features[idx]
+            dy = fixed_order.softmax_cross_entropy_grad(
+                fixed_order.dense_forward(x, w, b), labels[idx], opts.label_smoothing
+            )
+            dw, db = fixed_order.dense_backward(x, dy)
+            power1, power2 = power1 * beta1, power2 * beta2
+            for p, g, m, v in ((w, dw, moments[0], moments[2]), (b, db, moments[1], moments[3])):
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                p -= opts.lr * (m / (1 - power1)) / (np.sqrt(v / (1 - power2)) + eps)
+        if opts.early_stop and _reads_right(features, labels, w, b, n_user):
+            break
+    return w.astype(np.float32), b.astype(np.float32)
+
+
+def _reads_right(features, labels, w, b, n_user: int) -> bool:
+    """Every user image (warped ones too) and 99% of the replay read right by the head (w, b)."""
+    right = np.concatenate(
+        [
+            fixed_order.dense_forward(features[a : a + EVAL_CHUNK], w, b).argmax(axis=1) == labels[a : a + EVAL_CHUNK]
+            for a in range(0, len(labels), EVAL_CHUNK)
+        ]
+    )
+    replay = right[n_user:]
+    return bool(right[:n_user].all() and (replay.mean() >= 0.99 if len(replay) else True))
+
+
+def _with_head(model: QuantizedModel, index: int, w: np.ndarray, b: np.ndarray, examples: int) -> QuantizedModel:
+    """``model`` with its Dense head's weights replaced, quantized as ``quantize`` does."""
+    int8_head = _head(model)[1]
+    head = dequantized_layer(int8_head)
+    head.params["W"][...] = w
+    head.params["b"][...] = b
+    x_scale = float(int8_head.stored["x_scale"])  # its input did not change
+    arrays = dict(model.arrays)
+    for name, value in QuantizedDense.quantized_arrays(head, x_scale).items():
+        arrays[f"{index}.{name}"] = value
+    card = dict(model.card)
+    card["personalized"] = {"examples": int(examples), "base_model": model.card.get("name")}
+    return QuantizedModel(dict(model.architecture), arrays, model.preprocessing, card)
