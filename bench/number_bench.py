@@ -1,8 +1,8 @@
 """Reading whole numbers (``engine.read_number``): accuracy on composed handwritten numbers, and speed.
 
     python bench/number_bench.py [--numbers 1000]   # the report, on MNIST test digits
-    python bench/number_bench.py --fit              # fit number_reader.Priors on training digits
-    python bench/number_bench.py --validate         # accuracy on training digits, the fallback reject threshold
+    python bench/number_bench.py --fit --numbers 1500   # fit number_reader.Priors on training digits 0..49,999
+    python bench/number_bench.py --validate         # accuracy on training digits 50,000+, the fallback reject threshold
 
 Numbers are composed from MNIST digits: 3 to 8 of them, each scaled to the number's height
 (20 to 80 px) +-20%, with uneven gaps, a baseline that drifts and jitters, a slight slant of the
@@ -30,6 +30,8 @@ from engine import number_reader as reader
 from engine.preprocess import resize_area, stroke_width
 
 INK = 0.3  # what counts as ink when pushing digits together (MNIST grey levels, 0..1)
+FIT_DIGITS = 50_000  # --fit composes numbers from training digits 0..49,999; --validate from the rest
+FIT_STEP = 0.1  # --fit tries every group cut at columns this far apart (x digit height)
 
 
 # ---------- composing numbers from digit images ----------
@@ -353,9 +355,7 @@ def split_examples(model, samples) -> list[tuple[np.ndarray, np.ndarray]]:
             total += _owned(pg, c, reader._glyph(pg, [(g, int(pg.boxes[g, 0]), int(pg.boxes[g, 2]))]), n)
         for g in pg.order:
             whole = reader._glyph(pg, [(g, int(pg.boxes[g, 0]), int(pg.boxes[g, 2]))])
-            pairs = reader._splits(
-                pg, whole, reader._grid(*reader._cut_range(pg, whole), 0.5 * reader.CUT_STEP * pg.height)
-            )
+            pairs = reader._splits(pg, whole, reader._grid(*reader._cut_range(pg, whole), FIT_STEP * pg.height))
             logits = classify(pg, [whole] + [piece for pair in pairs for piece in pair])
             owned = _owned(pg, c, whole, n)
             inside = np.flatnonzero(owned >= 0.15 * np.maximum(total, 1))
@@ -524,7 +524,8 @@ def main():
     train_x, train_y = mnist["train_images"], mnist["train_labels"]
     with engine_threads(1):
         if args.fit:
-            samples = random_numbers(np.random.default_rng(1), train_x, train_y, args.numbers, [4], 0.3)
+            fit_x, fit_y = train_x[:FIT_DIGITS], train_y[:FIT_DIGITS]
+            samples = random_numbers(np.random.default_rng(1), fit_x, fit_y, args.numbers, [4], 0.3)
             examples = split_examples(model, samples)
             print(f"{len(examples)} groups from {len(samples)} numbers of training digits")
             print(fit_priors(examples))
@@ -532,6 +533,7 @@ def main():
                 print(f"{name} = {values}")
             return
         if args.validate:
+            train_x, train_y = train_x[FIT_DIGITS:], train_y[FIT_DIGITS:]
             for touch in (0.0, 0.2, 0.5):
                 rng = np.random.default_rng(100 + int(touch * 10))
                 r = score(model, random_numbers(rng, train_x, train_y, args.numbers, [4], touch))

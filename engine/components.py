@@ -2,8 +2,9 @@
 
 A handwritten digit at the resolution ``read_number`` works at (at most ~64
 pixels tall) has a few hundred runs of ink, so joining runs instead of pixels
-keeps the Python-level work to one union per pair of touching runs, while
-finding the runs and the touching pairs is vectorized NumPy. Runs in row ``r``
+keeps the graph small; finding the runs, the touching pairs and the components
+(hook and compress over whole arrays, no Python loop per run) is vectorized
+NumPy. Runs in row ``r``
 and ``r + 1`` are 8-connected when their column ranges overlap or meet at a
 corner; because runs are sorted by (row, start) and disjoint within a row, the
 partners of each run form one contiguous range, found with two
@@ -58,25 +59,39 @@ def _touching_run_pairs(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) 
     return a, np.repeat(first, counts) + offsets
 
 
+def _smallest_connected(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each of n nodes, the smallest node connected to it through the edges (a[k], b[k]).
+
+    Hook and compress, vectorized: every root takes the smallest root across its edges, then every node
+    jumps to its root's root until nothing moves. Labels only decrease, so this ends, with one label,
+    the smallest node, per component; a few rounds for the run graphs of a digit.
+    """
+    label = np.arange(n)
+    while len(a):
+        la, lb = label[a], label[b]
+        low = np.minimum(la, lb)
+        hooked = label.copy()
+        np.minimum.at(hooked, la, low)
+        np.minimum.at(hooked, lb, low)
+        while True:
+            jumped = hooked[hooked]
+            if np.array_equal(jumped, hooked):
+                break
+            hooked = jumped
+        if np.array_equal(hooked, label):
+            break
+        label = hooked
+    return label
+
+
 def label_components(mask: np.ndarray) -> Components:
     """Label the 8-connected components of a 2-D bool mask, numbered in order of their first run
     (top to bottom, then left to right)."""
     mask = np.asarray(mask, bool)
     h, w = mask.shape
     rows, starts, ends = row_runs(mask)
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]  # path halving
-            i = parent[i]
-        return i
-
-    for a, b in zip(*(arr.tolist() for arr in _touching_run_pairs(rows, starts, ends))):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([root(i) for i in range(len(rows))], np.int64)
+    a, b = _touching_run_pairs(rows, starts, ends)
+    roots = _smallest_connected(len(rows), a, b)
     _, run_label = np.unique(roots, return_inverse=True)  # roots are first runs: ascending = first-run order
     run_label = run_label.reshape(-1)
     n = int(run_label.max()) + 1 if len(rows) else 0

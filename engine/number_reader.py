@@ -24,14 +24,16 @@ much ink as a cut through a single digit does.
 
 Why the scores: the classifier only knows digits, so it reads a sliver cut off a 0 as a "1" and two
 touching digits as one, both confidently. A glyph's score is a weighted sum of features
-(``glyph_features``): the log-probability and the raw top logit of its digit (the logit falls on
-things the model never saw: whole digits median 5.1, two touching digits 2.7), a per-glyph
-constant, how far its aspect ratio and (above all) its ink length are from its class's MNIST
-digits, width and height penalties, "a 1 beside a cut", the strokes a cut goes through. The weights
-(``Priors``) were fitted by maximum likelihood on numbers composed from MNIST training digits
-(``python bench/number_bench.py --fit``: for each group, reading it whole versus each of its cuts),
-never on the test digits. Work is bounded: at most MAX_GLYPHS groups and glyphs, MAX_CANDIDATES
-images classified (4-digit numbers need 6 to 25).
+(``glyph_features``): the log-probability, the raw top logit and its margin over the second (the
+logit falls on things the model never saw: whole digits median 5.1, two touching digits 2.7), a
+per-glyph constant and one per digit read (two digits pressed together read as 0, 2, 8 ... more
+often than as 1 or 7), how far its aspect ratio (signed, and one-sided when wider) and its ink length
+are from its class's MNIST digits, width and height penalties, "a 1 beside a cut", the strokes a cut
+goes through. The weights (``Priors``) were fitted by maximum likelihood on numbers composed from
+MNIST training digits 0..49,999 (``python bench/number_bench.py --fit --numbers 1500``: for each
+group, reading it whole versus each of its cuts; for each run of groups, merged versus apart), never
+on the test digits. Work is bounded: at most MAX_GLYPHS groups and glyphs, MAX_CANDIDATES images
+classified (4-digit numbers need 4 to 25).
 
 Rejection: engine classifiers apply their own rule (what ``predict(x, reject=True)`` does) to the
 logits already computed; other models are asked ``predict(x, reject=True)``, and a model without it
