@@ -73,6 +73,7 @@ SURE_LOGIT = 4.6  # ... unless its top logit is at least this (two digits presse
 SURE_WIDTH = 1.5  # ... and it is no wider than this (x digit height)
 CUT_STEP = 0.2  # cuts are vertical, at columns this far apart (x digit height), then half that around the best ...
 CUT_MARGIN = 0.15  # ... leaving at least this on each side
+FINE_MARGIN = 4.0  # ... unless the best cut scores this much below the glyph whole
 SPLIT_DEPTH = 2  # pieces are tried cut again up to this depth (three digits pressed together)
 SLICE = 0.3  # a cut piece's parts smaller than this share of its largest that touch the cut are the neighbour's
 MAX_CANDIDATES = 240  # glyph images classified per reading, at most
@@ -530,7 +531,7 @@ def read_glyphs(pg: Page, classify: Classify, priors: Priors = PRIORS) -> list[t
     group and run of groups that could be one digit (the best covering is chosen by dynamic
     programming), then, per depth of cutting, once for cuts CUT_STEP x height apart through
     every chosen glyph that is suspicious (``_suspicious``) and once for the columns half a step
-    either side of each one's best cut; a glyph is replaced by its best pair of pieces when they
+    either side of each one's best cut (unless that cut loses to the whole glyph by FINE_MARGIN); a glyph is replaced by its best pair of pieces when they
     score higher than it.
     """
     merges = _merges(pg)
@@ -555,14 +556,17 @@ def read_glyphs(pg: Page, classify: Classify, priors: Priors = PRIORS) -> list[t
         best: dict[int, Split] = {}
         _best_splits(pg, coarse, classify, priors, best)
         fine = {}
+        whole = {i: glyph_score(pg, *chosen[i], priors) for i in best}
         for i in best:
+            if best[i][0] < whole[i] - FINE_MARGIN:
+                continue  # the best coarse cut loses by far: a column either side seldom wins
             lo, hi = _cut_range(pg, chosen[i][0])
             x = best[i][1][0][0].parts[0][2]
             columns = [c for c in (round(x - step / 2), round(x + step / 2)) if lo <= c <= hi]
             fine[i] = _splits(pg, chosen[i][0], columns)
             budget -= 2 * len(fine[i])
         _best_splits(pg, fine, classify, priors, best)
-        replace = {i: pieces for i, (score, pieces) in best.items() if score > glyph_score(pg, *chosen[i], priors)}
+        replace = {i: pieces for i, (score, pieces) in best.items() if score > whole[i]}
         chosen = [item for i, c in enumerate(chosen) for item in replace.get(i, [c])]
     return chosen
 
