@@ -6,7 +6,9 @@ handlers below turn the ink into grayscale and read it with
 ``engine.read_number``, the one code path for a digit and a whole number alike
 (a single digit is a one-glyph reading). Reading takes ~150 ms in Pyodide, so
 the pad spaces its live requests by twice the last one's time while the pen
-moves (drawing keeps at least two thirds of the main thread).
+moves (drawing keeps at least two thirds of the main thread), and the bars and
+the preview (one more model call) are filled in a task of their own right after
+(skipped when a newer reading comes first), so no task does both.
 
 What the page shows: ``#prediction`` holds exactly what was read (a digit, a
 number, "?" in place of a glyph that is not a digit, or nothing when none is
@@ -21,6 +23,7 @@ the event handlers.
 
 import json
 
+from pyodide.ffi import create_proxy
 from pyscript import document, when, window
 
 loader = window.digitsLoader
@@ -69,6 +72,7 @@ class App:
         self.message = document.getElementById("message")
         self.timing = document.getElementById("timing")
         self.glyphs = document.getElementById("digits")
+        self.bars = document.getElementById("bars")
         rows = document.querySelectorAll("#bars li")
         self.rows = [rows.item(i) for i in range(10)]
         self.fills = [r.querySelector(".fill") for r in self.rows]
@@ -80,6 +84,9 @@ class App:
         self.kind = "pad"
         self.origin = (0, 0)
         self.selected = 0
+        # The bars and the preview are filled by a timer task after each reading (see finish).
+        self.timer = None
+        self.finish_proxy = create_proxy(self.finish)
 
     # ---------- prediction ----------
 
@@ -119,17 +126,11 @@ class App:
         self.prediction.classList.toggle("long", read_any and len(digits) > 2)
         self.glyph_list(digits)
         self.draw_boxes()
-        probs = self.show_selected()
+        self.later()
         refused = not_a_digit_message(reading)
         if len(digits) == 1 and digits[0].label is not None:
-            order = probs.argsort()[::-1]
-            second, p_second = int(order[1]), float(probs[order[1]])
             self.confidence.textContent = f"{digits[0].confidence:.0%} sure"
-            if digits[0].confidence < UNSURE_BELOW:
-                self.say(f"Not sure — it could also be a {second} ({p_second:.0%}).", warn=True)
-            else:
-                self.say(f"Runner-up: {second} ({p_second:.1%})")
-            return
+            return  # the runner-up needs the bars: finish() says it
         if not read_any:
             self.confidence.textContent = ""
             self.say(refused, warn=True)
@@ -137,6 +138,28 @@ class App:
         least = min(d.confidence for d in digits if d.label is not None)
         self.confidence.textContent = f"{len(digits)} digits, least sure {least:.0%}"
         self.say(refused or "Choose a digit below to see its probabilities.", warn=refused is not None)
+
+    def later(self) -> None:
+        """Fill the bars and the preview in a task of their own (a newer reading replaces a pending one)."""
+        if self.timer is not None:
+            window.clearTimeout(self.timer)
+        self.timer = window.setTimeout(self.finish_proxy, 0)
+
+    def finish(self, *_) -> None:
+        """The second half of showing a reading: bars, preview, and a single digit's runner-up."""
+        self.timer = None
+        if self.reading is None:
+            return
+        probs = self.show_selected()
+        digits = self.reading.digits
+        if len(digits) == 1 and digits[0].label is not None:
+            order = probs.argsort()[::-1]
+            second, p_second = int(order[1]), float(probs[order[1]])
+            if digits[0].confidence < UNSURE_BELOW:
+                self.say(f"Not sure — it could also be a {second} ({p_second:.0%}).", warn=True)
+            else:
+                self.say(f"Runner-up: {second} ({p_second:.1%})")
+        self.bars.dataset.reading = str(self.stats.count)  # tests wait for this: the bars show the last reading
 
     def say(self, text: str, warn: bool = False) -> None:
         self.message.textContent = text
@@ -211,6 +234,10 @@ class App:
         self.show_selected()
 
     def show_empty(self, message: str | None = None) -> None:
+        if self.timer is not None:
+            window.clearTimeout(self.timer)
+            self.timer = None
+        self.bars.dataset.reading = str(self.stats.count)
         self.answer.setAttribute("aria-busy", "false")
         self.prediction.textContent = ""
         self.confidence.textContent = ""

@@ -101,11 +101,12 @@ def pad_gray(page):
 
 
 def drawn(page, draw) -> None:
-    """Run `draw()` (strokes on the pad) and wait for the page's final answer to it."""
+    """Run `draw()` (strokes on the pad) and wait for the page's final answer to it, bars included."""
     before = page.evaluate("window.digitsStats.count")
     draw()
     page.wait_for_function(
-        "(n) => window.digitsStats.count > n && document.querySelector('.answer').getAttribute('aria-busy') === 'false'",
+        "(n) => window.digitsStats.count > n && document.querySelector('.answer').getAttribute('aria-busy') === 'false'"
+        " && document.getElementById('bars').dataset.reading === String(window.digitsStats.count)",
         arg=before,
     )
 
@@ -134,9 +135,14 @@ def overlay_ink(page) -> dict:
         const pad = window.digitPad, o = pad.overlay, ctx = o.getContext('2d');
         const all = ctx.getImageData(0, 0, o.width, o.height).data;
         let total = 0; for (let i = 3; i < all.length; i += 4) if (all[i] > 0) total++;
-        // Ink-canvas pixels -> overlay pixels, worked out here rather than asked of the pad:
-        // the overlay covers the pad, the ink canvas is the pad at INK_HEIGHT rows.
-        const f = pad.boxes && pad.boxes.kind === 'image' ? pad.imageFrame() : { x: 0, y: 0, scale: o.height / pad.ink.height };
+        // Source pixels -> overlay pixels, worked out here rather than asked of the pad: the overlay
+        // covers the pad; the ink canvas is the pad at INK_HEIGHT rows; a picture is fitted and centred.
+        let f = { x: 0, y: 0, scale: o.height / pad.ink.height };
+        if (pad.boxes && pad.boxes.kind === 'image') {
+            const { bitmap, width } = pad.image;
+            const s = Math.min(o.width / bitmap.width, o.height / bitmap.height);
+            f = { x: (o.width - bitmap.width * s) / 2, y: (o.height - bitmap.height * s) / 2, scale: (bitmap.width * s) / width };
+        }
         const hit = (x, y) => {  // any drawn pixel within 2 px of (x, y)
             const d = ctx.getImageData(Math.round(x) - 2, Math.round(y) - 2, 5, 5).data;
             for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;

@@ -9,7 +9,7 @@ from pagekit import DIGIT_STROKES
 
 @pytest.mark.parametrize("digit", sorted(DIGIT_STROKES))
 def test_drawn_digit_is_recognized(page, digit):
-    number_strokes.draw_digit(page, DIGIT_STROKES[digit])
+    number_strokes.drawn(page, lambda: number_strokes.draw_digit(page, DIGIT_STROKES[digit]))
     assert pagekit.wait_prediction(page, str(digit)) == str(digit)
     # Only the digit in #prediction; the rest sits in its own elements.
     assert page.text_content("#prediction") == str(digit)
@@ -31,7 +31,7 @@ def test_prediction_updates_live_while_drawing(page):
 
 
 def test_the_model_sees_preview_shows_the_preprocessed_input(page):
-    number_strokes.draw_digit(page, DIGIT_STROKES[7])
+    number_strokes.drawn(page, lambda: number_strokes.draw_digit(page, DIGIT_STROKES[7]))
     pagekit.wait_prediction(page, "7")
     lit = page.evaluate("""() => {
         const d = document.getElementById('preview').getContext('2d').getImageData(0, 0, 28, 28).data;
