@@ -25,6 +25,7 @@ from engine import EngineError, ink_on_dark, load_model, preprocess, read_number
 from engine.metrics import classification_report
 
 from .cpu_runtime import cpu_runtime
+from .explain_command import add_parsers as add_explain_parsers
 from .paths import SHIPPED_MODEL
 
 MAX_PIXELS = 40_000_000  # ~ a 7000x5700 photo; more is refused before decoding
@@ -206,6 +207,7 @@ def parse_args(argv):
     ev.add_argument("--model", type=Path, default=SHIPPED_MODEL)
     ev.add_argument("--data", type=Path, help="folder with the MNIST IDX files (default: the cache)")
     ev.add_argument("--json", action="store_true")
+    add_explain_parsers(sub)  # explain, mistakes (digits/explain_command.py)
     return p.parse_args(argv)
 
 
@@ -213,7 +215,8 @@ def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         with cpu_runtime():
-            status = cmd_predict(args) if args.command == "predict" else cmd_evaluate(args)
+            run = getattr(args, "run", None) or (cmd_predict if args.command == "predict" else cmd_evaluate)
+            status = run(args)
         sys.stdout.flush()  # a closed pipe shows up here when stdout is block-buffered
         return status
     except (EngineError, FileNotFoundError) as exc:

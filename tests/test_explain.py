@@ -3,6 +3,7 @@ depends on one region only, the shipped model's maps on real test digits (on the
 answer, different for the runner-up), integrated gradients' completeness, feature maps, bad inputs
 refused clearly, and one gradient pass's CPU time."""
 
+import re
 import time
 
 import numpy as np
@@ -198,3 +199,58 @@ def test_one_gradient_pass_is_fast(shipped, mnist):
         saliency(shipped, image)
         cpu.append(time.process_time() - start)
     assert np.median(cpu) < 0.05, f"one gradient x input pass took {np.median(cpu) * 1e3:.1f} ms of CPU"
+
+
+# -- the command line: python -m engine explain / mistakes --------------------------------------------
+
+
+def test_explain_command_writes_the_heat_map_and_prints_the_top_k(tmp_path, mnist, capsys):
+    from PIL import Image
+
+    from digits.cli import main
+
+    photo = tmp_path / "seven.png"
+    Image.fromarray(255 - mnist["test_images"][0]).resize((140, 140)).save(photo)  # dark ink on white, 5x
+    out = tmp_path / "why.png"
+    assert main(["explain", str(photo), "--out", str(out), "--top-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(rf"{re.escape(str(photo))}: 7 \(\d+\.\d%\)  \d \(\d+\.\d%\)", lines[0]), lines
+    assert lines[1] == f"heat map toward 7: {out}"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(out) as picture:
+        assert picture.width > 2 * picture.height  # input, heat map and probabilities side by side
+    other = tmp_path / "toward2.png"
+    assert main(["explain", str(photo), "--out", str(other), "--target", "2", "--method", "gradient_x_input"]) == 0
+    assert "heat map toward 2" in capsys.readouterr().out and other.is_file()
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    assert main(["explain", str(bad), "--out", str(tmp_path / "x.png")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and str(bad) in error and "not a readable image" in error
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_mistakes_command_lists_every_test_error(tmp_path, capsys, shipped, mnist):
+    import csv
+
+    from digits.cli import main
+
+    assert main(["mistakes", "--out", str(tmp_path), "--correct", "12"]) == 0
+    printed = capsys.readouterr().out
+    wrong = np.flatnonzero(shipped.predict(mnist["test_images"]) != mnist["test_labels"])
+    assert printed.startswith(f"{len(wrong)} of 10000 test digits wrong")
+    expected = round((1 - shipped.card["test_accuracy"]) * 10000)
+    assert len(wrong) == expected and f"the model card says {expected}" in printed  # the card's own count
+    with open(tmp_path / "mistakes.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["index"]) for r in rows if r["correct"] == "0"] == wrong.tolist()
+    assert sum(r["correct"] == "1" for r in rows) == 12
+    for r in rows:
+        i = int(r["index"])
+        assert int(r["label"]) == mnist["test_labels"][i]
+        assert (int(r["prediction"]) == int(r["label"])) == (r["correct"] == "1")
+        probs = [float(r[f"p{d}"]) for d in range(10)]
+        assert int(np.argmax(probs)) == int(r["prediction"]) and abs(sum(probs) - 1) < 2e-3
+        assert r["top3"].split()[0] == f"{r['prediction']}:{r['p_prediction']}"
+    for name in ("mistakes.png", "correct.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
