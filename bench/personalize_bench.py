@@ -17,6 +17,11 @@ teaching half, the odd-numbered ones the test half, never taught.
 - MNIST test accuracy of every personalized model against the shipped one (target: at most
   0.3 points lower).
 
+``--pyodide`` also times the whole writer's 50 examples in Pyodide 0.27.7 under Node.js (the
+V8 WebAssembly engine Chromium runs; needs node and web/vendor/), as the CPU time the Node process
+spends on two runs beyond a run that only loads the model (a busy machine inflates wall time, not
+CPU time), and checks that the personal model's bits equal CPython's.
+
 ``--opt name=value`` passes a ``PersonalizeOptions`` field (for trying other settings).
 Figures go to ``bench/out/personalize_bench.json``.
 """
@@ -24,8 +29,12 @@ Figures go to ``bench/out/personalize_bench.json``.
 import argparse
 import json
 import os
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,6 +76,55 @@ def error(model, x, y) -> float:
     return float((model.predict(x) != y).mean())
 
 
+PYODIDE_RUN = """
+import os, sys
+os.chdir("/home/pyodide")
+sys.path.insert(0, "/home/pyodide")
+import numpy as np
+import engine
+model = engine.load_model("models/mnist_int8.npz")
+x, y = np.load("/work/x.npy"), np.load("/work/y.npy")
+opts = {opts!r}
+for _ in range({runs}):
+    mine = engine.personalize(model, x, y, rng=np.random.default_rng({seed}), **opts)
+if {runs}:
+    engine.save_model(mine, "/work/mine.npz")
+"""
+
+
+def pyodide_seconds(x, y, seed: int, opts: dict, runs: int = 2) -> tuple[float, dict] | None:
+    """(CPU seconds per personalize call in Node.js's Pyodide, the model's arrays), or None without node/vendor."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import pyscript_files
+    from test_pyodide_parity import NODE_DRIVER, PYODIDE
+
+    node = shutil.which("node")
+    if node is None or not (PYODIDE / "pyodide.asm.wasm").exists():
+        print("--pyodide: needs node and web/vendor/ (python scripts/vendor.py); skipped")
+        return None
+    table = pyscript_files.files_table((ROOT / "pyscript.toml").read_text())
+    files = {str(ROOT / src.removeprefix("./")): dest.removeprefix("./") for src, dest in table.items()}
+    cpu = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        np.save(work / "x.npy", x)
+        np.save(work / "y.npy", y)
+        (work / "files.json").write_text(json.dumps(files))
+        (work / "driver.js").write_text(NODE_DRIVER)
+        for n in (0, runs):
+            (work / "run.py").write_text(PYODIDE_RUN.format(opts=opts, runs=n, seed=seed))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            proc = subprocess.run(
+                [node, str(work / "driver.js"), str(PYODIDE), str(work)], capture_output=True, text=True
+            )
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode:
+                raise RuntimeError(f"Pyodide run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+            cpu[n] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        arrays = dict(engine.load_model(work / "mine.npz").arrays)
+    return (cpu[runs] - cpu[0]) / runs, arrays
+
+
 def parse_opts(pairs):
     opts = {}
     for pair in pairs:
@@ -81,6 +139,7 @@ def main(argv=None) -> None:
     parser.add_argument("--mnist", type=int, default=10000, help="MNIST test images to score (10000)")
     parser.add_argument("--opt", action="append", default=[], help="a PersonalizeOptions field, name=value")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pyodide", action="store_true", help="also time the 50 examples in Pyodide (Node.js)")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/out/personalize_bench.json")
     args = parser.parse_args(argv)
     opts = parse_opts(args.opt)
@@ -101,9 +160,12 @@ def main(argv=None) -> None:
     result: dict = {"machine": info, "model": str(args.model), "options": opts, "mnist_base": base_mnist, "writers": {}}
 
     def teach(x, y):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         mine = engine.personalize(model, x, y, rng=np.random.default_rng(args.seed), **opts)
+        cpu_seconds.append(time.process_time() - cpu)
         return mine, time.perf_counter() - t
+
+    cpu_seconds: list[float] = []
 
     lines.append("")
     lines.append(
@@ -139,6 +201,7 @@ def main(argv=None) -> None:
     tx, ty = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     vx, vy = np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts])
     times = []
+    cpu_seconds.clear()
     for _ in range(3):
         mine, seconds = teach(tx, ty)
         times.append(seconds)
@@ -154,6 +217,8 @@ def main(argv=None) -> None:
         "mnist": acc,
         "seconds": times,
         "median_seconds": statistics.median(times),
+        "cpu_seconds": list(cpu_seconds),
+        "median_cpu_seconds": statistics.median(cpu_seconds),
         "deterministic": same,
     }
     lines.append("")
@@ -161,8 +226,21 @@ def main(argv=None) -> None:
         f"Whole writer ({', '.join(WRITER)}), {len(ty)} examples taught: error on their {len(vy)} other samples "
         f"{before:.1%} -> {after:.1%}; MNIST test {acc:.2%} ({(acc - base_mnist) * 100:+.2f} points); "
         f"{statistics.median(times):.2f} s in CPython on one thread (median of {len(times)}: "
-        f"{', '.join(f'{t:.2f}' for t in times)}); same rng, same bits: {same}"
+        f"{', '.join(f'{t:.2f}' for t in times)}; CPU time {statistics.median(cpu_seconds):.2f} s, which a busy "
+        f"machine does not inflate); same rng, same bits: {same}"
     )
+    if args.pyodide:
+        timed = pyodide_seconds(tx, ty, args.seed, opts)
+        if timed is not None:
+            seconds, arrays = timed
+            bits = all(np.array_equal(a, arrays[k]) for k, a in mine.arrays.items())
+            result["whole_writer"]["pyodide_cpu_seconds"] = seconds
+            result["whole_writer"]["pyodide_same_bits"] = bits
+            lines.append(
+                f"In Pyodide 0.27.7 (Node.js {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}, "
+                f"V8 WebAssembly): {seconds:.2f} s of CPU per personalize on the 50 examples; "
+                f"same bits as CPython: {bits}"
+            )
     print("\n".join(lines))
     if not args.no_save:
         RESULTS_DIR.mkdir(exist_ok=True)

@@ -87,9 +87,18 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / tree_sum(e, axis=1)[:, None]
 
 
+def smoothed_targets(labels: np.ndarray, k: int, smoothing: float = 0.0) -> np.ndarray:
+    """(N, K) target distributions: (1-s) on each label plus s/K everywhere (``losses.py``'s)."""
+    target = np.full((len(labels), k), smoothing / k)
+    target[np.arange(len(labels)), labels] += 1.0 - smoothing
+    return target
+
+
+def soft_cross_entropy_grad(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """dL/dlogits (N, K) of the mean cross-entropy of softmax(logits) against distributions ``target``."""
+    return (softmax(logits) - target) / logits.shape[0]
+
+
 def softmax_cross_entropy_grad(logits: np.ndarray, labels: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
     """dL/dlogits (N, K) of the mean cross-entropy against ``labels``, target (1-s) one-hot + s/K."""
-    n, k = logits.shape
-    target = np.full((n, k), smoothing / k)
-    target[np.arange(n), labels] += 1.0 - smoothing
-    return (softmax(logits) - target) / n
+    return soft_cross_entropy_grad(logits, smoothed_targets(labels, logits.shape[1], smoothing))

@@ -201,6 +201,14 @@ def test_without_replay_runs(shipped, writer):
     assert isinstance(mine, QuantizedModel)
 
 
+def test_a_few_hundred_examples(shipped, writer):
+    ones, sevens = writer
+    x = np.concatenate([ones, sevens] * 4)  # 240 examples: one copy each at most (max_user_images)
+    y = np.array(([1] * len(ones) + [7] * len(sevens)) * 4)
+    mine = engine.personalize(shipped, x, y)
+    assert (shipped.predict(x) == y).mean() < 0.6 and (mine.predict(x) == y).mean() >= 0.95
+
+
 def test_warp_is_deterministic_and_small():
     x = np.zeros((4, 28, 28), np.float32)
     x[:, 8:20, 12:16] = 1.0
