@@ -53,6 +53,15 @@ def models_section() -> str:
             f"agrees with float32 on {card.agreement_with_float * 100:.2f}% of test images, "
             f"{card.file_bytes / 1024:.1f} KB, made by `{card.command}`."
         )
+        if card.heldout_letters_rejected is not None and card.val_digits_kept is not None:
+            styled = "" if card.val_styled_kept is None else f" and {card.val_styled_kept * 100:.1f}% of styled ones"
+            lines.append(
+                f'"Not a digit" ({card.outputs} outputs, trained on {card.negatives_trained:,} negatives and '
+                f"{card.styled_trained:,} styled digits): its threshold ({card.reject_threshold:.3f}) keeps "
+                f"{card.val_digits_kept * 100:.2f}% of validation digits{styled}, and rejects "
+                f"{card.heldout_letters_rejected * 100:.1f}% of letters in held-out fonts and "
+                f"{card.heldout_negatives_rejected * 100:.1f}% of other held-out negatives."
+            )
     return "\n".join(lines)
 
 

@@ -45,6 +45,7 @@ class ModelCard:
     reject_threshold: float | None = None  # rejection score from which an image is not a digit
     reject_min_ink: float | None = None  # mean ink below which an image is empty
     val_digits_kept: float | None = None  # share of the validation digits the rule keeps
+    val_styled_kept: float | None = None  # of styled validation digits (slashed 0s, flagged 1s, ...)
     val_negatives_rejected: float | None = None  # of negatives drawn like the training ones, own seed
     heldout_letters_rejected: float | None = None  # the target letters, in fonts training never used
     heldout_negatives_rejected: float | None = None  # symbols in held-out fonts, Fashion-MNIST test, drawn shapes

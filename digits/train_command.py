@@ -48,7 +48,7 @@ from .run_folder import (
     write_config,
     write_history,
 )
-from .training_mix import Mix, extend, validation_negatives
+from .training_mix import Mix, extend, validation_negatives, validation_styled
 
 DEFAULT_MIX = Mix(negatives=10000, styled=8000)  # for the 55,000 MNIST training images; --limit scales it
 FULL_TRAINING_SPLIT = 55000
@@ -293,7 +293,7 @@ def train(args, command: str) -> int:
 HELD_OUT_PER_LETTER, HELD_OUT_PER_KIND = 40, 100
 
 
-def rejection_fields(model, seed: int, val_digits: np.ndarray, run: Path) -> dict:
+def rejection_fields(model, seed: int, val_digits: np.ndarray, run: Path, styled_val: np.ndarray | None) -> dict:
     """Card fields on what ``model``'s rule rejects: negatives drawn like the training ones (own seed),
     and the held-out letters and negatives (fonts training never used); also written to rejection.json."""
     rng = np.random.default_rng(seed + 404)
@@ -304,16 +304,21 @@ def rejection_fields(model, seed: int, val_digits: np.ndarray, run: Path) -> dic
         "held-out negatives": held.images,
     }
     summary = rejection_summary(model, val_digits, sets)
+    styled_kept = None if styled_val is None else float((model.predict(styled_val, reject=True) >= 0).mean())
+    summary["styled_digits_kept"] = styled_kept
     kinds = {k: float((model.predict(held.images[held.kinds == k], reject=True) < 0).mean()) for k in set(held.kinds)}
     atomic_write_text(run / "rejection.json", json.dumps({**summary, "held_out_by_kind": kinds}, indent=2))
     rejected = summary["rejected"]
     print(
-        f"Not a digit: keeps {summary['digits_kept']:.2%} of validation digits, rejects "
+        f"Not a digit: keeps {summary['digits_kept']:.2%} of validation digits"
+        + ("" if styled_kept is None else f" and {styled_kept:.2%} of styled ones")
+        + ", rejects "
         f"{rejected['held-out letters']:.2%} of held-out letters, {rejected['held-out negatives']:.2%} of other "
         f"held-out negatives, {rejected['validation negatives']:.2%} of validation negatives"
     )
     return {
         "val_digits_kept": summary["digits_kept"],
+        "val_styled_kept": styled_kept,
         "val_negatives_rejected": rejected["validation negatives"],
         "heldout_letters_rejected": rejected["held-out letters"],
         "heldout_negatives_rejected": rejected["held-out negatives"],
@@ -431,6 +436,9 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
         f"validation {best['val_accuracy'] * 100:.2f}%), trained in {train_seconds / 60:.1f} min"
     )
 
+    # The "not a digit" threshold keeps --keep-digits of the validation digits, styled ones included.
+    styled_val = validation_styled(args.seed, val_digits, val_y)[0] if mix.styled else None
+    threshold_digits = val_digits if styled_val is None else np.concatenate([val_digits, styled_val])
     quantize_and_report(
         model,
         data,
@@ -441,9 +449,9 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
         card,
         install=not args.no_install,
         models_dir=args.models_dir,
-        val_digits=val_digits,
+        val_digits=threshold_digits,
         keep_digits=args.keep_digits,
-        rejection_report=lambda chosen: rejection_fields(chosen, args.seed, val_digits, run),
+        rejection_report=lambda chosen: rejection_fields(chosen, args.seed, val_digits, run, styled_val),
     )
     print(f"Results in {run}")
     return 0

@@ -7,7 +7,8 @@ digits rendered from strokes) with their labels, and ``negatives`` (letters and
 symbols in the training fonts, scribbles, fragments of training digits, Fashion-MNIST
 clothes, ...; ``digits/negatives.py``) labelled ``NOT_A_DIGIT``, the model's eleventh
 output. ``validation_negatives`` draws a separate set, from its own seed, that picks
-the rejection threshold; the held-out fonts and letters stay for the final report.
+the rejection threshold, which must keep the validation digits, MNIST's and styled ones
+(``validation_styled``); the held-out fonts and letters stay for the final report.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from engine.rejection import NOT_A_DIGIT
 from . import negatives as negative_kinds
 
 VALIDATION_NEGATIVES = 2000
-SEED_OFFSET = {"styles": 101, "negatives": 202, "validation": 303}  # independent streams per seed
+VALIDATION_STYLED = 2000
+SEED_OFFSET = {
+    "styles": 101,
+    "negatives": 202,
+    "validation": 303,
+    "validation styles": 505,
+}  # independent streams per seed
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,14 @@ def extend(mix: Mix, seed: int, train_images: np.ndarray, train_labels: np.ndarr
         images.append(drawn)
         labels.append(np.full(len(drawn), NOT_A_DIGIT, np.int64))
     return unit_float(np.concatenate(images)), np.concatenate(labels)
+
+
+def validation_styled(seed: int, val_images: np.ndarray, val_labels: np.ndarray, count: int = VALIDATION_STYLED):
+    """(images uint8, labels) of styled digits for validation: drawn from their own seed, the MNIST
+    edits made on validation digits. The threshold must keep these too: they are digits people write."""
+    from .styles import styled_digits
+
+    return styled_digits(np.random.default_rng(seed + SEED_OFFSET["validation styles"]), count, val_images, val_labels)
 
 
 def validation_negatives(seed: int, val_images: np.ndarray, count: int = VALIDATION_NEGATIVES) -> np.ndarray:

@@ -638,9 +638,29 @@ def read_number(model, gray, *, reject: bool = True) -> Reading:
     refused = np.zeros(len(glyphs), bool)
     if reject:
         refused = _rejected(model, np.stack([images[g.parts] for g, _ in glyphs]), logits)
-    return Reading(
-        tuple(
-            ReadDigit(None if refused[i] else int(probs[i].argmax()), float(probs[i].max()), _input_box(pg, g.box))
-            for i, (g, _) in enumerate(glyphs)
-        )
-    )
+    read = [
+        ReadDigit(None if refused[i] else int(probs[i].argmax()), float(probs[i].max()), _input_box(pg, g.box))
+        for i, (g, _) in enumerate(glyphs)
+    ]
+    return Reading(tuple(_rejoin_refused_cuts([g for g, _ in glyphs], read)))
+
+
+def _rejoin_refused_cuts(glyphs: Sequence[Glyph], read: list[ReadDigit]) -> list[ReadDigit]:
+    """Pieces cut from one another are one mark again when any of them is not a digit.
+
+    A cut is the hypothesis "these are two digits touching"; a piece that is no digit refutes
+    it (an X cut in two reads "7?" otherwise), so the pieces become one refused glyph."""
+    out: list[ReadDigit] = []
+    cut_from_previous = [i > 0 and glyphs[i].cut_left and glyphs[i - 1].cut_right for i in range(len(glyphs))]
+    start = 0
+    for end in range(1, len(read) + 1):
+        if end < len(read) and cut_from_previous[end]:
+            continue
+        run = read[start:end]
+        if len(run) > 1 and any(d.label is None for d in run):
+            box = tuple(f(d.box[k] for d in run) for k, f in enumerate((min, min, max, max)))
+            out.append(ReadDigit(None, min(d.confidence for d in run), box))  # type: ignore[arg-type]
+        else:
+            out.extend(run)
+        start = end
+    return out

@@ -24,33 +24,35 @@ SHIPPED_MODEL = STROKES_DIR.parents[1] / "models" / "mnist_int8.npz"
 MIN_SAMPLES = 8
 
 # Least share of each style's samples that the shipped model's predict() must read right,
-# and "all" for the whole set. Measured on models/mnist_int8.npz (2026-12-02; 16 samples a
-# style): each floor allows one more miss than today's. Raise these when a better model ships.
+# and "all" for the whole set. Measured on models/mnist_int8.npz (2026-12-02, the 11-output
+# model trained with styles and negatives; 16 samples a style): each floor allows one more
+# miss than today's. The model before it read 94.3% (1-long-flag 12.5%, 0-slashed 75%).
+# Raise these when a better model ships.
 FLOORS = {
-    "all": 0.92,  # 94.3% now
-    "0-plain": 0.93,  # 100%
-    "0-slashed": 0.68,  # 75%: read as 8
-    "1-european": 0.81,  # 87.5%: read as 9
-    "1-flag-foot": 0.93,  # 100%
-    "1-long-flag": 0.06,  # 12.5%: read as 7
-    "1-plain": 0.93,  # 100%
-    "2-looped": 0.93,  # 100%
-    "2-plain": 0.93,  # 100%
-    "3-flat-top": 0.93,  # 100%
-    "3-round": 0.93,  # 100%
-    "4-closed": 0.93,  # 100%
-    "4-open": 0.93,  # 100%
-    "5-one-stroke": 0.93,  # 100%
-    "5-two-strokes": 0.93,  # 100%
-    "6-plain": 0.93,  # 100%
-    "7-crossbar": 0.93,  # 100%
-    "7-hooked": 0.93,  # 100%
-    "7-plain": 0.93,  # 100%
-    "8-plain": 0.93,  # 100%
-    "8-two-circles": 0.87,  # 93.8%: read as 0
-    "8-wide": 0.93,  # 100%
-    "9-curly": 0.93,  # 100%
-    "9-straight": 0.93,  # 100%
+    "all": 0.980,  # 98.6% now
+    "0-plain": 0.93,  # 100.0%
+    "0-slashed": 0.87,  # 93.8%: read as 3
+    "1-european": 0.93,  # 100.0%
+    "1-flag-foot": 0.93,  # 100.0%
+    "1-long-flag": 0.75,  # 81.2%: read as 7
+    "1-plain": 0.93,  # 100.0%
+    "2-looped": 0.93,  # 100.0%
+    "2-plain": 0.93,  # 100.0%
+    "3-flat-top": 0.93,  # 100.0%
+    "3-round": 0.93,  # 100.0%
+    "4-closed": 0.93,  # 100.0%
+    "4-open": 0.93,  # 100.0%
+    "5-one-stroke": 0.93,  # 100.0%
+    "5-two-strokes": 0.93,  # 100.0%
+    "6-plain": 0.87,  # 93.8%: read as 5
+    "7-crossbar": 0.93,  # 100.0%
+    "7-hooked": 0.93,  # 100.0%
+    "7-plain": 0.93,  # 100.0%
+    "8-plain": 0.93,  # 100.0%
+    "8-two-circles": 0.93,  # 100.0%
+    "8-wide": 0.93,  # 100.0%
+    "9-curly": 0.93,  # 100.0%
+    "9-straight": 0.93,  # 100.0%
 }
 
 
