@@ -1,6 +1,8 @@
 """scripts/build_site.py: dist/ holds exactly what the page needs, and nothing from training."""
 
+import gzip
 import os
+import random
 import sys
 from pathlib import Path
 
@@ -68,3 +70,51 @@ def test_dist_has_nothing_else(dist):
 def test_refuses_to_overwrite_the_repository():
     with pytest.raises(build_site.BuildError):
         build_site.build(ROOT, log=lambda *a: None)
+
+
+def test_compressed_copies_are_written_where_they_pay_and_decode_to_the_file(dist):
+    copies = [p for p in dist.rglob("*") if p.suffix in (".gz", ".br")]
+    assert copies
+    for copy in copies:
+        original = copy.with_name(copy.name[: -len(copy.suffix)])
+        assert original.is_file(), copy
+        assert original.suffix.lower() not in build_site.COMPRESSED_SUFFIXES, copy
+        data = original.read_bytes()
+        packed = copy.read_bytes()
+        assert len(packed) <= 0.9 * len(data), f"{copy}: {len(packed)} of {len(data)} bytes"
+        if copy.suffix == ".gz":
+            assert gzip.decompress(packed) == data, copy
+        elif build_site.brotli is not None:
+            assert build_site.brotli.decompress(packed) == data, copy
+        assert copy.stat().st_mtime == original.stat().st_mtime, copy  # a server compares the two
+
+
+def test_the_big_files_the_page_fetches_have_copies_and_compressed_formats_none(dist):
+    for rel in ("web/vendor/pyodide/pyodide.asm.wasm", "web/vendor/pyodide/pyodide.asm.js", "index.html"):
+        assert (dist / (rel + ".gz")).is_file(), rel
+    require(build_site.brotli is not None, "the brotli package is not installed (pip install -e '.[test]')")
+    assert (dist / "web/vendor/pyodide/pyodide.asm.wasm.br").is_file()
+    for already in ("*.whl", "*.zip", "*.npz", "*.png"):
+        for p in dist.rglob(already):
+            assert not p.with_name(p.name + ".gz").exists() and not p.with_name(p.name + ".br").exists(), p
+
+
+def test_a_copy_is_kept_only_when_it_saves_a_tenth(tmp_path):
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    rng = random.Random(0)
+    (site / "noise.bin").write_bytes(rng.randbytes(19_000) + bytes(1_000))  # compresses by ~5%: not enough
+    (site / "text.js").write_bytes(b"let x = 1;\n" * 500)
+    (site / "model.npz").write_bytes(b"\0" * 20_000)  # compressible, but a format never recompressed
+    summary = build_site.precompress(site, cache=cache)
+    names = sorted(p.name for p in site.iterdir())
+    want = ["model.npz", "noise.bin", "text.js", "text.js.gz"] + (["text.js.br"] if build_site.brotli else [])
+    assert names == sorted(want)
+    assert summary["files"] == 2 and summary[".gz"]["files"] == 1
+    assert summary[".gz"]["bytes"] == 20_000 + (site / "text.js.gz").stat().st_size
+    # Again, from the cache: the same bytes.
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "text.js").write_bytes(b"let x = 1;\n" * 500)
+    build_site.precompress(again, cache=cache)
+    assert (again / "text.js.gz").read_bytes() == (site / "text.js.gz").read_bytes()
