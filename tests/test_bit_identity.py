@@ -24,8 +24,10 @@ TRAINING_DIGESTS = {
     "mlp": "b78689609188fbe2cb88f76aa31150feb30390e0c5516cfb4d76c7fb43eb7e6c",
     "cnn": "d6667283d5648870cff83a88f71e4b7f3b1c7526cee6acad1784154c34fc7d22",
 }
-# sha256 of the shipped model's float32 probabilities on the 10,000 MNIST test images.
-SHIPPED_PREDICTIONS_DIGEST = "3c138094ea5dc2064aa0ab97398c1c33e877cbf1ea3192273e26809f02c8417b"
+# sha256 of the shipped model's float32 probabilities on the 10,000 MNIST test images. Recorded
+# again for the 11-output model of 2026-12-02 (trained with styles and negatives), whose digit
+# probabilities are a softmax over the ten digit logits; same NumPy and kernels.
+SHIPPED_PREDICTIONS_DIGEST = "c8849380ce10b6c76c598895b89b209cdf78975b4d893e8709316da96f350fa5"
 
 
 RECORDED_WITH = "SkylakeX"

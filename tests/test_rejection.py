@@ -49,6 +49,14 @@ def test_the_not_a_digit_output_decides_and_predict_proba_keeps_ten_columns(mnis
     np.testing.assert_allclose(not_a_digit.rejection_scores(x), 1 / (1 + np.exp(-5.0) * (9 + np.e)), rtol=1e-5)
 
 
+def test_digit_probabilities_stay_a_distribution_when_not_a_digit_is_certain(mnist):
+    """P(not a digit) = 1 in float32 (the digits' share underflows): the digits' own softmax still sums to 1."""
+    certain = eleven_output_model(200.0)
+    probs = certain.predict_proba(mnist["test_images"][:3])
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-6)
+    assert probs.argmax(axis=1).tolist() == [3, 3, 3] and certain.rejection_scores(mnist["test_images"][:1])[0] == 1
+
+
 def test_rejected_by_logits_gives_the_verdict_of_predict_with_reject(trained_mlp, mnist):
     x = np.concatenate([mnist["test_images"][:200], np.zeros((3, 28, 28), np.uint8)])
     x[-1, 10:12, :] = 255  # a line: unsure or rejected
