@@ -11,6 +11,7 @@ Imports nothing but NumPy and the standard library, so the same files run in
 the page.
 """
 
+from . import explain
 from .errors import EngineError, IdxFormatError, InputShapeError, ModelFormatError, TrainingDivergedError
 from .idx import read_idx, write_idx
 from .model import Classifier, Sequential
@@ -40,4 +41,5 @@ __all__ = [
     "Reading",
     "ReadDigit",
     "personalize",
+    "explain",
 ]
