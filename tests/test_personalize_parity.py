@@ -9,17 +9,14 @@ web/vendor/, and skips without them (fails under CI=true). About a minute.
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 import engine
 import stroke_files
-import test_pyodide_parity as parity  # puts scripts/ on the path: pyscript_files
-from test_pyodide_parity import MODEL, NODE_DRIVER, PYODIDE, SITE, require
+from test_pyodide_parity import MODEL, PYODIDE, require, run_in_pyodide
 
 pytestmark = pytest.mark.browser
 
@@ -51,15 +48,7 @@ def test_personal_model_bits_match_cpython(tmp_path):
     y = np.array([s.label for s in samples], np.int64)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
-    table = parity.pyscript_files.files_table((SITE / "pyscript.toml").read_text())
-    files = {str(SITE / src.removeprefix("./")): dest.removeprefix("./") for src, dest in table.items()}
-    (tmp_path / "files.json").write_text(json.dumps(files))
-    (tmp_path / "run.py").write_text(PYODIDE_RUN)
-    (tmp_path / "driver.js").write_text(NODE_DRIVER)
-    proc = subprocess.run(
-        [node, str(tmp_path / "driver.js"), str(PYODIDE), str(tmp_path)], capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, f"Pyodide run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    proc = run_in_pyodide(node, tmp_path, PYODIDE_RUN, timeout=600)
     print(proc.stdout.strip().splitlines()[0])
     browser = engine.load_model(tmp_path / "mine_pyodide.npz")
     mine = engine.personalize(engine.load_model(MODEL), x, y, rng=np.random.default_rng(SEED))

@@ -106,6 +106,21 @@ def synthetic_drawings(n: int = 24, size: int = 280, seed: int = 0) -> np.ndarra
     return out
 
 
+def run_in_pyodide(node: str, work: Path, script: str, timeout: int) -> subprocess.CompletedProcess:
+    """Run ``script`` in Node.js's Pyodide, the page's files placed as pyscript.toml's [files] places
+    them and ``work`` mounted at /work; fails with Pyodide's output if the script fails."""
+    table = pyscript_files.files_table((SITE / "pyscript.toml").read_text())
+    files = {str(SITE / src.removeprefix("./")): dest.removeprefix("./") for src, dest in table.items()}
+    (work / "files.json").write_text(json.dumps(files))
+    (work / "run.py").write_text(script)
+    (work / "driver.js").write_text(NODE_DRIVER)
+    proc = subprocess.run(
+        [node, str(work / "driver.js"), str(PYODIDE), str(work)], capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, f"Pyodide run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    return proc
+
+
 @pytest.fixture(scope="module")
 def pyodide_results(tmp_path_factory):
     node = shutil.which("node")
@@ -125,15 +140,7 @@ def pyodide_results(tmp_path_factory):
     drawings = synthetic_drawings()
     np.save(work / "images.npy", images)
     np.save(work / "drawings.npy", drawings)
-    table = pyscript_files.files_table((SITE / "pyscript.toml").read_text())
-    files = {str(SITE / src.removeprefix("./")): dest.removeprefix("./") for src, dest in table.items()}
-    (work / "files.json").write_text(json.dumps(files))
-    (work / "run.py").write_text(PYODIDE_RUN)
-    (work / "driver.js").write_text(NODE_DRIVER)
-    proc = subprocess.run(
-        [node, str(work / "driver.js"), str(PYODIDE), str(work)], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, f"Pyodide run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    run_in_pyodide(node, work, PYODIDE_RUN, timeout=300)
     return {
         "work": work,
         "images": images,

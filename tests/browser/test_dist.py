@@ -1,28 +1,53 @@
-"""The output of `make site` works on its own, served from another directory."""
+"""The output of `make site` works on its own, served from another directory by scripts/serve.py,
+which sends its precompressed copies to a browser that accepts them."""
 
 import sys
 
 import number_strokes
+import pytest
 
 import pagekit
 from conftest import ROOT, Visit
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_site  # noqa: E402
+import serve  # noqa: E402
 
-def test_built_site_loads_and_predicts_by_itself(browser, site_url, tmp_path):
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import build_site
-    import serve
 
-    out = tmp_path / "dist"
+@pytest.fixture(scope="module")
+def dist_url(tmp_path_factory):
+    """The URL of a fresh `make site` build (with its .gz/.br copies) served by scripts/serve.py."""
+    out = tmp_path_factory.mktemp("site") / "dist"
     build_site.build(out, log=lambda *a: None)
     server, _ = serve.start_in_thread(0, out, quiet=True)
     try:
-        v = Visit(browser, f"http://127.0.0.1:{server.server_address[1]}/")
-        page = v.open()
-        number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
-        assert pagekit.wait_prediction(page, "1") == "1"
-        assert not v.foreign_requests(), v.foreign_requests()
-        assert not [u for u in v.failed if "sw.js" not in u], v.failed
-        v.close()
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
+        server.server_close()
+
+
+def test_built_site_loads_and_predicts_by_itself(browser, site_url, dist_url):
+    v = Visit(browser, dist_url)
+    page = v.open()
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
+    assert pagekit.wait_prediction(page, "1") == "1"
+    assert not v.foreign_requests(), v.foreign_requests()
+    assert not [u for u in v.failed if "sw.js" not in u], v.failed
+    v.close()
+
+
+def test_built_site_loads_compressed_and_predicts(browser, site_url, dist_url):
+    v = Visit(browser, dist_url, service_workers="block")
+    codings: dict[str, str | None] = {}
+    v.page.on("response", lambda r: codings.__setitem__(r.url, r.headers.get("content-encoding")))
+    page = v.open()
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
+    assert pagekit.wait_prediction(page, "1") == "1"
+    assert not v.failed, v.failed
+    want = "br" if build_site.brotli is not None else "gzip"
+    by_name = {url.rsplit("/", 1)[-1]: coding for url, coding in codings.items()}
+    for name in ("pyodide.asm.wasm", "pyodide.asm.js", "core.js", "main.py"):
+        assert by_name.get(name) == want, (name, by_name.get(name))
+    assert by_name.get(next(n for n in by_name if n.endswith(".whl"))) is None  # never recompressed
+    v.close()
