@@ -136,6 +136,7 @@ def contact_sheet(images, titles, path: Path, heading: str) -> None:
 
 def cmd_mistakes(args) -> int:
     """Write mistakes.png, correct.png and mistakes.csv into ``--out``; print the count."""
+    from .gallery import find_mistakes
     from .mnist import load_mnist
 
     if args.correct < 0:
@@ -143,9 +144,8 @@ def cmd_mistakes(args) -> int:
     model = load_model(args.model)
     data = load_mnist(args.data, log=lambda msg: print(msg, file=sys.stderr))
     images, labels = data["test_images"], data["test_labels"].astype(np.int64)
-    probs = model.predict_proba(images)
-    predicted = probs.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != labels)
+    found = find_mistakes(model, images, labels)
+    probs, predicted, wrong = found.probabilities, found.predicted, found.wrong
     right = np.flatnonzero(predicted == labels)
     sample = np.sort(np.random.default_rng(args.seed).choice(right, min(args.correct, len(right)), replace=False))
     try:

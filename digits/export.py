@@ -19,11 +19,12 @@ from engine.atomic import atomic_write_bytes, atomic_write_text, remove_stale_te
 from engine.metrics import classification_report
 from engine.quantize import CALIBRATION_METHODS, INFERENCE_MODES, quantize
 
+from .gallery import GALLERY_NAME, write_gallery
 from .model_card import ModelCard
 from .reject_threshold import KEEP_DIGITS, chosen_rule
 
 CALIBRATION_IMAGES = 500
-INSTALLED_NAMES = ("mnist_int8.npz", "mnist_int8.json")
+INSTALLED_NAMES = ("mnist_int8.npz", "mnist_int8.json", GALLERY_NAME)
 VERIFY_IMAGES = 100  # a saved model, loaded back, must predict these as the model in memory does
 
 
@@ -168,7 +169,11 @@ def quantize_and_report(
     )
     if install:
         install_model(run / "model_int8.npz", quant_card, models_dir)
-        log(f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json)")
+        installed = Path(models_dir) / "mnist_int8.npz"
+        wrong = write_gallery(Path(models_dir) / GALLERY_NAME, load_model(installed), installed, test_x, test_y)
+        log(
+            f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json, {GALLERY_NAME}: its {wrong} test mistakes)"
+        )
     return summary
 
 

@@ -15,6 +15,10 @@ dequantized, so the map is the "dequantized" inference path's); a float model th
 inference form (BatchNorm folded, Dropout gone). The copy is made once per model and kept
 while the model lives.
 
+``first_filters(model)`` are the first conv layer's kernels (dequantized for an int8 model),
+and ``output_scores(model, image28)`` the last layer's activations (the logits: ten digits,
+and "not a digit" for a model with that output).
+
 ``feature_maps(model, image28)`` runs the model itself (int8 layers for an int8 model) and
 returns the activations after each conv stage, for the page's "what each layer sees".
 
@@ -38,7 +42,7 @@ from .quantize import fold_batchnorm
 from .quantized_model import QuantizedModel
 from .rejection import DIGITS
 
-__all__ = ["METHODS", "saliency", "feature_maps", "gradient_model", "logit_gradients"]
+__all__ = ["METHODS", "saliency", "feature_maps", "first_filters", "output_scores", "gradient_model", "logit_gradients"]
 
 METHODS = ("gradient_x_input", "integrated_gradients")
 MAX_STEPS = 1024  # integrated gradients' path points; more buys nothing a 28x28 map can show
@@ -147,12 +151,7 @@ def feature_maps(model, image28) -> list[tuple[str, np.ndarray]]:
     "conv1", "conv2", ...; the model's own layers compute them (int8 for an int8 model, the
     inference form of a float model). An MLP has no conv stage: the list is empty."""
     image = _one_image(image28)
-    if isinstance(model, QuantizedModel):
-        layers = list(model.layers)
-    elif isinstance(model, Sequential):
-        layers = gradient_model(model).layers
-    else:
-        raise TypeError(f"feature_maps reads an engine model (Sequential or int8), got {type(model).__name__}")
+    layers = _own_layers(model, "feature_maps")
     ends = dict((end, name) for name, end in _stage_ends(layers))
     out: list[tuple[str, np.ndarray]] = []
     h = image.reshape((1, *model.input_shape))
@@ -161,3 +160,30 @@ def feature_maps(model, image28) -> list[tuple[str, np.ndarray]]:
         if i in ends:
             out.append((ends[i], np.asarray(h[0], np.float32).copy()))
     return out
+
+
+def _own_layers(model, what: str) -> list[Layer]:
+    """The layers that compute ``model``'s outputs: int8 ones for an int8 model, the inference form of a float one."""
+    if isinstance(model, QuantizedModel):
+        return list(model.layers)
+    if isinstance(model, Sequential):
+        return gradient_model(model).layers
+    raise TypeError(f"{what} reads an engine model (Sequential or int8), got {type(model).__name__}")
+
+
+def first_filters(model) -> np.ndarray:
+    """(F, kh, kw) float32: the kernels of the model's first Conv2D on a one-channel input; (0, 0, 0) for an MLP."""
+    _own_layers(model, "first_filters")  # the type check
+    for layer in gradient_model(model).layers:  # float kernels: an int8 model's dequantized
+        if isinstance(layer, Conv2D):
+            w = np.asarray(layer.params["W"], np.float32)  # (kh, kw, C, F)
+            return np.ascontiguousarray(w.sum(axis=2).transpose(2, 0, 1))
+    return np.zeros((0, 0, 0), np.float32)
+
+
+def output_scores(model, image28) -> np.ndarray:
+    """(outputs,) float32: the last layer's activations for one image, before the softmax."""
+    h = _one_image(image28).reshape((1, *model.input_shape))
+    for layer in _own_layers(model, "output_scores"):
+        h = layer.forward(h)
+    return np.asarray(h, np.float32).reshape(-1).copy()

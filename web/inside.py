@@ -21,6 +21,14 @@ PAPER = np.array([255, 255, 255], np.float32)
 INK_SHADE = 70.0  # the input's ink, drawn light gray under the heat so the stroke stays visible
 
 # One plain line per stage of the shipped kind of network (conv1..conv5); others get a generic line.
+FILTERS_TEXT = (
+    "The first layer's {count} filters, each a {size} pattern slid over the image: red weights add where there is ink, "
+    "blue ones subtract, so each filter answers to one edge or stroke direction."
+)
+SCORES_TEXT = (
+    "The last layer's raw scores (logits), one per output; the softmax of the digits' scores gives the bars, "
+    "and a high 'not a digit' score makes the page refuse the mark."
+)
 STAGE_TEXT = {
     "conv1": "Edges: each filter lights up where the stroke runs in one direction or has one side.",
     "conv2": "Pairs of edges: corners, line ends and bends of the stroke.",
@@ -82,6 +90,32 @@ def channel_rgba(maps: np.ndarray, count: int = CHANNELS_SHOWN) -> list[bytes]:
         g = scaled[..., c, None] * 255.0
         out.append(_rgba(np.broadcast_to(g, g.shape[:2] + (3,))))
     return out
+
+
+def filter_rgba(filters: np.ndarray) -> list[bytes]:
+    """(F, kh, kw) first-layer kernels -> RGBA bytes for each: red where ink raises the filter's output, blue lowers it.
+
+    One scale for all of them (the largest weight), so a weak filter looks weak."""
+    filters = np.asarray(filters, np.float32)
+    if filters.ndim != 3:
+        raise ValueError(f"filters must be (F, kh, kw), got {filters.shape}")
+    top = float(np.abs(filters).max()) if filters.size else 0.0
+    out = []
+    for k in filters:
+        t = np.abs(k) / top if top > 0 else np.zeros_like(k)
+        colour = np.where((k >= 0)[..., None], TOWARD, AGAINST)
+        out.append(_rgba(PAPER + (colour - PAPER) * t[..., None]))
+    return out
+
+
+def score_rows(scores: np.ndarray) -> list[tuple[str, float, str]]:
+    """The last layer's activations as (name, bar length in [0, 1], value text): ten digits, then "not a digit"."""
+    z = np.asarray(scores, np.float64).reshape(-1)
+    if not 10 <= len(z) <= 11:
+        raise ValueError(f"expected 10 or 11 output scores, got {len(z)}")
+    top = float(np.abs(z).max()) or 1.0
+    names = [str(d) for d in range(10)] + ["not a digit"] * (len(z) - 10)
+    return [(name, abs(float(v)) / top, f"{float(v):+.1f}") for name, v in zip(names, z)]
 
 
 def _rgba(rgb: np.ndarray) -> bytes:

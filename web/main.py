@@ -17,12 +17,9 @@ with its confidence, and the pad's overlay canvas draws their boxes. The
 probability bars and the 28x28 preview show one glyph, the first until
 another is chosen in ``#digits``.
 
-The "Inside the model" panel (``Inside``) is closed by default and computes
-nothing then. Open, it explains the chosen glyph after its bars are shown: the
-heat map (``engine.explain.saliency``, toward the answer or the runner-up) in
-one timer task, the feature maps of each conv stage (``engine.explain.feature_maps``)
-in the next, each dropped when a newer reading comes first; web/inside.py turns
-the arrays into pixels.
+The "Inside the model" panel lives in web/inside_panel.py: closed by default it
+computes nothing; open, it explains the chosen glyph in timer tasks of its own after
+the reading is shown, and shows the model's test-set mistakes.
 
 All state lives in one ``App`` object; the module only creates it and binds
 the event handlers.
@@ -39,23 +36,13 @@ loader.stage("engine", "Importing the engine…")
 import card as card_rows  # noqa: E402  (imported after the progress update on purpose)
 import engine  # noqa: E402
 import ink  # noqa: E402
-import inside  # noqa: E402
+from inside_panel import Inside  # noqa: E402
+from page_util import now_ms, put_rgba  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
 HINT = "Draw a digit (0–9) or a number in the box."
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-
-
-def now_ms() -> float:
-    return window.performance.now()
-
-
-def put_rgba(ctx, rgba: bytes, width: int, height: int) -> None:
-    """Paint RGBA bytes on a canvas context at (0, 0) through ImageData."""
-    data = window.Uint8ClampedArray.new(width * height * 4)
-    data.assign(rgba)
-    ctx.putImageData(window.ImageData.new(data, width, height), 0, 0)
 
 
 def ordinal(i: int) -> str:
@@ -73,158 +60,10 @@ def not_a_digit_message(reading) -> str | None:
     return f"The {names} mark{'s are' if len(refused) > 1 else ' is'} not a digit (shown as ?)."
 
 
-class Inside:
-    """The "Inside the model" panel: why the chosen glyph reads as it does, and what each conv stage sees.
-
-    ``update`` hands it the glyph's 28x28 input; while the panel is open that schedules
-    the heat map and then the feature maps, each in a timer task of its own. The panel's
-    data-version counts updates, data-shown is the version whose pictures are all drawn
-    and data-heat says what the heat map shows ("answer 4" / "runner-up 9"); tests wait
-    on them. ``window.digitsStats.inside`` collects each task's ms ("heat 12.3", "maps 8.0").
-    """
-
-    def __init__(self, model, stats):
-        self.model = model
-        self.panel = document.getElementById("inside-panel")
-        self.heat = document.getElementById("heat").getContext("2d")
-        self.caption = document.getElementById("heat-caption")
-        self.toggle = document.getElementById("heat-toggle")
-        self.stages = document.getElementById("stages")
-        self.times = stats.inside = window.Array.new()
-        self.x = self.probs = self.label = None
-        self.version = 0
-        self.runner_up = False  # which way the heat map points; kept from one reading to the next
-        self.layout = None  # ((stage name, (H, W, C)), ...) of the stage canvases built so far
-        self.canvases: list[list] = []
-        self.timer = None
-        self.want_maps = True
-        self.heat_proxy = create_proxy(self.draw_heat)
-        self.maps_proxy = create_proxy(self.draw_maps)
-
-    def update(self, x, probs, label) -> None:
-        """A new glyph (or a new reading of it) to explain: (28, 28) input, its probabilities, its label."""
-        self.x, self.probs, self.label = x, probs, label
-        self.version += 1
-        self.panel.dataset.version = str(self.version)
-        self.schedule()
-
-    def schedule(self, maps: bool = True) -> None:
-        """While open, draw the heat map in a task of its own, then (``maps``) the feature maps in the next."""
-        self.want_maps = maps or (self.timer is not None and self.want_maps)  # a pending maps task stays wanted
-        self.cancel()
-        if self.x is None or not self.panel.open:
-            return
-        self.timer = window.setTimeout(self.heat_proxy, 0)
-
-    def cancel(self) -> None:
-        if self.timer is not None:
-            window.clearTimeout(self.timer)
-            self.timer = None
-
-    def clear(self) -> None:
-        """Nothing to explain (the pad is empty): blank pictures, the hint, the toggle off."""
-        self.cancel()
-        self.x = self.probs = self.label = None
-        self.version += 1
-        self.heat.fillStyle = "#fff"
-        self.heat.fillRect(0, 0, 28, 28)
-        self.caption.textContent = "Draw a digit to see why the model reads it."
-        self.toggle.disabled = True
-        for row in self.canvases:
-            for c in row:
-                ctx = c.getContext("2d")
-                ctx.fillStyle = "#000"
-                ctx.fillRect(0, 0, c.width, c.height)
-        self.panel.dataset.version = self.panel.dataset.shown = str(self.version)
-        self.panel.dataset.heat = ""
-
-    def flip(self) -> None:
-        """The toggle: the heat map toward the runner-up, or back toward the answer."""
-        self.runner_up = not self.runner_up
-        self.toggle.setAttribute("aria-pressed", "true" if self.runner_up else "false")
-        self.schedule(maps=False)
-
-    def draw_heat(self, *_) -> None:
-        """Task 1: engine.explain.saliency toward the answer (or the runner-up) on #heat."""
-        self.timer = None
-        t0 = now_ms()
-        answer, second = inside.targets(self.probs, self.label)
-        target = second if self.runner_up else answer
-        try:
-            heat = engine.explain.saliency(self.model, self.x, target)
-        except Exception as exc:  # never break the reading for the panel's sake
-            self.caption.textContent = f"Could not compute the heat map: {exc}"
-            return
-        put_rgba(self.heat, inside.heat_rgba(heat, self.x), 28, 28)
-        what = f"{answer}" if self.label is not None else f"{answer} (the closest digit; this mark is not one)"
-        if self.runner_up:
-            self.caption.textContent = f"Why not {second}? Red pushed toward {second}, the runner-up; blue against it."
-            self.toggle.textContent = f"Back to {answer}"
-        else:
-            self.caption.textContent = f"Why {what}: red pixels pushed the model toward it, blue ones against it."
-            self.toggle.textContent = f"Toward the runner-up, {second}"
-        self.toggle.disabled = False
-        self.panel.dataset.heat = f"{'runner-up' if self.runner_up else 'answer'} {target}"
-        self.times.push(f"heat {now_ms() - t0:.1f}")
-        if self.want_maps:
-            self.timer = window.setTimeout(self.maps_proxy, 0)
-        else:
-            self.panel.dataset.shown = str(self.version)
-
-    def draw_maps(self, *_) -> None:
-        """Task 2: engine.explain.feature_maps, the first channels of each conv stage as small canvases."""
-        self.timer = None
-        t0 = now_ms()
-        try:
-            stages = engine.explain.feature_maps(self.model, self.x)
-        except Exception as exc:
-            self.stages.textContent = f"Could not compute the feature maps: {exc}"
-            return
-        layout = tuple((name, tuple(a.shape)) for name, a in stages)
-        if layout != self.layout:
-            self.build(layout)
-        for (_, maps), row in zip(stages, self.canvases):
-            h, w = maps.shape[:2]
-            for c, rgba in zip(row, inside.channel_rgba(maps)):
-                put_rgba(c.getContext("2d"), rgba, w, h)
-        self.panel.dataset.shown = str(self.version)
-        self.times.push(f"maps {now_ms() - t0:.1f}")
-
-    def build(self, layout) -> None:
-        """One block per conv stage: its line of text over a row of channel canvases."""
-        blocks, self.canvases = [], []
-        if not layout:
-            p = document.createElement("p")
-            p.className = "small muted"
-            p.textContent = "This model has no conv stages to show."
-            blocks.append(p)
-        for name, shape in layout:
-            block = document.createElement("div")
-            block.className = "stage"
-            block.dataset.stage = name
-            p = document.createElement("p")
-            p.textContent = inside.stage_text(name, shape)
-            maps = document.createElement("div")
-            maps.className = "maps"
-            maps.setAttribute("role", "img")
-            maps.setAttribute("aria-label", f"{name}: the first {min(shape[2], inside.CHANNELS_SHOWN)} channels")
-            row = []
-            for _ in range(min(shape[2], inside.CHANNELS_SHOWN)):
-                c = document.createElement("canvas")
-                c.width, c.height = shape[1], shape[0]
-                maps.append(c)
-                row.append(c)
-            block.append(p, maps)
-            blocks.append(block)
-            self.canvases.append(row)
-        self.stages.replaceChildren(*blocks)
-        self.layout = layout
-
-
 class App:
     """The model, the page elements it writes to, the last reading, and the numbers the bench reads."""
 
-    def __init__(self, model, card: dict):
+    def __init__(self, model, card: dict, model_bytes: bytes):
         self.model = model
         self.card = card
         self.pad = window.digitPad
@@ -250,7 +89,7 @@ class App:
         # The bars and the preview are filled by a timer task after each reading (see finish).
         self.timer = None
         self.finish_proxy = create_proxy(self.finish)
-        self.inside = Inside(model, self.stats)
+        self.inside = Inside(model, self.stats, model_bytes, self.pad)
 
     # ---------- prediction ----------
 
@@ -472,12 +311,14 @@ class App:
 def start() -> App:
     loader.stage("model", "Loading the model…")
     try:
+        with open(MODEL_PATH, "rb") as f:
+            model_bytes = f.read()
         model = engine.load_model(MODEL_PATH)
     except (OSError, ValueError) as exc:  # engine errors are ValueErrors that say what to do
         loader.fail(f"Could not load the model: {exc}")
         document.getElementById("message").textContent = "The model could not be loaded, so nothing can be predicted."
         raise
-    app = App(model, model.card)
+    app = App(model, model.card, model_bytes)
     app.render_card()
     return app
 
@@ -509,7 +350,7 @@ def on_model_panel(event):
 def on_inside_panel(event):
     """Opening the panel explains what is on the pad now; closing it drops pending work."""
     if event.target.open:
-        app.inside.schedule()
+        app.inside.opened()
     else:
         app.inside.cancel()
 
@@ -517,6 +358,23 @@ def on_inside_panel(event):
 @when("click", "#heat-toggle")
 def on_heat_toggle(event):
     app.inside.flip()
+
+
+@when("click", "#confusion")
+def on_confusion_cell(event):
+    """A cell of the confusion matrix shows its test digits in the gallery."""
+    app.inside.gallery.on_matrix(event)
+
+
+@when("click", "#gallery-all")
+def on_gallery_all(event):
+    app.inside.gallery.filter(None, None)
+
+
+@when("click", "#gallery")
+def on_gallery_digit(event):
+    """A test digit clicked opens on the pad and is read there, heat map and all."""
+    app.inside.gallery.open_entry(event)
 
 
 if window.localStorage.getItem("digits.modelPanel") == "open":

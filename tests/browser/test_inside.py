@@ -194,3 +194,69 @@ def test_longest_task_while_the_panel_updates(page, record_property):
     budget = os.environ.get("DIGITS_TASK_BUDGET_MS")
     if budget:
         assert longest <= float(budget), report
+
+
+GALLERY_READY = "() => document.getElementById('gallery').dataset.count !== undefined"
+
+
+def test_filters_scores_mistakes_and_the_confusion_matrix(page, model):
+    """First-layer filters and last-layer scores as CPython computes them; the gallery holds every test error
+    the card counts; a confusion-matrix cell shows its digits; a clicked digit opens on the pad and is read."""
+    import engine
+    import gallery
+    import ink
+
+    draw(page, 7)
+    open_panel(page)
+    page.wait_for_function(DONE)
+    page.wait_for_function(GALLERY_READY)
+    # Filters: one canvas per first-layer kernel, the pixels web/inside.py makes of engine.explain.first_filters.
+    filters = engine.explain.first_filters(model)
+    drawn_filters = page.evaluate(
+        "() => [...document.querySelectorAll('#filters canvas')].map((c) =>"
+        " Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data))"
+    )
+    assert len(drawn_filters) == len(filters)
+    want = [np.frombuffer(b, np.uint8) for b in inside.filter_rgba(filters)]
+    assert all(np.abs(np.array(d, int) - w).max() <= 1 for d, w in zip(drawn_filters, want))
+    # Scores: one row per output, the values engine.explain.output_scores gives in CPython.
+    rows = page.evaluate(
+        "() => [...document.querySelectorAll('#scores li')].map((li) =>"
+        " [li.querySelector('.score-label').textContent, li.querySelector('.score-value').textContent])"
+    )
+    scores = engine.explain.output_scores(model, pad_input(page))
+    assert [name for name, _ in rows] == [name for name, _, _ in inside.score_rows(scores)]
+    assert np.allclose([float(v) for _, v in rows], scores, atol=0.11)
+    # The gallery: every mistake the card counts, wrong ones marked.
+    errors = round((1 - model.card["test_accuracy"]) * 10000)
+    assert int(page.get_attribute("#gallery", "data-count")) == errors
+    assert page.locator("#gallery button.example.wrong").count() == errors
+    assert f"The {errors} MNIST test digits" in page.text_content("#gallery-caption")
+    # The most frequent confusion's cell, clicked: exactly its digits, each captioned so.
+    g = gallery.read_gallery((ROOT / "models" / "gallery.npz").read_bytes(), MODEL.read_bytes())
+    off = g.confusion - np.diag(np.diag(g.confusion))
+    label, read = (int(v) for v in np.unravel_index(off.argmax(), off.shape))
+    page.click(f"#confusion button[data-cell='{label}>{read}']")
+    page.wait_for_function("(f) => document.getElementById('gallery').dataset.filter === f", arg=f"{label}>{read}")
+    captions = page.locator("#gallery button.example span").all_text_contents()
+    assert len(captions) == off[label, read] and all(c.startswith(f"{label} read as {read}") for c in captions)
+    # One of them opened on the pad: read there like any picture, and said which test digit it is.
+    first = g.entries(label, read)[0]
+    before = page.evaluate("window.digitsStats.count")
+    page.locator("#gallery button.example").first.click()
+    page.wait_for_function("(n) => window.digitsStats.count > n", arg=before)
+    page.wait_for_function(
+        "(t) => document.getElementById('gallery-chosen').textContent === t", arg=g.description(first)
+    )
+    assert f"MNIST test digit #{g.index[first]}" in page.text_content("#pad-status")
+    snap = page.evaluate(
+        "() => { const s = window.digitPad.snapshot(true); return {kind: s.kind, w: s.width, h: s.height, r: Array.from(s.rgba)}; }"
+    )
+    assert snap["kind"] == "image" and (snap["w"], snap["h"]) == (28, 28)
+    rgba = ink.rgba_array(bytes(snap["r"]), 28, 28)
+    assert (rgba[..., 0] == 255 - g.images[first]).all(), "the pad shows the test digit's own pixels"
+    reading = engine.read_number(model, ink.to_gray("image", rgba))
+    want_reading = reading.text if any(d.label is not None for d in reading.digits) else ""
+    assert pagekit.wait_prediction(page, want_reading) == want_reading
+    page.click("#gallery-all")
+    page.wait_for_function("document.getElementById('gallery').dataset.filter === 'all'")
