@@ -65,6 +65,7 @@ def test_page_loads_nothing_from_another_origin():
         "web/pad.js",
         "web/pad_strokes.js",
         "web/pad_image.js",
+        "web/pad_heat.js",
         "web/loader.js",
         "web/style.css",
         "web/main.py",

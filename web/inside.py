@@ -66,6 +66,23 @@ def heat_rgba(heat: np.ndarray, image: np.ndarray) -> bytes:
     return _rgba(rgb)
 
 
+def heat_overlay(heat: np.ndarray, image: np.ndarray) -> tuple[bytes, tuple[int, int, int, int]]:
+    """The heat map for laying over the drawing: RGBA bytes whose alpha is its strength (no paper, no ink),
+    and (x0, y0, x1, y1), the ink's box in the (H, W) input, which is the glyph's box on the pad."""
+    heat = np.asarray(heat, np.float32)
+    image = np.asarray(image, np.float32)
+    if heat.shape != image.shape or heat.ndim != 2:
+        raise ValueError(f"heat {heat.shape} and image {image.shape} must be the same 2-D shape")
+    top = float(np.abs(heat).max()) if heat.size else 0.0
+    t = np.sqrt(np.abs(heat) / top) if top > 0 else np.zeros_like(heat)
+    out = np.empty(heat.shape + (4,), np.uint8)
+    out[..., :3] = np.where((heat >= 0)[..., None], TOWARD, AGAINST).astype(np.uint8)
+    out[..., 3] = np.clip(t * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    ys, xs = np.nonzero(image > 0.05)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0) + heat.shape[::-1]
+    return out.tobytes(), box
+
+
 def stage_text(name: str, shape: tuple[int, ...]) -> str:
     """One line for a conv stage: its size and what it responds to."""
     h, w, c = shape

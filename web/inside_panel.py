@@ -14,7 +14,7 @@ words; this module owns the page elements.
 
 from __future__ import annotations
 
-from pyodide.ffi import create_once_callable, create_proxy
+from pyodide.ffi import create_once_callable, create_proxy, to_js
 from pyscript import document, window
 
 import engine
@@ -47,6 +47,8 @@ class Inside:
         self.filters_text = document.getElementById("filters-text")
         self.times = stats.inside = window.Array.new()
         self.x = self.probs = self.label = None
+        self.glyph = 0  # which glyph of the reading the pictures explain
+        self.pad = pad
         self.version = 0
         self.runner_up = False  # which way the heat map points; kept from one reading to the next
         self.layout = None  # ((stage name, (H, W, C)), ...) of the stage canvases built so far
@@ -57,9 +59,9 @@ class Inside:
         self.maps_proxy = create_proxy(self.draw_maps)
         self.gallery = MistakesView(model_bytes, pad)
 
-    def update(self, x, probs, label) -> None:
+    def update(self, x, probs, label, glyph: int = 0) -> None:
         """A new glyph (or a new reading of it) to explain: (28, 28) input, its probabilities, its label."""
-        self.x, self.probs, self.label = x, probs, label
+        self.x, self.probs, self.label, self.glyph = x, probs, label, glyph
         self.version += 1
         self.panel.dataset.version = str(self.version)
         self.schedule()
@@ -78,6 +80,11 @@ class Inside:
             self.draw_filters()
         self.gallery.show()
         self.schedule()
+
+    def closed(self) -> None:
+        """The panel was closed: pending work dropped, the heat map taken off the drawing."""
+        self.cancel()
+        self.pad.clearHeat()
 
     def cancel(self) -> None:
         if self.timer is not None:
@@ -120,6 +127,10 @@ class Inside:
             self.caption.textContent = f"Could not compute the heat map: {exc}"
             return
         put_rgba(self.heat, inside.heat_rgba(heat, self.x), 28, 28)
+        overlay, inner = inside.heat_overlay(heat, self.x)
+        pixels = window.Uint8ClampedArray.new(len(overlay))
+        pixels.assign(overlay)
+        self.pad.showHeat(pixels, to_js(list(inner)), self.glyph)
         what = f"{answer}" if self.label is not None else f"{answer} (the closest digit; this mark is not one)"
         if self.runner_up:
             self.caption.textContent = f"Why not {second}? Red pushed toward {second}, the runner-up; blue against it."

@@ -218,7 +218,7 @@ class App:
         probs = self.model.predict_proba(x)[0]  # (10,) float32
         self.draw_preview(x)
         label = self.reading.digits[self.selected].label
-        self.inside.update(x, probs, label)  # computes only while its panel is open, in later tasks
+        self.inside.update(x, probs, label, self.selected)  # computes only while its panel is open, in later tasks
         top = int(probs.argmax()) if label is None else label
         for digit in range(10):
             p = float(probs[digit])
@@ -352,7 +352,7 @@ def on_inside_panel(event):
     if event.target.open:
         app.inside.opened()
     else:
-        app.inside.cancel()
+        app.inside.closed()
 
 
 @when("click", "#heat-toggle")

@@ -32,6 +32,7 @@
 
 import { INK_HEIGHT, strokeDrawing } from "./pad_strokes.js";
 import { imageOpening, wireImageInput } from "./pad_image.js";
+import { heatOverlay } from "./pad_heat.js";
 
 const LIVE_INTERVAL_MS = 100;  // live prediction while drawing, at most this often
 const BUSY_FACTOR = 2;         // ... and at least this many times the last prediction's time apart
@@ -184,7 +185,7 @@ class Pad {
 }
 
 // The drawing and image-opening methods live in their own files (see the top).
-Object.assign(Pad.prototype, strokeDrawing, imageOpening);
+Object.assign(Pad.prototype, strokeDrawing, imageOpening, heatOverlay);
 
 /* ---------- wiring: buttons and keys ---------- */
 

@@ -147,10 +147,11 @@ export const strokeDrawing = {
    */
   showBoxes(reading) {
     this.boxes = typeof reading === "string" ? JSON.parse(reading) : reading;
+    this.heat = null;  // it explained the previous reading
     this.drawBoxes();
   },
 
-  clearBoxes() { this.boxes = null; this.drawBoxes(); },
+  clearBoxes() { this.boxes = null; this.heat = null; this.drawBoxes(); },
 
   /** Source pixels -> visible canvas pixels, for the boxes' kind (null when the pad no longer shows it). */
   boxFrame(kind) {
@@ -165,6 +166,7 @@ export const strokeDrawing = {
     const reading = this.boxes;
     const frame = reading && this.boxFrame(reading.kind);
     if (!frame) return;
+    this.drawHeat?.(ctx, frame);  // web/pad_heat.js: under the boxes
     const dpr = this.canvas.height / Math.max(1, this.canvas.getBoundingClientRect().height);
     const font = Math.round(13 * dpr);
     ctx.font = `600 ${font}px system-ui, sans-serif`;

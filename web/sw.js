@@ -33,6 +33,7 @@ const APP_FILES = [
   "web/pad.js",
   "web/pad_strokes.js",
   "web/pad_image.js",
+  "web/pad_heat.js",
   "web/loader.js",
   "web/style.css",
   "web/manifest.webmanifest",

@@ -260,3 +260,36 @@ def test_filters_scores_mistakes_and_the_confusion_matrix(page, model):
     assert pagekit.wait_prediction(page, want_reading) == want_reading
     page.click("#gallery-all")
     page.wait_for_function("document.getElementById('gallery').dataset.filter === 'all'")
+
+
+OVERLAY_COLOURS = """(box) => {
+    const pad = window.digitPad, c = pad.overlay, ctx = c.getContext('2d');
+    const s = c.height / 280;  // ink-canvas pixels -> overlay pixels (a drawing on the pad)
+    const inset = 4 * (window.devicePixelRatio || 1);  // inside the box's own (blue) outline
+    const [x0, y0, x1, y1] = box.map((v, k) => Math.round(v * s + (k < 2 ? inset : -inset)));
+    const d = ctx.getImageData(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0)).data;
+    let red = 0, blue = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] < 40) continue;
+        if (d[i] > d[i + 2] + 60) red++; else if (d[i + 2] > d[i] + 60) blue++;
+    }
+    return [red, blue];
+}"""
+
+
+def test_heat_map_over_the_drawing(page, model):
+    """With the panel open the heat map is laid over the glyph's box on the pad; closing the panel takes it off."""
+    import engine
+
+    draw(page, 4)
+    open_panel(page)
+    page.wait_for_function(DONE)
+    box = page.evaluate("window.digitPad.boxes.digits[0].box")
+    red, blue = page.evaluate(OVERLAY_COLOURS, box)
+    heat_map = engine.explain.saliency(model, pad_input(page), 4)
+    assert red >= 50, (red, blue)
+    assert (red > blue) == ((heat_map > 0).sum() > (heat_map < 0).sum()), (red, blue)
+    page.click("#inside-panel summary")  # closed: off the drawing, the box stays
+    page.wait_for_function("!document.getElementById('inside-panel').open")
+    assert page.evaluate(OVERLAY_COLOURS, box) == [0, 0]
+    assert page.evaluate("window.digitPad.boxes.digits.length") == 1

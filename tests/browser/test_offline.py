@@ -82,6 +82,7 @@ def test_precache_list_names_the_runtime_and_existing_files():
         "web/pad.js",
         "web/pad_strokes.js",
         "web/pad_image.js",
+        "web/pad_heat.js",
         "web/loader.js",
         "web/style.css",
         "web/manifest.webmanifest",
