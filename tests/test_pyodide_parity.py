@@ -33,6 +33,7 @@ pytestmark = pytest.mark.browser
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 N_IMAGES = 1000  # MNIST test images compared
+SALIENCY_IMAGES = 16  # of them, explained by engine.explain in both
 PROB_TOL = 1e-5
 # DIGITS_SITE_DIR=dist checks the output of `make site` instead of the repository root.
 SITE = Path(os.environ.get("DIGITS_SITE_DIR") or ROOT).resolve()
@@ -76,6 +77,11 @@ drawings = np.load("/work/drawings.npy")
 pre = np.stack([engine.preprocess(d) for d in drawings])
 np.save("/work/pre_pyodide.npy", pre)
 np.save("/work/pre_probs_pyodide.npy", model.predict_proba(pre))
+# The page's "Inside the model": heat maps (both methods) and the last layer's scores.
+heat_images = images[:SALIENCY_IMAGES].astype(np.float32) / 255
+np.save("/work/heat_pyodide.npy", np.stack([engine.explain.saliency(model, x) for x in heat_images]))
+np.save("/work/ig_pyodide.npy", np.stack([engine.explain.saliency(model, x, method="integrated_gradients") for x in heat_images[:4]]))
+np.save("/work/scores_pyodide.npy", np.stack([engine.explain.output_scores(model, x) for x in heat_images]))
 json.dump({"numpy": np.__version__, "python": sys.version.split()[0], "platform": sys.platform},
           open("/work/env.json", "w"))
 """
@@ -140,7 +146,7 @@ def pyodide_results(tmp_path_factory):
     drawings = synthetic_drawings()
     np.save(work / "images.npy", images)
     np.save(work / "drawings.npy", drawings)
-    run_in_pyodide(node, work, PYODIDE_RUN, timeout=300)
+    run_in_pyodide(node, work, PYODIDE_RUN.replace("SALIENCY_IMAGES", str(SALIENCY_IMAGES)), timeout=300)
     return {
         "work": work,
         "images": images,
@@ -149,6 +155,9 @@ def pyodide_results(tmp_path_factory):
         "probs": np.load(work / "probs_pyodide.npy"),
         "pre": np.load(work / "pre_pyodide.npy"),
         "pre_probs": np.load(work / "pre_probs_pyodide.npy"),
+        "heat": np.load(work / "heat_pyodide.npy"),
+        "ig": np.load(work / "ig_pyodide.npy"),
+        "scores": np.load(work / "scores_pyodide.npy"),
         "env": json.loads((work / "env.json").read_text()),
     }
 
@@ -190,3 +199,21 @@ def test_preprocess_matches_cpython_on_pad_drawings(pyodide_results, cpython_mod
     assert diff <= 1e-5, f"preprocess differs by {diff:.3g}"
     probs_diff = float(np.abs(pyodide_results["pre_probs"] - cpython_model.predict_proba(pre_cpython)).max())
     assert probs_diff <= PROB_TOL, probs_diff
+
+
+def test_heat_maps_and_scores_match_cpython(pyodide_results, cpython_model):
+    """The page's heat maps (gradient x input, integrated gradients) and last-layer scores are CPython's."""
+    import engine
+
+    x = pyodide_results["images"][:SALIENCY_IMAGES].astype(np.float32) / 255
+    heat = np.stack([engine.explain.saliency(cpython_model, im) for im in x])
+    ig = np.stack([engine.explain.saliency(cpython_model, im, method="integrated_gradients") for im in x[:4]])
+    scores = np.stack([engine.explain.output_scores(cpython_model, im) for im in x])
+    for name, ours, theirs in (
+        ("gradient x input", heat, pyodide_results["heat"]),
+        ("integrated", ig, pyodide_results["ig"]),
+    ):
+        scale = float(np.abs(ours).max())
+        diff = float(np.abs(ours - theirs).max())
+        assert scale > 0 and diff <= 1e-4 * scale, f"{name}: max difference {diff:.3g} of a map scale {scale:.3g}"
+    assert np.array_equal(scores, pyodide_results["scores"]), "int8 layers are exact integer arithmetic in both"
