@@ -13,6 +13,7 @@ the page.
 
 from . import explain
 from .errors import EngineError, IdxFormatError, InputShapeError, ModelFormatError, TrainingDivergedError
+from .examples_file import load_examples, save_examples
 from .idx import read_idx, write_idx
 from .model import Classifier, Sequential
 from .model_io import load_model, save_model
@@ -42,5 +43,7 @@ __all__ = [
     "ReadDigit",
     "personalize",
     "personalize_steps",
+    "load_examples",
+    "save_examples",
     "explain",
 ]
