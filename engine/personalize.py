@@ -51,9 +51,9 @@ __all__ = ["PersonalizeOptions", "Progress", "personalize", "personalize_steps",
 DEFAULT_REPLAY = Path(__file__).resolve().with_name("replay.npz")
 MAX_EXAMPLES = 10_000
 EVAL_CHUNK = 256  # images per fixed-order forward pass when checking for early stopping
-# personalize_steps' pieces, each ~20-40 ms in the page (Pyodide in Chromium on a 2-core EPYC; see its test):
-FEATURE_CHUNK = 8  # training images per forward pass of the frozen layers
-BATCHES_PER_STEP = 4  # mini-batches of the head per piece
+# personalize_steps' pieces, measured in the page (Pyodide in headless Chromium, 2-core EPYC, busy):
+FEATURE_CHUNK = 4  # training images per forward pass of the frozen layers (8 took 40-90 ms, 4 takes 20-45)
+BATCHES_PER_STEP = 4  # mini-batches of the head per piece (under 40 ms)
 
 
 @dataclass(frozen=True)

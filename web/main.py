@@ -40,6 +40,7 @@ import card as card_rows  # noqa: E402  (imported after the progress update on p
 import engine  # noqa: E402
 import ink  # noqa: E402
 import inside  # noqa: E402
+import teach  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
@@ -483,6 +484,7 @@ def start() -> App:
 
 
 app = start()
+teacher = teach.start(app, put_rgba)  # the Teach panel (web/teach.py): examples, Learn, the personal model
 
 
 @when("ink", "#pad")
