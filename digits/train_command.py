@@ -103,6 +103,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="digits in styles MNIST lacks (slashed 0, flagged 1, crossed 7, ...) added to training",
     )
     p.add_argument(
+        "--extra",
+        type=Path,
+        metavar="FILE",
+        help="an examples file (the page's Export, or engine.save_examples: uint8 images (N, 28, 28) "
+        "and labels 0..9) whose examples are added to the training set",
+    )
+    p.add_argument(
         "--keep-digits",
         type=float,
         default=KEEP_DIGITS,
@@ -160,10 +167,11 @@ SAVED_FLAGS: dict[str, type | tuple[type, ...]] = {
     **dict.fromkeys(("lr", "weight_decay", "label_smoothing", "keep_digits"), float),
     **dict.fromkeys(("no_augment", "elastic"), bool),
     "limit": (int, type(None)),
+    "extra": (str, type(None)),
 }
 CHOICES: dict[str, Collection[str]] = {"arch": ARCHITECTURES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
 # Flags added after runs were written: a config.json without them means the run trained without them.
-LEGACY_FLAGS = {"negatives": 0, "styles": 0, "keep_digits": KEEP_DIGITS}
+LEGACY_FLAGS = {"negatives": 0, "styles": 0, "keep_digits": KEEP_DIGITS, "extra": None}
 FROM_COMMAND_LINE = ("resume", "no_install", "quiet", "data", "models_dir", "threads")
 
 
@@ -195,6 +203,7 @@ def resumed_args(run: Path, args: argparse.Namespace) -> tuple[argparse.Namespac
     if problem:
         raise RunFolderError(f"{path}: {problem}; restore the file the run wrote, or {START_AFRESH}")
     resumed.out = Path(resumed.out)
+    resumed.extra = None if resumed.extra is None else Path(resumed.extra)
     return resumed, command.strip()
 
 
@@ -272,13 +281,15 @@ def prepare(args) -> tuple[Trainer, Sequential, TrainConfig]:
 def train(args, command: str) -> int:
     """Data, training, test report, quantization: everything after the flags are settled."""
     trainer, model, config = prepare(args)
+    # Checked like a model file before anything is trained; a bad one ends the run with its error line (status 2).
+    extra = engine.load_examples(args.extra) if args.extra is not None else None
     try:
         data = load_mnist(args.data, log=print)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        return train_and_export(args, command, trainer, model, config, data)
+        return train_and_export(args, command, trainer, model, config, data, extra)
     except BrokenPipeError:  # the output was piped into a reader that went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
@@ -337,8 +348,11 @@ def os_error_line(exc: OSError, run: Path | None) -> str:
     return f"{line}. Nothing was saved to resume from; fix that, then start the run again"
 
 
-def train_and_export(args, command: str, trainer: Trainer, model: Sequential, config: TrainConfig, data) -> int:
-    """Split, train (from the checkpoint with --resume), report on the test set, export and install."""
+def train_and_export(
+    args, command: str, trainer: Trainer, model: Sequential, config: TrainConfig, data, extra=None
+) -> int:
+    """Split, train (from the checkpoint with --resume), report on the test set, export and install.
+    ``extra``: (images uint8, labels) of --extra, appended to the training set."""
     resume_dir = args.resume
     split_rng = np.random.default_rng(args.seed)
     train_idx, val_idx = stratified_split(data["train_labels"], args.val_size, split_rng)
@@ -346,6 +360,10 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
         train_idx = train_idx[: args.limit]
     mix = mix_of(args, len(train_idx))
     train_x, train_y = extend(mix, args.seed, data["train_images"][train_idx], data["train_labels"][train_idx])
+    extras = 0 if extra is None else len(extra[1])
+    if extra is not None:
+        train_x = np.concatenate([train_x, unit_float(extra[0])])
+        train_y = np.concatenate([train_y, extra[1]])
     val_digits = data["train_images"][val_idx]
     val_x, val_y = unit_float(val_digits), data["train_labels"][val_idx].astype(np.int64)
     checksum = data_checksum(data["train_images"], data["train_labels"])
@@ -362,6 +380,7 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
                 "command": command,
                 "train_data_sha256": checksum,
                 "train_images": len(train_y),
+                "extra_examples": extras,
                 "val_images": len(val_y),
             },
         )
@@ -369,8 +388,9 @@ def train_and_export(args, command: str, trainer: Trainer, model: Sequential, co
         run = resume_dir
     print(f"Run folder: {run}")
     print(
-        f"Training {args.arch} on {len(train_y)} images ({len(train_y) - mix.styled - mix.negatives} MNIST, "
-        f"{mix.styled} styled, {mix.negatives} not digits), validating on {len(val_y)}; "
+        f"Training {args.arch} on {len(train_y)} images ({len(train_y) - mix.styled - mix.negatives - extras} MNIST, "
+        f"{mix.styled} styled, {mix.negatives} not digits{f', {extras} from --extra' if extras else ''}), "
+        f"validating on {len(val_y)}; "
         f"{config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
         f"augmentation {'on' if config.augment else 'off'}{' + elastic' if config.elastic else ''}"
     )

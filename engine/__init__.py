@@ -13,11 +13,12 @@ the page.
 
 from . import explain
 from .errors import EngineError, IdxFormatError, InputShapeError, ModelFormatError, TrainingDivergedError
+from .examples_file import load_examples, save_examples
 from .idx import read_idx, write_idx
 from .model import Classifier, Sequential
 from .model_io import load_model, save_model
 from .number_reader import ReadDigit, Reading, read_number
-from .personalize import personalize
+from .personalize import personalize, personalize_steps
 from .preprocess import PREPROCESSING, ink_on_dark, preprocess
 
 __version__ = "0.1.0"
@@ -41,5 +42,8 @@ __all__ = [
     "Reading",
     "ReadDigit",
     "personalize",
+    "personalize_steps",
+    "load_examples",
+    "save_examples",
     "explain",
 ]

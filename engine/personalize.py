@@ -30,6 +30,7 @@ draws every random number from ``rng`` in a fixed order.
 """
 
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -44,12 +45,15 @@ from .layers.quantized import QuantizedDense
 from .quantized_model import QuantizedModel
 from .rejection import DIGITS, NOT_A_DIGIT
 
-__all__ = ["PersonalizeOptions", "personalize", "load_replay", "DEFAULT_REPLAY"]
+__all__ = ["PersonalizeOptions", "Progress", "personalize", "personalize_steps", "load_replay", "DEFAULT_REPLAY"]
 
 # Part of the engine (scripts/make_replay.py writes it), so the default works in CPython and in the page.
 DEFAULT_REPLAY = Path(__file__).resolve().with_name("replay.npz")
 MAX_EXAMPLES = 10_000
 EVAL_CHUNK = 256  # images per fixed-order forward pass when checking for early stopping
+# personalize_steps' pieces, measured in the page (Pyodide in headless Chromium, 2-core EPYC, busy):
+FEATURE_CHUNK = 4  # training images per forward pass of the frozen layers (8 took 40-90 ms, 4 takes 20-45)
+BATCHES_PER_STEP = 4  # mini-batches of the head per piece (under 40 ms)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,37 @@ def personalize(model, images, labels, *, rng=None, replay=None, **options) -> Q
     architecture, file format, preprocessing and "not a digit" rule, ready for ``save_model``.
     Bad arguments raise ``InputShapeError`` (images, labels) or ``ValueError``/``TypeError``
     naming what is wrong.
+
+    It is ``personalize_steps`` run to its end: the same work, the same random draws, the same bits.
+    """
+    steps = personalize_steps(model, images, labels, rng=rng, replay=replay, **options)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return finished.value
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What ``personalize_steps`` yields after each piece of work."""
+
+    done: int  # pieces of work finished so far
+    total: int  # pieces in all (an upper bound: early stopping or a small replay set makes the last piece jump ``done`` to ``total``)
+    stage: str  # "preparing" (replay, warps), "features" (the frozen layers), "training" (the head), "quantizing"
+
+
+def personalize_steps(
+    model, images, labels, *, rng=None, replay=None, **options
+) -> Generator[Progress, None, QuantizedModel]:
+    """``personalize`` in bounded pieces: a generator that yields a ``Progress`` after each piece
+    and returns the personal model (``StopIteration.value``); stop calling it to cancel.
+
+    A piece is drawing the replay, one warped copy of the examples, the frozen layers' forward
+    pass over ``FEATURE_CHUNK`` training images, ``BATCHES_PER_STEP`` of the head's mini-batches,
+    one early-stopping check, or the final quantization, so a caller on a UI thread (the page)
+    can yield to the browser between pieces. The arguments are ``personalize``'s, checked here,
+    before any piece runs. Running every piece gives ``personalize``'s model bit for bit.
     """
     if not isinstance(model, QuantizedModel):
         raise TypeError(
@@ -94,26 +129,60 @@ def personalize(model, images, labels, *, rng=None, replay=None, **options) -> Q
     head_index, head_layer = _head(model)
     outputs = int(head_layer.stored["b"].shape[0])
     x_user, y_user = _examples(images, labels, outputs)
+    return _steps(model, head_index, x_user, y_user, rng, replay, opts)
+
+
+def _steps(model, head_index: int, x_user, y_user, rng, replay, opts) -> Generator[Progress, None, QuantizedModel]:
+    """The pieces of ``personalize_steps`` on checked arguments."""
+    head_layer = model.layers[head_index]
+    outputs = int(head_layer.stored["b"].shape[0])
+    copies = min(opts.copies, max(0, (opts.max_user_images - len(y_user)) // len(y_user)))
+    n_user = len(y_user) * (1 + copies)
+    n_all = n_user + min(opts.replay_count, MAX_EXAMPLES)  # at most; the replay set may hold fewer
+    batches = math.ceil(n_all / opts.batch_size)
+    train_pieces = math.ceil(batches / BATCHES_PER_STEP) + (1 if opts.early_stop else 0)
+    total = 1 + copies + math.ceil(n_all / FEATURE_CHUNK) + opts.epochs * train_pieces + 1
+    done = 0
+
     x_replay, y_replay = _replay(replay, outputs, opts.replay_count, rng)
+    done += 1
+    yield Progress(done, total, "preparing")
 
     # Training images: the user's, each with its warped copies, then the replay.
     parts_x, parts_y = [x_user], [y_user]
-    copies = min(opts.copies, max(0, (opts.max_user_images - len(y_user)) // len(y_user)))
     for _ in range(copies):
         parts_x.append(warp(x_user, rng, opts))
         parts_y.append(y_user)
-    n_user = len(y_user) * (1 + copies)
+        done += 1
+        yield Progress(done, total, "preparing")
     x_all = np.concatenate(parts_x + [x_replay]).astype(np.float32, copy=False)
     y_all = np.concatenate(parts_y + [y_replay]).astype(np.int64)
 
-    # The frozen layers run once, as the int8 model runs them: (M, 256) features.
-    h = x_all.reshape((len(x_all),) + model.input_shape)
-    for layer in model.layers[:head_index]:
-        h = layer.forward(h)
-    features = h.reshape(len(h), -1).astype(np.float64)
+    # The frozen layers run once per image, as the int8 model runs them (exact integer
+    # arithmetic: a chunk's rows are the bits the whole batch would give): (M, 256) features.
+    chunks = []
+    for a in range(0, len(x_all), FEATURE_CHUNK):
+        h = x_all[a : a + FEATURE_CHUNK]
+        h = h.reshape((len(h),) + model.input_shape)
+        for layer in model.layers[:head_index]:
+            h = layer.forward(h)
+        chunks.append(h.reshape(len(h), -1).astype(np.float64))
+        done += 1
+        yield Progress(done, total, "features")
+    features = np.concatenate(chunks)
 
-    w, b = _train_head(dequantized_layer(head_layer), features, y_all, n_user, opts, rng)
-    return _with_head(model, head_index, w, b, len(y_user))
+    trainer = _train_head(dequantized_layer(head_layer), features, y_all, n_user, opts, rng)
+    while True:
+        try:
+            next(trainer)
+        except StopIteration as trained:
+            w, b = trained.value
+            break
+        done += 1
+        yield Progress(done, total, "training")
+    result = _with_head(model, head_index, w, b, len(y_user))
+    yield Progress(total, total, "quantizing")
+    return result
 
 
 def warp(images: np.ndarray, rng: np.random.Generator, opts: "PersonalizeOptions | None" = None) -> np.ndarray:
@@ -246,8 +315,10 @@ def _replay(replay, outputs: int, count: int, rng: np.random.Generator) -> tuple
     return x[take], y[take]
 
 
-def _train_head(head, features: np.ndarray, labels: np.ndarray, n_user: int, opts, rng) -> tuple:
-    """Adam on the Dense head's (W, b) in float64, fixed-order arithmetic throughout."""
+def _train_head(head, features: np.ndarray, labels: np.ndarray, n_user: int, opts, rng) -> Generator[None, None, tuple]:
+    """Adam on the Dense head's (W, b) in float64, fixed-order arithmetic throughout; a generator that
+    pauses after every ``BATCHES_PER_STEP`` mini-batches and after each early-stopping check, and
+    returns (W, b) as float32."""
     w = head.params["W"].astype(np.float64)
     b = head.params["b"].astype(np.float64)
     w0 = w.copy()
@@ -272,8 +343,13 @@ def _train_head(head, features: np.ndarray, labels: np.ndarray, n_user: int, opt
                 v *= beta2
                 v += (1 - beta2) * (g * g)
                 p -= opts.lr * (m / (1 - power1)) / (np.sqrt(v / (1 - power2)) + eps)
-        if opts.early_stop and _reads_right(features, labels, w, b, n_user):
-            break
+            if (s + 1) % BATCHES_PER_STEP == 0 or s + 1 == steps:
+                yield
+        if opts.early_stop:
+            stop = _reads_right(features, labels, w, b, n_user)
+            yield
+            if stop:
+                break
     return w.astype(np.float32), b.astype(np.float32)
 
 

@@ -36,6 +36,7 @@ loader.stage("engine", "Importing the engine…")
 import card as card_rows  # noqa: E402  (imported after the progress update on purpose)
 import engine  # noqa: E402
 import ink  # noqa: E402
+import teach  # noqa: E402
 from inside_panel import Inside  # noqa: E402
 from page_util import now_ms, put_rgba  # noqa: E402
 
@@ -324,6 +325,7 @@ def start() -> App:
 
 
 app = start()
+teacher = teach.start(app, put_rgba)  # the Teach panel (web/teach.py): examples, Learn, the personal model
 
 
 @when("ink", "#pad")

@@ -1,0 +1,269 @@
+"""Teach it your handwriting (issue 16), on the real page: teach, learn, read, keep, forget, export, import.
+
+One browser context for the module (its IndexedDB and service worker carry the personal model
+from one test to the next; the tests run in file order, each building on the last):
+
+- slashed zeros (tests/strokes/styles/0-slashed.json), which the shipped model mostly refuses
+  as "not a digit", are drawn with the mouse as test_styles_on_pad.py draws them; TAUGHT of them
+  are taught with the "It was a ..." buttons and the 0 key, Learn runs, and the HELD_OUT ones
+  (never taught) are drawn before and after: more of them must read "0" after, and what the
+  page shows must be engine.read_number of the page's own pixels with the model it exported,
+  which must be engine.personalize's model of the exported examples in CPython, bit for bit;
+- while Learn runs no task is longer than 100 ms (PerformanceObserver 'longtask') and a digit
+  drawn meanwhile is read;
+- a reload with the network off still predicts with the personal model;
+- a hostile import (a model file with a pickle inside) is refused and the model stays;
+- Forget goes back to the shipped model, and an import of the exported files brings it back;
+- a damaged store falls back to the shipped model with a message.
+"""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+
+import number_strokes as ns
+import numpy as np
+import pytest
+from test_styles_on_pad import draw_points, unit_strokes
+
+from conftest import MODEL, ROOT, Visit
+
+sys.path.insert(0, str(ROOT / "tests"))
+import stroke_files  # noqa: E402
+
+STYLE = "0-slashed"
+TAUGHT_BY_BUTTON, TAUGHT_BY_KEY = (1, 2, 3), (4, 8)
+HELD_OUT = (9, 10, 12, 15)  # misread in CPython's rendering by the shipped model; never taught
+STATE = {}  # what one test leaves for the next: files, readings
+
+LONG_TASKS = """() => {
+    window.__long = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
+        .observe({ type: 'longtask' });
+}"""
+PANEL = "document.getElementById('teach-panel').dataset"
+# The panel's state at each pad reading (this listener runs after the page's own, which reads the pad).
+INK_STATES = """() => {
+    window.__inkStates = [];
+    document.getElementById('pad').addEventListener('ink',
+        () => window.__inkStates.push(document.getElementById('teach-panel').dataset.state));
+}"""
+
+
+@pytest.fixture(scope="module")
+def visit_once(browser, site_url):
+    v = Visit(browser, site_url, viewport={"width": 1100, "height": 1000}, accept_downloads=True)
+    v.open()
+    yield v
+    print("\n".join(["console:"] + v.console[-30:]))
+    v.close()
+
+
+@pytest.fixture
+def page(visit_once):
+    p = visit_once.page
+    clear(p)
+    return p
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return stroke_files.load_style(stroke_files.STYLES_DIR / f"{STYLE}.json")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    import engine
+
+    return engine.load_model(MODEL)
+
+
+def clear(page) -> None:
+    page.evaluate("window.scrollTo(0, 0); window.digitPad.clear()")
+    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+
+
+def draw(page, sample) -> str:
+    """Draw a sample on an empty pad as the mouse would; return what #prediction shows."""
+    clear(page)
+    ns.drawn(page, lambda: draw_points(page, ns.centered(unit_strokes(sample), ns.aspect(page))))
+    return page.text_content("#prediction")
+
+
+def examples_shown(page) -> list[str]:
+    return page.eval_on_selector_all("#examples .example-label", "els => els.map((e) => e.textContent)")
+
+
+def read_held_out(page, samples) -> list[tuple[str, np.ndarray]]:
+    out = []
+    for i in HELD_OUT:
+        shown = draw(page, samples[i])
+        out.append((shown, ns.pad_gray(page)[0]))
+    return out
+
+
+def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory, visit_once, record_property):
+    import engine
+
+    before = read_held_out(page, samples)
+    for i in TAUGHT_BY_BUTTON:
+        draw(page, samples[i])
+        page.click("#teach-0")
+    for i in TAUGHT_BY_KEY:
+        draw(page, samples[i])
+        page.focus("#pad")
+        page.keyboard.press("0")
+    # Pressing another digit for the same drawing relabels it, then back.
+    page.keyboard.press("6")
+    assert examples_shown(page) == ["0"] * 4 + ["6"]
+    page.keyboard.press("0")
+    assert examples_shown(page) == ["0"] * 5
+    assert page.evaluate(f"{PANEL}.model") == "shipped"
+
+    # Learn, with nothing else going on: no task on the page may be longer than 100 ms.
+    clear(page)
+    page.evaluate(LONG_TASKS)
+    page.click("#learn")
+    assert page.evaluate(f"{PANEL}.state") == "learning"
+    assert page.is_visible("#learn-progress") and page.is_visible("#learn-cancel")
+    page.wait_for_function(f"{PANEL}.state === 'idle'", timeout=120_000)
+    page.wait_for_function(f"{PANEL}.model === 'personal'")
+    page.wait_for_timeout(300)  # long-task entries arrive after their task
+    longest = max(page.evaluate("window.__long") + [0.0])
+    tasks = page.evaluate("Array.from(window.digitsStats.learn)")
+    notes = page.evaluate("Array.from(window.digitsStats.teach)")
+    assert page.is_visible("#personal-mark")
+    message = page.text_content("#teach-message")
+    assert "of your 5 examples right; before," in message, message
+
+    # Learn again (the same examples give the same model) and draw meanwhile: the pad is read while it runs.
+    page.evaluate(INK_STATES)
+    page.click("#learn")
+    page.evaluate("window.scrollTo(0, 0)")  # clicking Learn scrolled the pad away
+    ns.drawn(page, lambda: ns.draw_digit(page, ns.DIGITS[7]))
+    read_while_learning = page.evaluate("window.__inkStates").count("learning")
+    seven = page.text_content("#prediction")
+    page.wait_for_function(f"{PANEL}.state === 'idle'", timeout=120_000)
+    # And once more, cancelled at once: the personal model stays as it was (the export below checks its bits).
+    page.click("#learn")
+    page.click("#learn-cancel")
+    assert page.evaluate(f"{PANEL}.state") == "idle" and "cancelled" in page.text_content("#teach-message")
+    assert page.evaluate(f"{PANEL}.model") == "personal"
+
+    after = read_held_out(page, samples)
+    report = (
+        f"learning: {len(tasks)} tasks, longest {max(tasks):.0f} ms, longest task on the page {longest:.0f} ms, "
+        f"other tasks {[n for n in notes if not n.startswith('piece')]}, "
+        f"longest pieces {sorted((n for n in notes if n.startswith('piece')), key=lambda n: -float(n.split()[1]))[:3]}; {read_while_learning} pad readings while "
+        f"learning again; held-out {STYLE} {HELD_OUT}: before {[s for s, _ in before]}, after {[s for s, _ in after]}; "
+        f"{message}"
+    )
+    print("\n" + report)
+    record_property("teach", report)
+    assert max(tasks) <= 100 and longest <= 100, report
+    assert read_while_learning and seven == "7", report
+    right_before = sum(s == "0" for s, _ in before)
+    right_after = sum(s == "0" for s, _ in after)
+    assert right_after > right_before and right_after >= len(HELD_OUT) / 2, report
+
+    # Export: the page's personal model and examples, checked in CPython.
+    folder = tmp_path_factory.mktemp("export")
+    downloads = []
+    page.on("download", downloads.append)
+    page.click("#export")
+    for _ in range(100):
+        if len(downloads) == 2:
+            break
+        page.wait_for_timeout(100)
+    files = {}
+    for d in downloads:
+        files[d.suggested_filename] = folder / d.suggested_filename
+        d.save_as(files[d.suggested_filename])
+    assert sorted(files) == ["digits-examples.npz", "digits-personal-model.npz"], files
+    mine = engine.load_model(files["digits-personal-model.npz"])
+    x, y = engine.load_examples(files["digits-examples.npz"])
+    assert y.tolist() == [0] * 5 and x.shape == (5, 28, 28)
+    again = engine.personalize(shipped, x, y, rng=np.random.default_rng(0))
+    differ = [k for k, v in again.arrays.items() if not np.array_equal(v, mine.arrays[k])]
+    assert not differ, f"the page's personal model differs from CPython's in {differ}"
+    for shown, gray in after:
+        reading = engine.read_number(mine, gray)
+        assert shown == (reading.text if any(d.label is not None for d in reading.digits) else "")
+    STATE.update(files=files, after=after)
+
+
+def test_reload_offline_keeps_the_personal_model(page, samples, visit_once):
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    visit_once.context.set_offline(True)
+    try:
+        page.reload()
+        import pagekit
+
+        pagekit.wait_ready(page)
+        page.wait_for_function(f"{PANEL}.model === 'personal'", timeout=30_000)
+        assert page.is_visible("#personal-mark")
+        assert examples_shown(page) == ["0"] * 5
+        shown = draw(page, samples[HELD_OUT[0]])
+        assert shown == STATE["after"][0][0]
+        assert page.evaluate("navigator.onLine") is False
+    finally:
+        visit_once.context.set_offline(False)
+
+
+def test_a_hostile_import_is_refused_and_the_model_stays(page, samples, tmp_path):
+    evil = tmp_path / "evil.npz"
+    with zipfile.ZipFile(STATE["files"]["digits-personal-model.npz"]) as src, zipfile.ZipFile(evil, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("payload.pkl", b"cos\nsystem\n(S'echo owned'\ntR.")
+    page.set_input_files("#import-file", str(evil))
+    page.wait_for_function("document.getElementById('teach-message').textContent.startsWith('Could not import')")
+    message = page.text_content("#teach-message")
+    assert "evil.npz" in message and "payload.pkl" in message and "current model is kept" in message, message
+    assert page.evaluate(f"{PANEL}.model") == "personal"
+    assert draw(page, samples[HELD_OUT[0]]) == STATE["after"][0][0]
+
+
+def test_forget_then_import_the_exported_files(page, visit_once):
+    page.click("#forget")
+    page.wait_for_function(f"{PANEL}.model === 'shipped'")
+    assert examples_shown(page) == [] and not page.is_visible("#personal-mark")
+    page.reload()
+    import pagekit
+
+    pagekit.wait_ready(page)
+    page.wait_for_timeout(500)  # the store is read after the page is ready
+    assert page.evaluate(f"{PANEL}.model") == "shipped" and examples_shown(page) == []
+    page.set_input_files("#import-file", str(STATE["files"]["digits-examples.npz"]))
+    page.wait_for_function(f"{PANEL}.examples === '5'")
+    page.set_input_files("#import-file", str(STATE["files"]["digits-personal-model.npz"]))
+    page.wait_for_function(f"{PANEL}.model === 'personal'")
+    assert page.is_visible("#personal-mark")
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        (
+            "{format: 1, model: new Uint8Array([80, 75, 3, 4, 1, 2, 3]), labels: new Uint8Array(0),"
+            " pixels: new Uint8Array(0), strokes: '[]'}",
+            "not a valid .npz",
+        ),
+        ("{format: 0, examples: []}", "format 0"),
+    ],
+    ids=["half-written model", "older format"],
+)
+def test_a_damaged_store_falls_back_to_the_shipped_model(page, visit_once, record, why):
+    page.evaluate(f"window.digitsStore.put({record})")
+    page.reload()
+    import pagekit
+
+    pagekit.wait_ready(page)
+    page.wait_for_function("document.getElementById('teach-message').textContent.includes('could not be read')")
+    message = page.text_content("#teach-message")
+    assert why in message and "using the shipped model" in message, message
+    assert page.evaluate(f"{PANEL}.model") == "shipped" and not page.is_visible("#personal-mark")
+    ns.drawn(page, lambda: ns.draw_digit(page, ns.DIGITS[7]))
+    assert page.text_content("#prediction") == "7"
