@@ -7,7 +7,7 @@
  *
  *   "ink"      detail = {kind: "pad"|"image"|"empty", x, y, width, height, rgba, final}
  *              rgba is a Uint8ClampedArray of an offscreen canvas: for "pad" it is
- *              white ink on black, the ink's bounding box (plus the brush radius),
+ *              white ink on black (drawn with web/ink_pen.js's pen), the ink's bounding box (plus the pen radius),
  *              whose corner is (x, y) on the ink canvas (INK_HEIGHT tall, as wide
  *              as the pad's aspect); for "image" it is the decoded picture (x = y = 0;
  *              Python turns it to grayscale and decides whether to invert it).
@@ -54,6 +54,8 @@ class Pad {
     this.pointerId = null;
     this.image = null;        // {bitmap, rgba, width, height} when a picture is shown
     this.lastSent = 0;
+    this.inkStale = true;     // the ink canvas no longer shows the strokes (renderInk redraws it)
+    this.inkPenPx = 0;        // the pen it was last drawn with
     this.pendingFrame = 0;
     this.palette = this.colors();
     this.listeners();
@@ -168,6 +170,7 @@ class Pad {
     // Only the ink's bounding box (plus the brush radius and a safety pixel):
     // preprocess() crops to the ink anyway, so the result is the same, and
     // Python gets fewer pixels to copy and scan.
+    this.renderInk();
     const { x, y, w, h } = this.inkBox();
     const rgba = this.inkCtx.getImageData(x, y, w, h).data;
     return { kind: "pad", x, y, width: w, height: h, rgba, final };

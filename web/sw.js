@@ -32,6 +32,7 @@ const APP_FILES = [
   "web/main.py",
   "web/pad.js",
   "web/pad_strokes.js",
+  "web/ink_pen.js",
   "web/pad_image.js",
   "web/loader.js",
   "web/style.css",
