@@ -1,8 +1,8 @@
 /* Opening a picture on the pad: the "Open image…" input, drag and drop, paste.
  *
  * imageOpening is mixed into the Pad class by web/pad.js (it uses the pad's
- * strokes, image, redraw() and send()). The browser decodes the file; the
- * picture is scaled to fit IMAGE_MAX x IMAGE_MAX on white paper and sent to
+ * strokes, image, remember(), redraw() and send()). The browser decodes the
+ * file (bitmaps are never closed: undo may show them again); the picture is scaled to fit IMAGE_MAX x IMAGE_MAX on white paper and sent to
  * Python as an "image" ink event, where web/ink.py decides whether to invert it.
  */
 
@@ -35,6 +35,7 @@ export const imageOpening = {
     ctx.fillRect(0, 0, w, h);
     ctx.imageSmoothingQuality = "high";
     ctx.drawImage(bitmap, 0, 0, w, h);
+    this.remember();  // opening a picture can be undone like a stroke
     this.strokes = [];
     this.current = null;
     this.boxes = null;
@@ -42,11 +43,6 @@ export const imageOpening = {
     this.redraw();
     this.announce(`Opened ${file.name || "image"}`);
     this.send(true);
-  },
-
-  clearImage() {
-    if (this.image) this.image.bitmap.close?.();
-    this.image = null;
   },
 
   announce(text) {

@@ -33,6 +33,7 @@ const APP_FILES = [
   "web/pad.js",
   "web/pad_strokes.js",
   "web/ink_pen.js",
+  "web/pad_history.js",
   "web/pad_image.js",
   "web/loader.js",
   "web/style.css",
