@@ -12,15 +12,16 @@ export const imageOpening = {
   /** Show a picture (File or Blob) on the pad and send it to Python. */
   async openImage(file) {
     if (!file) return;
+    const name = file.name || "the image";
     if (file.type && !file.type.startsWith("image/")) {
-      this.announce(`${file.name} is not an image`);
+      this.refuseImage(`Could not open ${name}: it is not an image (try a PNG or JPEG).`);
       return;
     }
     let bitmap;
     try {
       bitmap = await createImageBitmap(file);
     } catch (err) {
-      this.announce(`Could not read ${file.name || "the image"}: ${err.message || err}`);
+      this.refuseImage(`Could not open ${name}: the browser cannot decode it (${err.message || err}).`);
       return;
     }
     const scale = Math.min(1, IMAGE_MAX / Math.max(bitmap.width, bitmap.height));
@@ -43,6 +44,26 @@ export const imageOpening = {
     this.redraw();
     this.announce(`Opened ${file.name || "image"}`);
     this.send(true);
+  },
+
+  /**
+   * A picture that cannot be shown: the stale picture and answer go (undo brings them back)
+   * and the reason takes the answer's place, warning-coloured, so it is not missed.
+   */
+  refuseImage(text) {
+    if (!this.isEmpty()) this.remember();
+    this.strokes = [];
+    this.current = null;
+    this.boxes = null;
+    this.image = null;
+    this.redraw();
+    this.send(true);  // Python clears the answer, the bars and the boxes (an empty pad)
+    this.announce(text);
+    const message = document.getElementById("message");
+    if (message) {
+      message.textContent = text;
+      message.classList.add("unsure");
+    }
   },
 
   announce(text) {
