@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,15 @@ STYLES_DIR = STROKES_DIR / "styles"
 INK_SIZE = 280  # web/pad_strokes.js INK_SIZE: the canvas Python reads
 BRUSH = 0.075  # web/pad_strokes.js BRUSH: pen diameter as a share of the pad side
 PAD_PEN = BRUSH * INK_SIZE  # 21 px
+INK_PEN_JS = Path(__file__).resolve().parents[1] / "web" / "ink_pen.js"  # the pen of the model's input
+
+
+def _ink_pen_constant(name: str) -> float:
+    """INK_PEN_RATIO / _MIN / _MAX as web/ink_pen.js defines them (one source of truth)."""
+    m = re.search(rf"export const {name} = ([0-9.]+);", INK_PEN_JS.read_text())
+    if not m:
+        raise RuntimeError(f"{INK_PEN_JS}: no 'export const {name} = <number>;'")
+    return float(m.group(1))
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,24 @@ def ink_box(sample: Sample, pen: float | None = None) -> tuple[int, int, int, in
     w = min(INK_SIZE, math.ceil(x1 * INK_SIZE + grow)) - x
     h = min(INK_SIZE, math.ceil(y1 * INK_SIZE + grow)) - y
     return x, y, max(1, w), max(1, h)
+
+
+def ink_pen(sample: Sample) -> float:
+    """The page's pen for the model's input (web/ink_pen.js inkPen), in the sample's pad pixels:
+    INK_PEN_RATIO times the tallest glyph (strokes whose x ranges overlap), clamped on the ink canvas."""
+    spans = sorted(
+        (min(p[0] for p in s), max(p[0] for p in s), min(p[1] for p in s), max(p[1] for p in s)) for s in sample.strokes
+    )
+    tallest, glyph = 0.0, None
+    for x0, x1, y0, y1 in spans:
+        if glyph and x0 <= glyph[1]:
+            glyph = [glyph[0], max(glyph[1], x1), min(glyph[2], y0), max(glyph[3], y1)]
+        else:
+            glyph = [x0, x1, y0, y1]
+        tallest = max(tallest, glyph[3] - glyph[2])
+    scale = INK_SIZE / sample.pad
+    pen = _ink_pen_constant("INK_PEN_RATIO") * tallest * scale
+    return min(_ink_pen_constant("INK_PEN_MAX"), max(_ink_pen_constant("INK_PEN_MIN"), pen)) / scale
 
 
 def render(sample: Sample, live: bool = True, pen: float | None = None) -> np.ndarray:

@@ -2,12 +2,12 @@
  *
  * Plain JavaScript on purpose: it runs from the first paint, seconds before
  * Python has loaded, so drawing never waits for the runtime. It owns the
- * strokes (undo, clear, keyboard shortcuts) and the opened image, and tells
+ * strokes (undo, redo, clear, keyboard shortcuts) and the opened image, and tells
  * Python about changes by dispatching events on #pad:
  *
  *   "ink"      detail = {kind: "pad"|"image"|"empty", x, y, width, height, rgba, final}
  *              rgba is a Uint8ClampedArray of an offscreen canvas: for "pad" it is
- *              white ink on black, the ink's bounding box (plus the brush radius),
+ *              white ink on black (drawn with web/ink_pen.js's pen), the ink's bounding box (plus the pen radius),
  *              whose corner is (x, y) on the ink canvas (INK_HEIGHT tall, as wide
  *              as the pad's aspect); for "image" it is the decoded picture (x = y = 0;
  *              Python turns it to grayscale and decides whether to invert it).
@@ -33,9 +33,11 @@
 import { INK_HEIGHT, strokeDrawing } from "./pad_strokes.js";
 import { imageOpening, wireImageInput } from "./pad_image.js";
 import { heatOverlay } from "./pad_heat.js";
+import { padHistory } from "./pad_history.js";
 
 const LIVE_INTERVAL_MS = 100;  // live prediction while drawing, at most this often
 const BUSY_FACTOR = 2;         // ... and at least this many times the last prediction's time apart
+const EDGE_SLOP_PX = 24;       // a stroke may start this far outside the pad (a pen lands a little off)
 
 class Pad {
   /** @param {HTMLCanvasElement} canvas */
@@ -55,7 +57,11 @@ class Pad {
     this.pointerId = null;
     this.image = null;        // {bitmap, rgba, width, height} when a picture is shown
     this.lastSent = 0;
+    this.inkStale = true;     // the ink canvas no longer shows the strokes (renderInk redraws it)
+    this.inkPenPx = 0;        // the pen it was last drawn with
     this.pendingFrame = 0;
+    this.touches = new Set();  // touch pointers down now: two or more is a pinch, never a stroke
+    this.initHistory();
     this.palette = this.colors();
     this.listeners();
     this.resize();
@@ -67,13 +73,27 @@ class Pad {
 
   listeners() {
     const c = this.canvas;
-    c.addEventListener("pointerdown", (e) => this.down(e));
+    // On the document, not the pad: a stroke that starts just outside the pad still counts,
+    // and every finger is seen, wherever it lands, to tell a pinch from a stroke.
+    document.addEventListener("pointerdown", (e) => this.down(e));
+    for (const type of ["pointerup", "pointercancel"]) {
+      document.addEventListener(type, (e) => this.touches.delete(e.pointerId), true);
+    }
     c.addEventListener("pointermove", (e) => this.move(e));
     c.addEventListener("pointerup", (e) => this.up(e));
     c.addEventListener("pointercancel", (e) => this.up(e));
     c.addEventListener("lostpointercapture", (e) => this.up(e));
     // No context menu or text selection on long press.
     c.addEventListener("contextmenu", (e) => e.preventDefault());
+  }
+
+  /** On the pad, or within EDGE_SLOP_PX of it and not on a control. */
+  nearPad(e) {
+    if (e.target === this.canvas) return true;
+    if (e.target.closest?.("button, a, input, label, select, textarea, summary, details")) return false;
+    const r = this.canvas.getBoundingClientRect();
+    return e.clientX >= r.left - EDGE_SLOP_PX && e.clientX <= r.right + EDGE_SLOP_PX
+      && e.clientY >= r.top - EDGE_SLOP_PX && e.clientY <= r.bottom + EDGE_SLOP_PX;
   }
 
   point(e) {
@@ -86,11 +106,14 @@ class Pad {
   }
 
   down(e) {
-    if (this.pointerId !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
+    if (e.pointerType === "touch") this.touches.add(e.pointerId);
+    if (this.touches.size > 1) { this.abandonStroke(); return; }  // a second finger: a pinch, not a stroke
+    if (this.pointerId !== null || (e.pointerType === "mouse" && e.button !== 0) || !this.nearPad(e)) return;
     e.preventDefault();
     this.canvas.setPointerCapture(e.pointerId);
     this.pointerId = e.pointerId;
-    if (this.image) { this.clearImage(); this.boxes = null; this.redraw(); }  // drawing over a photo starts a fresh pad
+    this.remember();
+    if (this.image) { this.image = null; this.boxes = null; this.redraw(); }  // drawing over a photo starts a fresh pad
     this.current = [this.point(e)];
     this.strokes.push(this.current);
     this.drawDot(this.current[0]);
@@ -122,22 +145,25 @@ class Pad {
     this.send(true);
   }
 
-  /* ---------- actions ---------- */
-
-  undo() {
-    if (this.image) { this.clearImage(); this.redraw(); this.send(true); return; }
-    if (!this.strokes.length) return;
-    this.strokes.pop();
+  /** Drop the stroke being drawn (a pinch began): as if it never started. */
+  abandonStroke() {
+    if (!this.current) return;
+    if (this.canvas.hasPointerCapture(this.pointerId)) this.canvas.releasePointerCapture(this.pointerId);
+    this.pointerId = null;
     this.current = null;
-    this.redraw();
-    this.send(true);
+    const before = this.past[this.past.length - 1];
+    this.forgetLast();
+    this.restore(before);
   }
 
+  /* ---------- actions (undo and redo: web/pad_history.js) ---------- */
+
   clear() {
+    if (!this.isEmpty()) this.remember();
     this.strokes = [];
     this.current = null;
     this.boxes = null;
-    this.clearImage();
+    this.image = null;
     this.redraw();
     this.send(true);
   }
@@ -169,6 +195,7 @@ class Pad {
     // Only the ink's bounding box (plus the brush radius and a safety pixel):
     // preprocess() crops to the ink anyway, so the result is the same, and
     // Python gets fewer pixels to copy and scan.
+    this.renderInk();
     const { x, y, w, h } = this.inkBox();
     const rgba = this.inkCtx.getImageData(x, y, w, h).data;
     return { kind: "pad", x, y, width: w, height: h, rgba, final };
@@ -185,22 +212,23 @@ class Pad {
 }
 
 // The drawing and image-opening methods live in their own files (see the top).
-Object.assign(Pad.prototype, strokeDrawing, imageOpening, heatOverlay);
+Object.assign(Pad.prototype, strokeDrawing, imageOpening, heatOverlay, padHistory);
 
 /* ---------- wiring: buttons and keys ---------- */
 
 function wire(pad) {
   document.getElementById("clear").addEventListener("click", () => pad.clear());
   document.getElementById("undo").addEventListener("click", () => pad.undo());
+  document.getElementById("redo").addEventListener("click", () => pad.redo());
 
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     if (e.key === "Escape") { e.preventDefault(); pad.clear(); }
-    else if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z") {
-      e.preventDefault();
-      pad.undo();
-    }
+    else if (!(e.ctrlKey || e.metaKey)) return;
+    const key = e.key.toLowerCase();
+    if (key === "z" && !e.shiftKey) { e.preventDefault(); pad.undo(); }
+    else if ((key === "z" && e.shiftKey) || key === "y") { e.preventDefault(); pad.redo(); }
   });
 }
 

@@ -1,8 +1,8 @@
 /* Opening a picture on the pad: the "Open image…" input, drag and drop, paste.
  *
  * imageOpening is mixed into the Pad class by web/pad.js (it uses the pad's
- * strokes, image, redraw() and send()). The browser decodes the file; the
- * picture is scaled to fit IMAGE_MAX x IMAGE_MAX on white paper and sent to
+ * strokes, image, remember(), redraw() and send()). The browser decodes the
+ * file (bitmaps are never closed: undo may show them again); the picture is scaled to fit IMAGE_MAX x IMAGE_MAX on white paper and sent to
  * Python as an "image" ink event, where web/ink.py decides whether to invert it.
  */
 
@@ -12,15 +12,16 @@ export const imageOpening = {
   /** Show a picture (File or Blob) on the pad and send it to Python. */
   async openImage(file) {
     if (!file) return;
+    const name = file.name || "the image";
     if (file.type && !file.type.startsWith("image/")) {
-      this.announce(`${file.name} is not an image`);
+      this.refuseImage(`Could not open ${name}: it is not an image (try a PNG or JPEG).`);
       return;
     }
     let bitmap;
     try {
       bitmap = await createImageBitmap(file);
     } catch (err) {
-      this.announce(`Could not read ${file.name || "the image"}: ${err.message || err}`);
+      this.refuseImage(`Could not open ${name}: the browser cannot decode it (${err.message || err}).`);
       return;
     }
     const scale = Math.min(1, IMAGE_MAX / Math.max(bitmap.width, bitmap.height));
@@ -35,6 +36,7 @@ export const imageOpening = {
     ctx.fillRect(0, 0, w, h);
     ctx.imageSmoothingQuality = "high";
     ctx.drawImage(bitmap, 0, 0, w, h);
+    this.remember();  // opening a picture can be undone like a stroke
     this.strokes = [];
     this.current = null;
     this.boxes = null;
@@ -44,9 +46,24 @@ export const imageOpening = {
     this.send(true);
   },
 
-  clearImage() {
-    if (this.image) this.image.bitmap.close?.();
+  /**
+   * A picture that cannot be shown: the stale picture and answer go (undo brings them back)
+   * and the reason takes the answer's place, warning-coloured, so it is not missed.
+   */
+  refuseImage(text) {
+    if (!this.isEmpty()) this.remember();
+    this.strokes = [];
+    this.current = null;
+    this.boxes = null;
     this.image = null;
+    this.redraw();
+    this.send(true);  // Python clears the answer, the bars and the boxes (an empty pad)
+    this.announce(text);
+    const message = document.getElementById("message");
+    if (message) {
+      message.textContent = text;
+      message.classList.add("unsure");
+    }
   },
 
   announce(text) {

@@ -6,14 +6,17 @@
  * number) and a square one (a phone) draw the same shapes, and a resize keeps
  * them. The visible canvas is sized by devicePixelRatio and follows the page's
  * colours (--pad-ink, --pad-paper); the offscreen ink canvas is INK_HEIGHT
- * tall and as wide as the pad's aspect asks, white ink on black. Strokes are
+ * tall and as wide as the pad's aspect asks, white ink on black, drawn with
+ * web/ink_pen.js's pen only when a snapshot needs it. Strokes are
  * smoothed with quadratic curves through the samples' midpoints.
  */
 
+import { inkPen } from "./ink_pen.js";
+
 export const INK_HEIGHT = 280;   // height of the offscreen canvas Python reads
-// Brush diameter as a fraction of the pad height. Chosen so that a digit drawn
-// across about two thirds of the pad has MNIST-like strokes after preprocess()
-// scales its bounding box to 20 px: 0.075 * 280 = 21 px -> ~2.3 px at 28x28.
+// The visible brush's diameter as a fraction of the pad height. The ink canvas
+// Python reads is drawn with a pen that follows the writing's size instead
+// (web/ink_pen.js), redrawn from the strokes whenever Python asks (renderInk).
 const BRUSH = 0.075;
 
 export const strokeDrawing = {
@@ -66,23 +69,36 @@ export const strokeDrawing = {
     ctx.stroke();
   },
 
-  styleStroke(ctx, color, scale) {
+  /** Round pen of `width` pixels. */
+  styleStroke(ctx, color, width) {
     ctx.strokeStyle = color;
-    ctx.lineWidth = BRUSH * scale;
+    ctx.lineWidth = width;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
   },
 
-  /** Draw the newest part of a stroke on both canvases (no full redraw while drawing). */
+  /** Draw the newest part of a stroke on the visible canvas (no full redraw while drawing). */
   drawTail(pts) {
     const n = pts.length;
     const tail = pts.slice(Math.max(0, n - 4));
     // The last three samples re-drawn as one curve piece: overlapping round
     // caps hide the joins and the cost stays constant per sample.
-    this.styleStroke(this.ctx, this.palette.ink, this.canvas.height);
+    this.styleStroke(this.ctx, this.palette.ink, BRUSH * this.canvas.height);
     this.path(this.ctx, tail, this.canvas.height);
-    this.styleStroke(this.inkCtx, "#fff", INK_HEIGHT);
-    this.path(this.inkCtx, tail, INK_HEIGHT);
+    this.inkStale = true;
+  },
+
+  /** Redraw the ink canvas Python reads from the strokes, with the pen their size asks for (web/ink_pen.js). */
+  renderInk() {
+    if (!this.inkStale) return;
+    this.inkPenPx = inkPen(this.strokes, INK_HEIGHT);
+    this.inkCtx.fillStyle = "#000";
+    this.inkCtx.fillRect(0, 0, this.ink.width, this.ink.height);
+    for (const stroke of this.strokes) {
+      this.styleStroke(this.inkCtx, "#fff", this.inkPenPx);
+      this.path(this.inkCtx, stroke, INK_HEIGHT);
+    }
+    this.inkStale = false;
   },
 
   drawDot(p) { this.drawTail([p]); },
@@ -101,24 +117,21 @@ export const strokeDrawing = {
     const W = this.canvas.width, H = this.canvas.height;
     this.ctx.fillStyle = paper;
     this.ctx.fillRect(0, 0, W, H);
-    this.inkCtx.fillStyle = "#000";
-    this.inkCtx.fillRect(0, 0, this.ink.width, this.ink.height);
+    this.inkStale = true;
     if (this.image) {
       const { bitmap, width, height } = this.image;
       const f = this.imageFrame();
       this.ctx.drawImage(bitmap, f.x, f.y, width * f.scale, height * f.scale);
     }
     for (const stroke of this.strokes) {
-      this.styleStroke(this.ctx, ink, H);
+      this.styleStroke(this.ctx, ink, BRUSH * H);
       this.path(this.ctx, stroke, H);
-      this.styleStroke(this.inkCtx, "#fff", INK_HEIGHT);
-      this.path(this.inkCtx, stroke, INK_HEIGHT);
     }
     this.canvas.classList.toggle("has-ink", !this.isEmpty());
     this.drawBoxes();
   },
 
-  /** Pixel box of all strokes on the ink canvas, grown by the brush radius + 2 px. */
+  /** Pixel box of all strokes on the ink canvas, grown by the ink pen's radius + 2 px (after renderInk). */
   inkBox() {
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (const stroke of this.strokes) {
@@ -130,7 +143,7 @@ export const strokeDrawing = {
       }
     }
     const W = this.ink.width, H = this.ink.height;
-    const pad = (BRUSH * INK_HEIGHT) / 2 + 2;
+    const pad = this.inkPenPx / 2 + 2;
     const x = Math.min(W - 1, Math.max(0, Math.floor(x0 * INK_HEIGHT - pad)));
     const y = Math.min(H - 1, Math.max(0, Math.floor(y0 * INK_HEIGHT - pad)));
     const w = Math.min(W, Math.ceil(x1 * INK_HEIGHT + pad)) - x;

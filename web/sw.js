@@ -32,6 +32,8 @@ const APP_FILES = [
   "web/main.py",
   "web/pad.js",
   "web/pad_strokes.js",
+  "web/ink_pen.js",
+  "web/pad_history.js",
   "web/pad_image.js",
   "web/pad_heat.js",
   "web/store.js",

@@ -72,3 +72,30 @@ def test_a_file_that_is_not_an_image_is_refused_politely(page):
     page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
     page.wait_for_function("document.getElementById('pad-status').textContent.includes('not an image')")
     assert pagekit.prediction(page) == ""
+
+
+BARS = "[...document.querySelectorAll('#bars .bar-value')].map((e) => e.textContent)"
+
+
+@pytest.mark.parametrize(
+    "name, mime, data, reason",
+    [
+        ("broken.png", "image/png", b"\x89PNG but not really", "cannot decode"),
+        ("notes.txt", "text/plain", b"hi", "not an image"),
+    ],
+)
+def test_a_failed_open_clears_the_stale_answer_and_says_why_in_its_place(page, samples, name, mime, data, reason):
+    """A picture was read; then a file that cannot be shown: no old picture, digit, bars or boxes stay behind."""
+    page.set_input_files("#file", files=[{"name": "d.png", "mimeType": "image/png", "buffer": scan_of(samples[8])}])
+    pagekit.wait_prediction(page, "8")
+    page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.wait_for_function("(n) => document.getElementById('message').textContent.includes(n)", arg=name)
+    message = page.text_content("#message")
+    assert message.startswith(f"Could not open {name}: ") and reason in message and "\n" not in message, message
+    assert page.locator("#message.unsure").count() == 1
+    assert pagekit.prediction(page) == "" and page.text_content("#confidence") == ""
+    assert page.evaluate("window.digitPad.image") is None and page.evaluate("window.digitPad.boxes") is None
+    assert set(page.evaluate(BARS)) == {"–"}
+    assert page.locator("#digits button").count() == 0
+    page.keyboard.press("Control+z")  # the picture comes back
+    pagekit.wait_prediction(page, "8")

@@ -86,6 +86,7 @@ def test_precache_list_names_the_runtime_and_existing_files():
         "web/loader.js",
         "web/style.css",
         "web/manifest.webmanifest",
+        *(f"web/{p.name}" for p in (SITE / "web").glob("*.js")),  # every module the page imports
     ):
         assert f'"{name}"' in sw, f"web/sw.js APP_FILES lacks {name}"
 
