@@ -16,6 +16,7 @@ thread and BLAS on one, as close to the page (Pyodide: no threads, no BLAS) as C
 """
 
 import argparse
+import re
 import time
 from dataclasses import dataclass, fields
 
@@ -408,7 +409,7 @@ def _merge_examples(pg, c: Composed, text: str, classify, total: np.ndarray) -> 
 def fit_priors(examples, multi_weight: float = 1.5, l2: float = 0.01, steps: int = 3000) -> reader.Priors:
     """Maximum likelihood of the right choice among each group's options (a conditional logit: the
     options' scores through a softmax), groups of two digits weighted ``multi_weight``, with a small
-    L2 penalty; Adam. ``is_digit`` has no data with a ten-output model and gets ``log_prob``'s weight."""
+    L2 penalty; Adam. ``is_digit`` has no data with a ten-output model and then gets ``log_prob``'s weight."""
     F = np.concatenate([f for f, _ in examples])
     ok = np.concatenate([o for _, o in examples]).astype(np.float64)
     sizes = np.array([len(o) for _, o in examples])
@@ -431,8 +432,21 @@ def fit_priors(examples, multi_weight: float = 1.5, l2: float = 0.01, steps: int
         v = 0.999 * v + 0.001 * grad * grad
         w += 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     fitted = dict(zip(names, (round(float(x), 2) for x in w)))
-    fitted["is_digit"] = fitted["log_prob"]
+    if not F[:, names.index("is_digit")].any():  # a ten-output model: no "not a digit" evidence
+        fitted["is_digit"] = fitted["log_prob"]
     return reader.Priors(**fitted)
+
+
+def write_priors(priors: reader.Priors, path=ROOT / "engine" / "number_reader.py") -> None:
+    """Put fitted weights into the defaults of ``Priors`` in number_reader.py (``--fit --write``)."""
+    text = path.read_text()
+    for f in fields(priors):
+        text, count = re.subn(
+            rf"^(    {f.name}: float = )-?[0-9.]+", rf"\g<1>{getattr(priors, f.name)}", text, count=1, flags=re.M
+        )
+        if count != 1:
+            raise SystemExit(f"{path}: no default for Priors.{f.name} to replace")
+    path.write_text(text)
 
 
 def shape_statistics(images: np.ndarray, labels: np.ndarray) -> dict[str, list[float]]:
@@ -515,6 +529,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--numbers", type=int, default=1000, help="numbers per setting (1000)")
     ap.add_argument("--fit", action="store_true", help="fit number_reader.Priors on numbers from training digits")
+    ap.add_argument("--write", action="store_true", help="with --fit: write the weights into number_reader.py")
     ap.add_argument("--validate", action="store_true", help="accuracy on training digits, fallback reject threshold")
     args = ap.parse_args()
     info = machine()
@@ -528,7 +543,11 @@ def main():
             samples = random_numbers(np.random.default_rng(1), fit_x, fit_y, args.numbers, [4], 0.3)
             examples = split_examples(model, samples)
             print(f"{len(examples)} groups from {len(samples)} numbers of training digits")
-            print(fit_priors(examples))
+            priors = fit_priors(examples)
+            print(priors)
+            if args.write:
+                write_priors(priors)
+                print("written to engine/number_reader.py")
             for name, values in shape_statistics(train_x, train_y).items():
                 print(f"{name} = {values}")
             return
