@@ -479,6 +479,21 @@ def reject_threshold(model, samples, keep: float = 0.995) -> float:
     return float(np.quantile(tops, 1 - keep))
 
 
+def number_reject(model, samples, keep: float = 0.995) -> float:
+    """The "not a digit" probability that only 1 - ``keep`` of the rightly read glyphs of numbers
+    (read right without rejection) reach: number_reader.NUMBER_REJECT, for a model with that output."""
+    classify = reader.model_classifier(model)
+    not_digit = []
+    for c, text in samples:
+        pg = reader.page(c.image)
+        glyphs = reader.read_glyphs(pg, classify)
+        logits = np.stack([lg for _, lg in glyphs]).astype(np.float64)
+        if logits.shape[1] > 10 and "".join(str(int(lg[:10].argmax())) for lg in logits) == text:
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            not_digit += list(p[:, 10] / p.sum(axis=1))
+    return float(np.quantile(not_digit, keep)) if not_digit else float("nan")
+
+
 # ---------- the report ----------
 
 
@@ -525,6 +540,27 @@ def report(result: dict) -> list[str]:
     return lines
 
 
+def markdown(result: dict) -> str:
+    """The report as a table (bench/run_all.py puts it in results.md)."""
+    lines = ["| numbers (MNIST test digits) | whole numbers | without rejection | digits |", "|---|---:|---:|---:|"]
+    for name, r in result["numbers"].items():
+        lines.append(
+            f"| {name} ({r['numbers']}) | {r['whole']:.1%} | {r['whole_without_rejection']:.1%} | {r['digits']:.1%} |"
+        )
+    for pen, s in result["strokes"].items():
+        r = s["numbers"]
+        lines.append(
+            f"| 4 digits drawn as strokes, {pen} pen ({r['numbers']}) | {r['whole']:.1%} | "
+            f"{r['whole_without_rejection']:.1%} | {r['digits']:.1%} |"
+        )
+    t = result["time_4_digits"]
+    lines.append(
+        f"\nTime per 4-digit number (800x200 canvas, CPython, 1 thread): median {t['median'] * 1000:.1f} ms, "
+        f"p90 {t['p90'] * 1000:.1f} ms, {t['classified']:.1f} glyph images classified."
+    )
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--numbers", type=int, default=1000, help="numbers per setting (1000)")
@@ -561,6 +597,10 @@ def main():
             print(
                 f"fallback reject threshold (keeps 99.5% of rightly read validation digits): "
                 f"{reject_threshold(model, random_numbers(rng, train_x, train_y, args.numbers, [4], 0.2)):.3f}"
+            )
+            print(
+                f"NUMBER_REJECT (below it: 99.5% of rightly read validation glyphs, 20% touching): "
+                f"{number_reject(model, random_numbers(rng, train_x, train_y, args.numbers, [4], 0.2)):.3f}"
             )
             return
         result = run(model, mnist, args.numbers)

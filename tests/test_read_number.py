@@ -172,6 +172,29 @@ def test_a_not_a_digit_output_rejects():
     assert reading.digits[0].confidence > 0.99  # of the digits, 3 is sure
 
 
+def test_in_a_number_a_digit_sized_glyph_needs_a_surer_not_a_digit():
+    """The model's rule refuses at "not a digit" 0.1; the glyphs say 0.3. Alone, a drawn 3 is refused;
+    two of them in a number are read (below NUMBER_REJECT); at 0.6 both are refused again."""
+    from engine.model import Sequential
+    from engine.rejection import RejectRule
+
+    def model_saying(not_digit: float):
+        config = {"input_shape": [784], "layers": [{"type": "Dense", "in_features": 784, "out_features": 11}]}
+        layers = Sequential.from_config(config, np.random.default_rng(0)).layers
+        layers[0].params["W"][...] = 0
+        layers[0].params["b"][...] = 0
+        layers[0].params["b"][3] = 10.0  # P(3) ~ 1 - not_digit, the other digits ~ 0
+        layers[0].params["b"][10] = 10.0 + np.log(not_digit / (1 - not_digit))
+        return Sequential(layers, (784,), None, RejectRule(threshold=0.1))
+
+    three = number_bench.draw(number_bench.STROKES["3"], 60, 6)
+    gap = np.zeros((60, 40), np.float32)
+    number = np.hstack([three, gap, three])
+    assert engine.read_number(model_saying(0.3), three).text == "?"
+    assert engine.read_number(model_saying(0.3), number).text == "33"
+    assert engine.read_number(model_saying(0.6), number).text == "??"
+
+
 def test_the_same_image_reads_the_same(model, test_digits):
     crops, labels = test_digits
     composed = number_bench.compose(np.random.default_rng(5), [crops[i] for i in range(8)], 0.5, 50)
