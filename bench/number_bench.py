@@ -16,6 +16,7 @@ thread and BLAS on one, as close to the page (Pyodide: no threads, no BLAS) as C
 """
 
 import argparse
+import re
 import time
 from dataclasses import dataclass, fields
 
@@ -408,7 +409,7 @@ def _merge_examples(pg, c: Composed, text: str, classify, total: np.ndarray) -> 
 def fit_priors(examples, multi_weight: float = 1.5, l2: float = 0.01, steps: int = 3000) -> reader.Priors:
     """Maximum likelihood of the right choice among each group's options (a conditional logit: the
     options' scores through a softmax), groups of two digits weighted ``multi_weight``, with a small
-    L2 penalty; Adam. ``is_digit`` has no data with a ten-output model and gets ``log_prob``'s weight."""
+    L2 penalty; Adam. ``is_digit`` has no data with a ten-output model and then gets ``log_prob``'s weight."""
     F = np.concatenate([f for f, _ in examples])
     ok = np.concatenate([o for _, o in examples]).astype(np.float64)
     sizes = np.array([len(o) for _, o in examples])
@@ -431,8 +432,21 @@ def fit_priors(examples, multi_weight: float = 1.5, l2: float = 0.01, steps: int
         v = 0.999 * v + 0.001 * grad * grad
         w += 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     fitted = dict(zip(names, (round(float(x), 2) for x in w)))
-    fitted["is_digit"] = fitted["log_prob"]
+    if not F[:, names.index("is_digit")].any():  # a ten-output model: no "not a digit" evidence
+        fitted["is_digit"] = fitted["log_prob"]
     return reader.Priors(**fitted)
+
+
+def write_priors(priors: reader.Priors, path=ROOT / "engine" / "number_reader.py") -> None:
+    """Put fitted weights into the defaults of ``Priors`` in number_reader.py (``--fit --write``)."""
+    text = path.read_text()
+    for f in fields(priors):
+        text, count = re.subn(
+            rf"^(    {f.name}: float = )-?[0-9.]+", rf"\g<1>{getattr(priors, f.name)}", text, count=1, flags=re.M
+        )
+        if count != 1:
+            raise SystemExit(f"{path}: no default for Priors.{f.name} to replace")
+    path.write_text(text)
 
 
 def shape_statistics(images: np.ndarray, labels: np.ndarray) -> dict[str, list[float]]:
@@ -463,6 +477,21 @@ def reject_threshold(model, samples, keep: float = 0.995) -> float:
         if reading.text == text:
             tops += [d.confidence for d in reading.digits]
     return float(np.quantile(tops, 1 - keep))
+
+
+def number_reject(model, samples, keep: float = 0.995) -> float:
+    """The "not a digit" probability that only 1 - ``keep`` of the rightly read glyphs of numbers
+    (read right without rejection) reach: number_reader.NUMBER_REJECT, for a model with that output."""
+    classify = reader.model_classifier(model)
+    not_digit = []
+    for c, text in samples:
+        pg = reader.page(c.image)
+        glyphs = reader.read_glyphs(pg, classify)
+        logits = np.stack([lg for _, lg in glyphs]).astype(np.float64)
+        if logits.shape[1] > 10 and "".join(str(int(lg[:10].argmax())) for lg in logits) == text:
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            not_digit += list(p[:, 10] / p.sum(axis=1))
+    return float(np.quantile(not_digit, keep)) if not_digit else float("nan")
 
 
 # ---------- the report ----------
@@ -511,10 +540,32 @@ def report(result: dict) -> list[str]:
     return lines
 
 
+def markdown(result: dict) -> str:
+    """The report as a table (bench/run_all.py puts it in results.md)."""
+    lines = ["| numbers (MNIST test digits) | whole numbers | without rejection | digits |", "|---|---:|---:|---:|"]
+    for name, r in result["numbers"].items():
+        lines.append(
+            f"| {name} ({r['numbers']}) | {r['whole']:.1%} | {r['whole_without_rejection']:.1%} | {r['digits']:.1%} |"
+        )
+    for pen, s in result["strokes"].items():
+        r = s["numbers"]
+        lines.append(
+            f"| 4 digits drawn as strokes, {pen} pen ({r['numbers']}) | {r['whole']:.1%} | "
+            f"{r['whole_without_rejection']:.1%} | {r['digits']:.1%} |"
+        )
+    t = result["time_4_digits"]
+    lines.append(
+        f"\nTime per 4-digit number (800x200 canvas, CPython, 1 thread): median {t['median'] * 1000:.1f} ms, "
+        f"p90 {t['p90'] * 1000:.1f} ms, {t['classified']:.1f} glyph images classified."
+    )
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--numbers", type=int, default=1000, help="numbers per setting (1000)")
     ap.add_argument("--fit", action="store_true", help="fit number_reader.Priors on numbers from training digits")
+    ap.add_argument("--write", action="store_true", help="with --fit: write the weights into number_reader.py")
     ap.add_argument("--validate", action="store_true", help="accuracy on training digits, fallback reject threshold")
     args = ap.parse_args()
     info = machine()
@@ -528,7 +579,11 @@ def main():
             samples = random_numbers(np.random.default_rng(1), fit_x, fit_y, args.numbers, [4], 0.3)
             examples = split_examples(model, samples)
             print(f"{len(examples)} groups from {len(samples)} numbers of training digits")
-            print(fit_priors(examples))
+            priors = fit_priors(examples)
+            print(priors)
+            if args.write:
+                write_priors(priors)
+                print("written to engine/number_reader.py")
             for name, values in shape_statistics(train_x, train_y).items():
                 print(f"{name} = {values}")
             return
@@ -542,6 +597,10 @@ def main():
             print(
                 f"fallback reject threshold (keeps 99.5% of rightly read validation digits): "
                 f"{reject_threshold(model, random_numbers(rng, train_x, train_y, args.numbers, [4], 0.2)):.3f}"
+            )
+            print(
+                f"NUMBER_REJECT (below it: 99.5% of rightly read validation glyphs, 20% touching): "
+                f"{number_reject(model, random_numbers(rng, train_x, train_y, args.numbers, [4], 0.2)):.3f}"
             )
             return
         result = run(model, mnist, args.numbers)

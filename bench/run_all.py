@@ -4,7 +4,8 @@
     python bench/run_all.py --quick    # fewer repetitions, for a first look
 
 Sections: training speed (engine vs PyTorch), time to accuracy, CPython inference,
-and the browser (when web/vendor and chromium are present).
+and the browser (when web/vendor and chromium are present); whole numbers from the last
+`bench/number_bench.py` run.
 """
 
 import argparse
@@ -16,6 +17,7 @@ from common import RESULTS_DIR, ROOT, machine, machine_line, save_json
 
 import engine
 import inference_bench
+import number_bench
 import time_to_accuracy
 import train_bench
 from digits.model_card import ModelCard
@@ -77,6 +79,18 @@ def browser_section() -> str:
     return result.stdout.strip()
 
 
+def numbers_section() -> str:
+    """``bench/number_bench.py``'s last saved report (it takes too long to run with the rest)."""
+    saved = RESULTS_DIR / "number_bench.json"
+    if not saved.exists():
+        return ""
+    result = json.loads(saved.read_text())
+    return (
+        f"## Whole numbers (`engine.read_number`)\n\nMeasured {machine_line(result['machine'])} "
+        "by `python bench/number_bench.py`\n\n" + number_bench.markdown(result)
+    )
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
@@ -127,6 +141,8 @@ def main():
     if saved_browser.exists():
         sections.append("## In the browser\n\n" + saved_browser.read_text())
         print(sections[-1], flush=True)
+    if numbers_section():
+        sections.append(numbers_section())
     RESULTS.write_text("\n\n".join(sections) + "\n")
     update_readme()
     print(f"Wrote {RESULTS} and the README results section")
