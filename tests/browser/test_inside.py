@@ -102,8 +102,11 @@ def test_heat_map_toward_the_answer_and_the_runner_up(page, model):
     assert red >= 10, (red, blue)
     # The page's pixels are web/inside.py's on engine.explain.saliency (Pyodide vs CPython: rounding only).
     want = np.frombuffer(inside.heat_rgba(engine.explain.saliency(model, x, answer), x), np.uint8).reshape(28, 28, 4)
-    off = (np.abs(toward.astype(int) - want.astype(int)).max(axis=-1) > 6).mean()
-    assert off < 0.02, f"{off:.1%} of the heat map's pixels differ from CPython's"
+    # The colour scale is a square root of |map| / max, which stretches float rounding near zero, so a few
+    # faint pixels may differ by more than a few levels; the map itself agrees to 1e-4 (test_pyodide_parity).
+    diff = np.abs(toward.astype(int) - want.astype(int)).max(axis=-1)
+    off = (diff > 6).mean()
+    assert off < 0.04 and diff.mean() < 2.0, f"{off:.1%} of the heat map's pixels differ from CPython's"
     assert str(answer) in page.text_content("#heat-caption")
     toggle = page.locator("#heat-toggle")
     assert toggle.is_enabled() and toggle.get_attribute("aria-pressed") == "false"
