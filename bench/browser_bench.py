@@ -27,14 +27,11 @@ not throttled (Chromium emulates per target). The CPU model is printed with the 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,38 +71,8 @@ def percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-class CountingHandler(serve.DevRequestHandler):
-    """The dev server's handler, noting every response: path, status, body bytes, Content-Encoding.
-
-    Counted at the server, so the service worker's own fetches are in it as well as the page's:
-    that is how a file fetched twice shows up."""
-
-    quiet = True
-    log: list[dict] = []
-
-    def send_response(self, code, message=None):
-        self._entry = {"path": urllib.parse.urlsplit(self.path).path, "status": int(code), "bytes": 0, "coding": ""}
-        super().send_response(code, message)
-
-    def send_header(self, keyword, value):
-        entry = getattr(self, "_entry", None)
-        if entry is not None and keyword.lower() == "content-length":
-            entry["bytes"] = int(value)
-        if entry is not None and keyword.lower() == "content-encoding":
-            entry["coding"] = str(value)
-        super().send_header(keyword, value)
-
-    def end_headers(self):
-        if getattr(self, "_entry", None) is not None:
-            CountingHandler.log.append(self._entry)
-            self._entry = None
-        super().end_headers()
-
-
-def start_counting_server(directory: Path):
-    server = serve.DevServer(("127.0.0.1", 0), functools.partial(CountingHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, name="bench-server", daemon=True).start()
-    return server
+# Every response the server sends (scripts/serve.py's log), the service worker's fetches included.
+SENT: list[dict] = []
 
 
 LONG_TASKS_PROBE = """
@@ -137,7 +104,7 @@ def emulate(cdp, slow: bool) -> None:
 
 def served(since: int) -> dict:
     """What the server sent since log entry ``since``: bytes and responses, and the paths sent with a body twice."""
-    entries = [e for e in CountingHandler.log[since:] if e["status"] == 200]
+    entries = [e for e in SENT[since:] if e["status"] == 200]
     counts: dict[str, int] = {}
     for e in entries:
         counts[e["path"]] = counts.get(e["path"], 0) + 1
@@ -158,7 +125,7 @@ def cold_load(browser, url: str, slow: bool = False) -> dict:
     cdp = ctx.new_cdp_session(page)
     cdp.send("Network.enable")
     emulate(cdp, slow)
-    since = len(CountingHandler.log)
+    since = len(SENT)
     timeout = pagekit.READY_TIMEOUT_MS * (6 if slow else 1)
     page.goto(url, wait_until="commit")
     page.wait_for_selector("#pad", state="visible", timeout=timeout)
@@ -186,7 +153,7 @@ def cold_load(browser, url: str, slow: bool = False) -> dict:
         "steps": page.evaluate("window.digitsLoader.history"),
     }
     # Repeat visit: the service worker has everything.
-    since = len(CountingHandler.log)
+    since = len(SENT)
     page.reload(wait_until="commit")
     pagekit.wait_ready(page)
     result["warm_ready_s"] = page.evaluate("window.digitsLoader.readyMs") / 1000
@@ -305,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not (args.dir / "index.html").exists():
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_site.py"), "--out", str(args.dir)], check=True)
-    server = start_counting_server(args.dir)
+    server, _ = serve.start_in_thread(0, args.dir, quiet=True, log=SENT)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     t0 = time.perf_counter()
     try:

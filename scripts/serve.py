@@ -106,7 +106,26 @@ class DevRequestHandler(http.server.SimpleHTTPRequestHandler):
     quiet = False
     _vary = False  # set while the plain copy of a file that has compressed ones is sent
 
+    sent: list | None = None  # make_server(log=[...]): one entry per response, for benchmarks and tests
+
+    def send_response(self, code, message=None) -> None:
+        if self.sent is not None:
+            self._entry = {"path": urllib.parse.urlsplit(self.path).path, "status": int(code), "bytes": 0, "coding": ""}
+        super().send_response(code, message)
+
+    def send_header(self, keyword, value) -> None:
+        entry = getattr(self, "_entry", None)
+        if entry is not None and keyword.lower() in ("content-length", "content-encoding"):
+            entry["bytes" if keyword.lower() == "content-length" else "coding"] = (
+                int(value) if keyword.lower() == "content-length" else str(value)
+            )
+        super().send_header(keyword, value)
+
     def end_headers(self) -> None:
+        entry = getattr(self, "_entry", None)
+        if entry is not None and self.sent is not None:
+            self.sent.append(entry)
+            self._entry = None
         # no-cache = "store, but ask the server before reusing": edits show up
         # on reload, while ETag/Last-Modified keep revalidation cheap.
         self.send_header("Cache-Control", "no-cache")
@@ -211,16 +230,22 @@ class DevServer(http.server.ThreadingHTTPServer):
 
 
 def make_server(
-    port: int = 8000, directory: Path | str = ROOT, quiet: bool = False, host: str = "127.0.0.1"
+    port: int = 8000,
+    directory: Path | str = ROOT,
+    quiet: bool = False,
+    host: str = "127.0.0.1",
+    log: list | None = None,
 ) -> DevServer:
-    """Create (but do not start) a server bound to host:port serving directory."""
-    handler = type("Handler", (DevRequestHandler,), {"quiet": quiet})
+    """Create (but do not start) a server bound to host:port serving directory.
+
+    ``log``: a list that gets {path, status, bytes, coding} for every response sent."""
+    handler = type("Handler", (DevRequestHandler,), {"quiet": quiet, "sent": log})
     return DevServer((host, port), functools.partial(handler, directory=str(directory)))
 
 
-def start_in_thread(port: int = 0, directory: Path | str = ROOT, quiet: bool = True):
+def start_in_thread(port: int = 0, directory: Path | str = ROOT, quiet: bool = True, log: list | None = None):
     """Start a server in a daemon thread; returns (server, thread). Stop with server.shutdown()."""
-    server = make_server(port, directory, quiet)
+    server = make_server(port, directory, quiet, log=log)
     thread = threading.Thread(target=server.serve_forever, name="dev-server", daemon=True)
     thread.start()
     return server, thread

@@ -66,8 +66,10 @@ async function precacheApp() {
   const toml = await fetch(scopeURL("pyscript.toml"), { cache: "no-cache" }).then((r) => r.text());
   const app = await caches.open(APP_CACHE);
   const appUrls = [...APP_FILES, ...filesFromToml(toml)].map(scopeURL);
-  // "reload" skips the HTTP cache, so the offline copy is the current one.
-  await app.addAll(appUrls.map((u) => new Request(u, { cache: "reload" })));
+  // "no-cache" revalidates with the server (If-Modified-Since), so the offline copy is the current
+  // one, yet a file the page has just fetched comes back as a 304 from the HTTP cache instead of
+  // being sent a second time ("reload" did that: every app file twice on a first visit).
+  await app.addAll(appUrls.map((u) => new Request(u, { cache: "no-cache" })));
 }
 
 /** Make sure the runtime of the current vendor lock is cached; drop other versions. */
