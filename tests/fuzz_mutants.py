@@ -58,7 +58,8 @@ class Shipped:
             self.members = {info.filename: zf.read(info.filename) for info in self.infos}
         with np.load(io.BytesIO(self.data), allow_pickle=False) as npz:
             self.arrays = {name: npz[name] for name in npz.files}
-        self.meta = {name: array_json(self.arrays[name]) for name in ("architecture", "preprocessing", "card")}
+        metadata = ("architecture", "preprocessing", "card")  # a model's; an examples file has none
+        self.meta = {name: array_json(self.arrays[name]) for name in metadata if name in self.arrays}
         self.weights = sorted(name for name in self.arrays if "." in name)
         eocd = self.data.rindex(b"PK\x05\x06")
         central, pos = [], struct.unpack_from("<I", self.data, eocd + 16)[0]
@@ -592,6 +593,72 @@ def idx_mutant(seed: int, i: int, bases: dict[str, bytes]) -> tuple[str, bytes]:
     return f"gzip bomb declaring {declared}, holding {present}", gzip_bomb(declared, present)
 
 
+# --- examples-file mutants (engine.load_examples: the page's Export, train_offline.py --extra) ----------
+
+
+def examples_base(folder: Path) -> Shipped:
+    """An examples file written by engine.save_examples: 12 examples of every digit."""
+    from engine import save_examples
+
+    gen = np.random.default_rng(0)
+    path = folder / "examples-base.npz"
+    save_examples(path, gen.integers(0, 256, (12, 28, 28), dtype=np.uint8), np.arange(12) % 10)
+    return Shipped(path)
+
+
+def op_examples_arrays(rng, s):
+    """The arrays themselves replaced: labels out of range or of the wrong kind, images of the wrong shape or type,
+    another format number, mismatched lengths, none at all, or very many."""
+    arrays = dict(s.arrays)
+    n = len(arrays["labels"])
+    kind = rng.randrange(9)
+    if kind == 0:
+        arrays["labels"] = np.array([rng.choice([-1, 10, 11, 255, 2**31 - 1, -(2**31)])] * n, np.int64)
+    elif kind == 1:
+        arrays["labels"] = np.full(n, rng.choice([np.nan, np.inf, 3.5, 1.0]), rng.choice(["float32", "float64"]))
+    elif kind == 2:
+        arrays["labels"] = rng.choice([np.zeros(n, bool), np.zeros((n, 1), np.int64), np.array(["1"] * n)])
+    elif kind == 3:
+        shape = rng.choice([(n, 28), (n, 27, 28), (n, 28, 28, 1), (n, 2, 2), (28, 28)])
+        arrays["images"] = np.zeros(shape, np.uint8)
+    elif kind == 4:
+        arrays["images"] = arrays["images"].astype(rng.choice(["float32", "float64", "int16", "bool", "complex64"]))
+    elif kind == 5:
+        arrays["examples_format"] = rng.choice(
+            [np.array(2), np.array(0), np.array([1]), np.array(1.0), np.array("1"), np.array(True)]
+        )
+    elif kind == 6:
+        arrays["labels"] = arrays["labels"][: rng.randrange(n)]
+    elif kind == 7:
+        arrays["images"], arrays["labels"] = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64)
+    else:
+        many = rng.choice([1000, 100_001])
+        arrays["images"] = np.zeros((many, 28, 28), np.uint8)
+        arrays["labels"] = np.zeros(many, np.int64)
+    return f"arrays edit {kind}", npz_of(arrays)
+
+
+EXAMPLES_OPERATORS = [  # (weight, operator): the generic zip and npy damage, and edits of the arrays
+    (3, op_flip_bits),
+    (3, op_zip_field),
+    (1, op_deflate_bytes),
+    (2, op_truncate),
+    (1, op_splice),
+    (1, op_wrap),
+    (3, op_npy_header),
+    (1, op_npy_body),
+    (2, op_zip_structure),
+    (5, op_examples_arrays),
+]
+
+
+def examples_mutant(seed: int, i: int, base: Shipped, marker: str) -> tuple[str, bytes]:
+    rng = random.Random(f"examples-{seed}-{i}")
+    op = rng.choices([op for _, op in EXAMPLES_OPERATORS], weights=[w for w, _ in EXAMPLES_OPERATORS])[0]
+    description, data = op(rng, base, marker) if op is op_zip_structure else op(rng, base)
+    return f"{op.__name__[3:]}: {description}", data
+
+
 # --- the child ---------------------------------------------------------------------------------------
 
 
@@ -615,10 +682,12 @@ PROBES = np.stack(
 def load_and_classify(kind: str, path: Path) -> tuple[str, str]:
     import engine
 
-    documented = engine.ModelFormatError if kind == "model" else engine.IdxFormatError
+    documented = engine.IdxFormatError if kind == "idx" else engine.ModelFormatError
     try:
         if kind == "model":
             model = engine.load_model(path)
+        elif kind == "examples":
+            images, labels = engine.load_examples(path)
         else:
             arr = engine.read_idx(path)
     except Hang:
@@ -629,6 +698,22 @@ def load_and_classify(kind: str, path: Path) -> tuple[str, str]:
         return "escape", f"{type(exc).__name__}: {str(exc)[:200]}"
     if kind == "idx":
         return ("ok", str(arr.shape)) if isinstance(arr, np.ndarray) else ("broken", type(arr).__name__)
+    if kind == "examples":  # what --extra and the page's Import rely on
+        sound = (
+            images.dtype == np.uint8
+            and images.ndim == 3
+            and images.shape[1:] == (28, 28)
+            and labels.dtype == np.int64
+            and labels.shape == (len(images),)
+            and 0 < len(labels)
+            and labels.min() >= 0
+            and labels.max() <= 9
+        )
+        return (
+            ("ok", str(images.shape))
+            if sound
+            else ("broken", f"{images.dtype}{images.shape} {labels.dtype}{labels.shape}")
+        )
     try:
         with np.errstate(all="ignore"):  # what counts is what comes out
             probs = model.predict_proba(PROBES)
@@ -648,17 +733,19 @@ def load_and_classify(kind: str, path: Path) -> tuple[str, str]:
 def run(kind: str, seed: int, start: int, count: int, marker: str, folder: Path) -> None:
     """Load mutants start..count-1 of ``kind`` (written one at a time into ``folder``), printing one JSON line each."""
     folder.mkdir(parents=True, exist_ok=True)
-    shipped = Shipped() if kind == "model" else None
+    shipped = Shipped() if kind == "model" else examples_base(folder) if kind == "examples" else None
     bases = idx_bases(folder) if kind == "idx" else None
     import engine  # noqa: F401 - imported before the cap, like any program that loads a file
 
     warnings.simplefilter("ignore")  # zipfile's "Duplicate name" while building mutants, NumPy's overflows
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
     signal.signal(signal.SIGALRM, _alarm)
-    path = folder / ("mutant.npz" if kind == "model" else "mutant.idx")
+    path = folder / ("mutant.idx" if kind == "idx" else "mutant.npz")
     for i in range(start, count):
         if kind == "model":
             description, data = model_mutant(seed, i, shipped, marker)
+        elif kind == "examples":
+            description, data = examples_mutant(seed, i, shipped, marker)
         else:
             description, data = idx_mutant(seed, i, bases)
         path.write_bytes(data)
@@ -681,6 +768,11 @@ if __name__ == "__main__":
         kind, seed, i = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         if kind == "model":
             description, data = model_mutant(seed, i, Shipped(), "pwned")
+        elif kind == "examples":
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as base_folder:
+                description, data = examples_mutant(seed, i, examples_base(Path(base_folder)), "pwned")
         else:
             import tempfile
 

@@ -1,14 +1,17 @@
 """A mutation fuzz of the loaders (issue 17): nothing escapes, nothing loads broken, nothing hangs.
 
-4,000 seeded mutants (tests/fuzz_mutants.py says how each is made): 2,500 of the shipped model
+5,000 seeded mutants (tests/fuzz_mutants.py says how each is made): 2,500 of the shipped model
 (bit flips, zip header fields, deflate damage, truncations, npy headers, JSON metadata, weight
-values, dtypes and shapes, zip structure, pickles, bombs) and 1,500 of IDX files written by
-engine.write_idx (header bytes, dimensions, truncation, gzip edits, gzip bombs). Each is loaded
+values, dtypes and shapes, zip structure, pickles, bombs), 1,500 of IDX files written by
+engine.write_idx (header bytes, dimensions, truncation, gzip edits, gzip bombs) and 1,000 of an
+examples file written by engine.save_examples (the page's Export, train_offline.py --extra:
+the same zip and npy damage, and its arrays edited), which engine.load_examples must refuse
+with a ModelFormatError or return as uint8 (N, 28, 28) images with labels 0..9. Each is loaded
 in a child process whose address space is capped, under a per-file alarm. Every mutant must be
 refused with the documented error or load and work: engine.load_model's models predict finite
 probabilities from finite logits. A child that dies is restarted after the mutant that killed
 it, which counts as a crash; one silent for a minute (stuck where the alarm cannot reach) is
-killed, and that mutant counts as a hang. Model and IDX mutants run in two children side by side.
+killed, and that mutant counts as a hang. The kinds run in two children side by side.
 """
 
 import collections
@@ -23,7 +26,7 @@ from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent / "fuzz_mutants.py"
 SEED = 17
-COUNTS = {"model": 2500, "idx": 1500}
+COUNTS = {"model": 2500, "idx": 1500, "examples": 1000}
 SILENCE_SECONDS = 60  # a child that reports nothing for this long (stuck inside C code) is killed
 
 
