@@ -170,7 +170,7 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
     # Export: the page's personal model and examples, checked in CPython.
     folder = tmp_path_factory.mktemp("export")
     downloads = []
-    page.on("download", downloads.append)
+    page.on("download", lambda d: downloads.append(d))
     page.click("#export")
     for _ in range(100):
         if len(downloads) == 2:
