@@ -110,6 +110,7 @@ class Teacher:
         self.times = app.stats.learn = window.Array.new()  # ms of each learning task
         self.notes = app.stats.teach = window.Array.new()  # "finish 12.3", "save 8.0": the other tasks' ms
         self.result = None  # (model, right before, right after) between the last piece and finished()
+        self.started = 0.0  # when Learn was pressed (ms)
         self.finish_proxy = create_proxy(self.finished)
         self.tick_proxy = create_proxy(self.tick)
         self.reread_proxy = create_proxy(self.reread)
@@ -199,6 +200,7 @@ class Teacher:
             return
         x, y = self.arrays()
         self.job = self.learning(x, y)
+        self.started = now_ms()
         self.panel.dataset.state = "learning"
         self.learn_button.disabled = True
         self.progress.value = 0
@@ -284,6 +286,7 @@ class Teacher:
         )
         self.save()
         self.notes.push(f"finish {now_ms() - t0:.1f}")
+        self.notes.push(f"learned {len(self.labels)} in {now_ms() - self.started:.0f}")
 
     # ---------- which model ----------
 
