@@ -671,14 +671,15 @@ def read_number(model, gray, *, reject: bool = True) -> Reading:
 
 
 def _digits_among_digits(pg: Page, glyphs: Sequence[Glyph], logits: np.ndarray) -> np.ndarray:
-    """True for glyphs of a number (two or more glyphs) that are digit-sized and whose "not a digit"
+    """True for glyphs of a number (two or more separate marks) that are digit-sized and whose "not a digit"
     probability is below NUMBER_REJECT: these are read, whatever the single-image rule says.
 
     The model's rule is set to keep 99% of MNIST digits alone; in a number the neighbours say it is
     a number, and the glyphs are cut out of it (shrunk, slanted, clipped by a neighbour), so the
     rule refused 1% of the rightly read glyphs of validation numbers, 4% of whole numbers."""
     keep = np.zeros(len(glyphs), bool)
-    if len(glyphs) < 2 or logits.shape[1] <= 10:
+    marks = {part[0] for g in glyphs for part in g.parts}
+    if len(marks) < 2 or logits.shape[1] <= 10:  # one mark cut in two (an X) is no number yet
         return keep
     shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     not_digit = np.exp(shifted[:, 10]) / np.exp(shifted).sum(axis=1)
