@@ -42,7 +42,9 @@ shrunk below 20 rows): the "not a digit" output refused those though it read the
 Rejection: engine classifiers apply their own rule (what ``predict(x, reject=True)`` does) to the
 logits already computed; other models are asked ``predict(x, reject=True)``, and a model without it
 rejects a top probability below REJECT_THRESHOLD (0.67, which 99.5% of the rightly read digits of
-validation numbers exceed: ``--validate``). A rejected glyph reads "?".
+validation numbers exceed: ``--validate``). In a number of two or more separate marks, a glyph at
+least DIGIT_SIZED tall is refused only when its "not a digit" probability reaches NUMBER_REJECT
+(``_digits_among_digits``). A rejected glyph reads "?".
 
 Limits: touching digits are the weak spot (``bench/number_bench.py`` measures how weak), because
 the model has no notion of "not a digit" to veto slivers and merged pairs; a model with an
