@@ -104,6 +104,8 @@ def compose(
         else:
             x = right + int(round(rng.uniform(0.08, 0.6) * height))
         placed.append((x, y))
+    left = min(x for x, _ in placed)  # a narrow digit pushed into a wide one can start left of it
+    placed = [(x - left, y) for x, y in placed]
     margin = int(round(0.3 * height)) + 2
     top = min(y for _, y in placed)
     bottom = max(y + g.shape[0] for (_, y), g in zip(placed, sized))

@@ -42,7 +42,9 @@ shrunk below 20 rows): the "not a digit" output refused those though it read the
 Rejection: engine classifiers apply their own rule (what ``predict(x, reject=True)`` does) to the
 logits already computed; other models are asked ``predict(x, reject=True)``, and a model without it
 rejects a top probability below REJECT_THRESHOLD (0.67, which 99.5% of the rightly read digits of
-validation numbers exceed: ``--validate``). A rejected glyph reads "?".
+validation numbers exceed: ``--validate``). In a number of two or more separate marks, a glyph at
+least DIGIT_SIZED tall is refused only when its "not a digit" probability reaches NUMBER_REJECT
+(``_digits_among_digits``). A rejected glyph reads "?".
 
 Limits: touching digits are the weak spot (``bench/number_bench.py`` measures how weak), because
 the model has no notion of "not a digit" to veto slivers and merged pairs; a model with an
@@ -104,36 +106,36 @@ class Priors:
     composed from MNIST training digits.
     """
 
-    log_prob: float = 0.31  # log of the top digit's probability
-    is_digit: float = 0.7  # log P(a digit) from a model's "not a digit" output (0 for ten-output models)
-    top_logit: float = 0.48  # the top digit's logit: low for what the model never saw (two digits, a sliver)
-    glyph: float = -0.64  # 1 per glyph: > 0 favours more, smaller glyphs
+    log_prob: float = 0.29  # log of the top digit's probability
+    is_digit: float = 0.72  # log P(a digit) from a model's "not a digit" output (0 for ten-output models)
+    top_logit: float = 0.49  # the top digit's logit: low for what the model never saw (two digits, a sliver)
+    glyph: float = -0.63  # 1 per glyph: > 0 favours more, smaller glyphs
     aspect: float = 0.02  # z^2 / 2 of log(width / height) under the class's MNIST digits
-    ink: float = -0.14  # z^2 / 2 of log(stroke length / height) above the class's MNIST digits'
-    wide: float = -0.02  # width above 1
-    short: float = -0.02  # height below 0.6
-    cut_one: float = -0.9  # read as 1 beside a cut (a sliver cut off a digit reads as 1)
-    cut_ink: float = -0.13  # ink the cut on its left goes through, in stroke widths
-    cut_strokes: float = -0.46  # strokes (vertical ink runs) that cut goes through
-    gap: float = -0.02  # blank gap between the glyph's parts
-    aspect_wide: float = -0.25  # z^2 / 2 of the aspect when wider than the class's MNIST digits
-    margin: float = 0.37  # the top logit above the second, up to 8
-    unsure: float = -0.07  # the top logit below 3
-    sliver: float = -0.01  # width below 0.35 when not read as 1
-    very_wide: float = 0.03  # (width above 0.9)^2
+    ink: float = -0.11  # z^2 / 2 of log(stroke length / height) above the class's MNIST digits'
+    wide: float = -0.03  # width above 1
+    short: float = -0.01  # height below 0.6
+    cut_one: float = -0.85  # read as 1 beside a cut (a sliver cut off a digit reads as 1)
+    cut_ink: float = -0.1  # ink the cut on its left goes through, in stroke widths
+    cut_strokes: float = -0.4  # strokes (vertical ink runs) that cut goes through
+    gap: float = -0.01  # blank gap between the glyph's parts
+    aspect_wide: float = -0.34  # z^2 / 2 of the aspect when wider than the class's MNIST digits
+    margin: float = 0.36  # the top logit above the second, up to 8
+    unsure: float = -0.01  # the top logit below 3
+    sliver: float = -0.0  # width below 0.35 when not read as 1
+    very_wide: float = 0.01  # (width above 0.9)^2
     # a constant per glyph read as this digit (two digits pressed together read as some digits more than others)
-    read_0: float = 0.47
-    read_1: float = -0.81
-    read_2: float = -0.16
-    read_3: float = -0.15
-    read_4: float = 0.37
-    read_5: float = -0.07
-    read_6: float = -0.31
-    read_7: float = -0.58
-    read_8: float = 0.07
-    read_9: float = 0.53
-    aspect_z: float = -0.12  # z of the aspect (signed: wider or narrower than the class's digits)
-    ink_z: float = 0.4  # z of the stroke length (signed)
+    read_0: float = 0.52
+    read_1: float = -0.77
+    read_2: float = -0.28
+    read_3: float = -0.02
+    read_4: float = 0.21
+    read_5: float = 0.06
+    read_6: float = -0.34
+    read_7: float = -0.5
+    read_8: float = -0.01
+    read_9: float = 0.49
+    aspect_z: float = -0.03  # z of the aspect (signed: wider or narrower than the class's digits)
+    ink_z: float = 0.39  # z of the stroke length (signed)
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f.name) for f in fields(self)], np.float64)
@@ -671,14 +673,15 @@ def read_number(model, gray, *, reject: bool = True) -> Reading:
 
 
 def _digits_among_digits(pg: Page, glyphs: Sequence[Glyph], logits: np.ndarray) -> np.ndarray:
-    """True for glyphs of a number (two or more glyphs) that are digit-sized and whose "not a digit"
+    """True for glyphs of a number (two or more separate marks) that are digit-sized and whose "not a digit"
     probability is below NUMBER_REJECT: these are read, whatever the single-image rule says.
 
     The model's rule is set to keep 99% of MNIST digits alone; in a number the neighbours say it is
     a number, and the glyphs are cut out of it (shrunk, slanted, clipped by a neighbour), so the
     rule refused 1% of the rightly read glyphs of validation numbers, 4% of whole numbers."""
     keep = np.zeros(len(glyphs), bool)
-    if len(glyphs) < 2 or logits.shape[1] <= 10:
+    marks = {part[0] for g in glyphs for part in g.parts}
+    if len(marks) < 2 or logits.shape[1] <= 10:  # one mark cut in two (an X) is no number yet
         return keep
     shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     not_digit = np.exp(shifted[:, 10]) / np.exp(shifted).sum(axis=1)

@@ -302,3 +302,42 @@ def test_the_benchmark_runs(model, mnist):
     assert all(0 <= r["whole"] <= 1 for r in result["numbers"].values())
     assert result["time_4_digits"]["median"] > 0
     assert number_bench.report(result)
+    assert "| 4 digits, 20% touching" in number_bench.markdown(result)
+
+
+def test_the_benchmark_table_puts_each_figure_in_its_column():
+    figures = {"numbers": 7, "whole": 0.25, "whole_without_rejection": 0.5, "digits": 0.75}
+    result = {
+        "numbers": {"4 digits, 20% touching": figures},
+        "strokes": {"thin": {"numbers": figures}},
+        "time_4_digits": {"median": 0.012, "p90": 0.034, "classified": 15.0},
+    }
+    lines = number_bench.markdown(result).splitlines()
+    assert "| 4 digits, 20% touching (7) | 25.0% | 50.0% | 75.0% |" in lines
+    assert "| 4 digits drawn as strokes, thin pen (7) | 25.0% | 50.0% | 75.0% |" in lines
+    assert "median 12.0 ms" in lines[-1] and "p90 34.0 ms" in lines[-1]
+
+
+def test_fitted_priors_are_written_into_the_reader(tmp_path):
+    """--fit --write replaces every default of Priors in number_reader.py, and only those."""
+    source = (ROOT / "engine" / "number_reader.py").read_text()
+    copy = tmp_path / "number_reader.py"
+    copy.write_text(source)
+    names = [f.name for f in reader.fields(reader.Priors)]
+    fitted = reader.Priors(**{name: round(0.01 * (k + 1), 2) for k, name in enumerate(names)})
+    number_bench.write_priors(fitted, copy)
+    written = copy.read_text()
+    for name in names:
+        assert f"    {name}: float = {getattr(fitted, name)}" in written
+    assert len(written.splitlines()) == len(source.splitlines())
+
+
+def test_the_error_sorter_names_a_touching_pair_left_whole(model, test_digits, monkeypatch):
+    import number_errors
+
+    crops, labels = test_digits
+    idx = first_of_each(labels, [4, 2])
+    pair = number_bench.compose(np.random.default_rng(1), [crops[i] for i in idx], 1.0, 40)
+    assert number_errors.categorize(model, pair, "42") == "right"
+    monkeypatch.setattr(reader, "SPLIT_DEPTH", 0)  # never cut: the pair stays one glyph
+    assert number_errors.categorize(model, pair, "42") == "missed split"
