@@ -1,5 +1,5 @@
-"""A writer's examples as a file: ``save_examples`` / ``load_examples``, the page's export and
-``train_offline.py --extra``'s input.
+"""A writer's examples as a file: ``save_examples`` / ``load_examples``, what the page exports
+and what a training run can take as extra training images.
 
 The file is an .npz of plain arrays, never pickles: ``examples_format`` (a scalar, 1),
 ``images`` uint8 (N, 28, 28), 0..255, ink bright on dark as ``engine.preprocess`` makes them
