@@ -40,6 +40,8 @@ import card as card_rows  # noqa: E402  (imported after the progress update on p
 import engine  # noqa: E402
 import ink  # noqa: E402
 import inside  # noqa: E402
+import wording  # noqa: E402
+from wording import percent  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
@@ -293,14 +295,14 @@ class App:
         self.later()
         refused = not_a_digit_message(reading)
         if len(digits) == 1 and digits[0].label is not None:
-            self.confidence.textContent = f"{digits[0].confidence:.0%} sure"
+            self.confidence.textContent = f"{percent(digits[0].confidence)} sure"
             return  # the runner-up needs the bars: finish() says it
         if not read_any:
             self.confidence.textContent = ""
             self.say(refused, warn=True)
             return
         least = min(d.confidence for d in digits if d.label is not None)
-        self.confidence.textContent = f"{len(digits)} digits, least sure {least:.0%}"
+        self.confidence.textContent = f"{len(digits)} digits, least sure {percent(least)}"
         self.say(refused or "Choose a digit below to see its probabilities.", warn=refused is not None)
 
     def later(self) -> None:
@@ -319,10 +321,7 @@ class App:
         if len(digits) == 1 and digits[0].label is not None:
             order = probs.argsort()[::-1]
             second, p_second = int(order[1]), float(probs[order[1]])
-            if digits[0].confidence < UNSURE_BELOW:
-                self.say(f"Not sure — it could also be a {second} ({p_second:.0%}).", warn=True)
-            else:
-                self.say(f"Runner-up: {second} ({p_second:.1%})")
+            self.say(*wording.runner_up(second, p_second, unsure=digits[0].confidence < UNSURE_BELOW))
         self.bars.dataset.reading = str(self.stats.count)  # tests wait for this: the bars show the last reading
 
     def say(self, text: str, warn: bool = False) -> None:
@@ -344,9 +343,9 @@ class App:
             label.textContent = "?" if d.label is None else str(d.label)
             conf = document.createElement("span")
             conf.className = "glyph-confidence"
-            conf.textContent = "not a digit" if d.label is None else f"{d.confidence:.0%}"
+            conf.textContent = "not a digit" if d.label is None else percent(d.confidence)
             button.append(label, conf)
-            name = "not a digit" if d.label is None else f"{d.label}, {d.confidence:.0%} sure"
+            name = "not a digit" if d.label is None else f"{d.label}, {percent(d.confidence)} sure"
             button.setAttribute("aria-label", f"{ordinal(i)}: {name}")
             li.append(button)
             items.append(li)
@@ -360,6 +359,7 @@ class App:
                 "box": [d.box[0] + ox, d.box[1] + oy, d.box[2] + ox, d.box[3] + oy],
                 "label": d.label,
                 "confidence": round(d.confidence, 4),
+                "percent": percent(d.confidence),
             }
             for d in self.reading.digits
         ]
@@ -383,8 +383,8 @@ class App:
         top = int(probs.argmax()) if label is None else label
         for digit in range(10):
             p = float(probs[digit])
-            self.fills[digit].style.width = f"{p * 100:.1f}%"
-            self.values[digit].textContent = f"{p:.0%}" if p >= 0.995 or p < 0.005 else f"{p:.1%}"
+            self.fills[digit].style.width = wording.bar_width(p)
+            self.values[digit].textContent = percent(p)
             self.rows[digit].classList.toggle("best", digit == top)
         return probs
 
