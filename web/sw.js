@@ -34,6 +34,7 @@ const APP_FILES = [
   "web/pad_strokes.js",
   "web/ink_pen.js",
   "web/pad_history.js",
+  "web/offline_status.js",
   "web/pad_image.js",
   "web/loader.js",
   "web/style.css",
