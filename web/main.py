@@ -45,7 +45,7 @@ from wording import percent  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
-HINT = "Draw a digit (0–9) or a number in the box."
+HINT = "Your answer appears here as you write."  # distinct from the pad's heading and hint
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
@@ -271,7 +271,9 @@ class App:
         self.stats.prepare.push(t1 - t0)
         self.stats.model.push(t2 - t1)
         self.stats.count += 1
-        self.timing.textContent = f"prepare {t1 - t0:.1f} ms · read {t2 - t1:.1f} ms"
+        # Short enough for one line under the preview on a phone; the split is in the tooltip.
+        self.timing.textContent = f"read in {t2 - t0:.0f} ms"
+        self.timing.title = f"prepare {t1 - t0:.1f} ms · read_number {t2 - t1:.1f} ms"
         if not reading.digits:  # no ink at all survived
             self.show_empty("No digit found in the image." if detail.kind == "image" else "No digit found.")
             return

@@ -54,7 +54,7 @@ def test_clear_button_empties_the_pad(page):
     pagekit.wait_prediction(page)
     page.click("#clear")
     page.wait_for_function("document.getElementById('prediction').textContent === ''")
-    assert "Draw a digit" in page.text_content("#message")
+    assert page.text_content("#message") == "Your answer appears here as you write."
 
 
 def test_escape_clears_and_ctrl_z_undoes(page):

@@ -34,4 +34,3 @@ def test_one_figure_everywhere_and_empty_bars_for_zero(page, digit):
     if got["message"].startswith("Runner-up"):
         assert runner and int(runner.group(1)) >= 1, got  # a 0% runner-up is not named
     assert not re.search(r"\ba 8\b", got["message"]), got
-

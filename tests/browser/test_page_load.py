@@ -23,7 +23,7 @@ def test_loading_reports_each_step_and_the_time_it_took(visit):
 
 def test_empty_pad_shows_a_hint_not_a_guess(page):
     assert pagekit.prediction(page) == ""
-    assert "Draw a digit" in page.text_content("#message")
+    assert page.text_content("#message") == "Your answer appears here as you write."
     assert page.locator(".pad-hint").is_visible()
     assert page.text_content("#confidence") == ""
 
