@@ -36,7 +36,7 @@ from pyscript import document, when, window
 loader = window.digitsLoader
 loader.stage("engine", "Importing the engine…")
 
-import card as card_rows  # noqa: E402  (imported after the progress update on purpose)
+import about_model  # noqa: E402  (imported after the progress update on purpose)
 import engine  # noqa: E402
 import ink  # noqa: E402
 import inside  # noqa: E402
@@ -429,45 +429,8 @@ class App:
     # ---------- model card ----------
 
     def render_card(self) -> None:
-        """Fill the "About the model" panel from the card inside the model file."""
-
-        def row(label, content):
-            tr = document.createElement("tr")
-            th = document.createElement("th")
-            th.scope = "row"
-            th.textContent = label
-            td = document.createElement("td")
-            if isinstance(content, str):
-                td.textContent = content
-            else:
-                td.append(content)
-            tr.append(th, td)
-            return tr
-
-        def table_of(rows):
-            table = document.createElement("table")
-            for label, text in rows:
-                table.append(row(label, text))
-            return table
-
-        table = table_of(card_rows.main_rows(self.card))
-        cells = card_rows.per_class_cells(self.card)
-        if cells:
-            grid = document.createElement("div")
-            grid.className = "per-class"
-            for text in cells:
-                span = document.createElement("span")
-                span.textContent = text
-                grid.append(span)
-            table.append(row("Accuracy per digit", grid))
-        parts = [table]
-        more = card_rows.more_rows(self.card)
-        if more:
-            details = document.createElement("details")
-            summary = document.createElement("summary")
-            summary.textContent = "All fields of the card"
-            details.append(summary, table_of(more))
-            parts.append(details)
+        """Fill the "About the model" panel from the card and the architecture inside the model file."""
+        parts = about_model.render(document, self.card, getattr(self.model, "architecture", None))
         document.getElementById("model-card").replaceChildren(*parts)
 
 
