@@ -35,6 +35,7 @@ const APP_FILES = [
   "web/ink_pen.js",
   "web/pad_history.js",
   "web/offline_status.js",
+  "web/examples.js",
   "web/pad_image.js",
   "web/loader.js",
   "web/style.css",
