@@ -101,6 +101,13 @@ def draw_touch(page, cdp, strokes):
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+def bars_add_up(widths) -> bool:
+    """The bars' widths (percent) are probabilities: they add up to 100, less what the empty ones hide
+    (a bar under 0.5% is drawn empty, web/wording.py), give or take rounding to 0.1%."""
+    empty = sum(1 for w in widths if w == 0)
+    return 100 - 0.5 * empty - 0.6 <= sum(widths) <= 100.6
+
+
 def prediction(page) -> str:
     return page.text_content("#prediction") or ""
 

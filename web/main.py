@@ -33,16 +33,18 @@ from pyscript import document, when, window
 loader = window.digitsLoader
 loader.stage("engine", "Importing the engine…")
 
-import card as card_rows  # noqa: E402  (imported after the progress update on purpose)
+import about_model  # noqa: E402  (imported after the progress update on purpose)
 import engine  # noqa: E402
 import ink  # noqa: E402
 import teach  # noqa: E402
+import wording  # noqa: E402
 from inside_panel import Inside  # noqa: E402
 from page_util import now_ms, put_rgba  # noqa: E402
+from wording import percent  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
-HINT = "Draw a digit (0–9) or a number in the box."
+HINT = "Your answer appears here as you write."  # distinct from the pad's heading and hint
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
@@ -109,7 +111,9 @@ class App:
         self.stats.prepare.push(t1 - t0)
         self.stats.model.push(t2 - t1)
         self.stats.count += 1
-        self.timing.textContent = f"prepare {t1 - t0:.1f} ms · read {t2 - t1:.1f} ms"
+        # Short enough for one line under the preview on a phone; the split is in the tooltip.
+        self.timing.textContent = f"read in {t2 - t0:.0f} ms"
+        self.timing.title = f"prepare {t1 - t0:.1f} ms · read_number {t2 - t1:.1f} ms"
         if not reading.digits:  # no ink at all survived
             self.show_empty("No digit found in the image." if detail.kind == "image" else "No digit found.")
             return
@@ -133,14 +137,14 @@ class App:
         self.later()
         refused = not_a_digit_message(reading)
         if len(digits) == 1 and digits[0].label is not None:
-            self.confidence.textContent = f"{digits[0].confidence:.0%} sure"
+            self.confidence.textContent = f"{percent(digits[0].confidence)} sure"
             return  # the runner-up needs the bars: finish() says it
         if not read_any:
             self.confidence.textContent = ""
             self.say(refused, warn=True)
             return
         least = min(d.confidence for d in digits if d.label is not None)
-        self.confidence.textContent = f"{len(digits)} digits, least sure {least:.0%}"
+        self.confidence.textContent = f"{len(digits)} digits, least sure {percent(least)}"
         self.say(refused or "Choose a digit below to see its probabilities.", warn=refused is not None)
 
     def later(self) -> None:
@@ -159,10 +163,7 @@ class App:
         if len(digits) == 1 and digits[0].label is not None:
             order = probs.argsort()[::-1]
             second, p_second = int(order[1]), float(probs[order[1]])
-            if digits[0].confidence < UNSURE_BELOW:
-                self.say(f"Not sure — it could also be a {second} ({p_second:.0%}).", warn=True)
-            else:
-                self.say(f"Runner-up: {second} ({p_second:.1%})")
+            self.say(*wording.runner_up(second, p_second, unsure=digits[0].confidence < UNSURE_BELOW))
         self.bars.dataset.reading = str(self.stats.count)  # tests wait for this: the bars show the last reading
 
     def say(self, text: str, warn: bool = False) -> None:
@@ -184,9 +185,9 @@ class App:
             label.textContent = "?" if d.label is None else str(d.label)
             conf = document.createElement("span")
             conf.className = "glyph-confidence"
-            conf.textContent = "not a digit" if d.label is None else f"{d.confidence:.0%}"
+            conf.textContent = "not a digit" if d.label is None else percent(d.confidence)
             button.append(label, conf)
-            name = "not a digit" if d.label is None else f"{d.label}, {d.confidence:.0%} sure"
+            name = "not a digit" if d.label is None else f"{d.label}, {percent(d.confidence)} sure"
             button.setAttribute("aria-label", f"{ordinal(i)}: {name}")
             li.append(button)
             items.append(li)
@@ -200,6 +201,7 @@ class App:
                 "box": [d.box[0] + ox, d.box[1] + oy, d.box[2] + ox, d.box[3] + oy],
                 "label": d.label,
                 "confidence": round(d.confidence, 4),
+                "percent": percent(d.confidence),
             }
             for d in self.reading.digits
         ]
@@ -223,8 +225,8 @@ class App:
         top = int(probs.argmax()) if label is None else label
         for digit in range(10):
             p = float(probs[digit])
-            self.fills[digit].style.width = f"{p * 100:.1f}%"
-            self.values[digit].textContent = f"{p:.0%}" if p >= 0.995 or p < 0.005 else f"{p:.1%}"
+            self.fills[digit].style.width = wording.bar_width(p)
+            self.values[digit].textContent = percent(p)
             self.rows[digit].classList.toggle("best", digit == top)
         return probs
 
@@ -267,45 +269,8 @@ class App:
     # ---------- model card ----------
 
     def render_card(self) -> None:
-        """Fill the "About the model" panel from the card inside the model file."""
-
-        def row(label, content):
-            tr = document.createElement("tr")
-            th = document.createElement("th")
-            th.scope = "row"
-            th.textContent = label
-            td = document.createElement("td")
-            if isinstance(content, str):
-                td.textContent = content
-            else:
-                td.append(content)
-            tr.append(th, td)
-            return tr
-
-        def table_of(rows):
-            table = document.createElement("table")
-            for label, text in rows:
-                table.append(row(label, text))
-            return table
-
-        table = table_of(card_rows.main_rows(self.card))
-        cells = card_rows.per_class_cells(self.card)
-        if cells:
-            grid = document.createElement("div")
-            grid.className = "per-class"
-            for text in cells:
-                span = document.createElement("span")
-                span.textContent = text
-                grid.append(span)
-            table.append(row("Accuracy per digit", grid))
-        parts = [table]
-        more = card_rows.more_rows(self.card)
-        if more:
-            details = document.createElement("details")
-            summary = document.createElement("summary")
-            summary.textContent = "All fields of the card"
-            details.append(summary, table_of(more))
-            parts.append(details)
+        """Fill the "About the model" panel from the card and the architecture inside the model file."""
+        parts = about_model.render(document, self.card, getattr(self.model, "architecture", None))
         document.getElementById("model-card").replaceChildren(*parts)
 
 

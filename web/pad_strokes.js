@@ -155,7 +155,7 @@ export const strokeDrawing = {
 
   /**
    * Show what Python read. `reading` is a JSON string (or object):
-   * {kind: "pad"|"image", selected, digits: [{box: [x0, y0, x1, y1], label, confidence}]},
+   * {kind: "pad"|"image", selected, digits: [{box: [x0, y0, x1, y1], label, confidence, percent}]},
    * boxes in the pixels of the ink canvas ("pad") or of the picture as sent ("image").
    */
   showBoxes(reading) {
@@ -193,7 +193,7 @@ export const strokeDrawing = {
       ctx.setLineDash(d.label === null ? [4 * dpr, 3 * dpr] : []);
       ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
       // The small figure under each box: its digit's confidence (or "?" for not a digit).
-      const text = d.label === null ? "?" : `${Math.round(d.confidence * 100)}%`;
+      const text = d.label === null ? "?" : d.percent;  // Python's figure: one rounding rule (web/wording.py)
       const ty = Math.min(H - font - 2, y1 + 3 * dpr);
       ctx.fillStyle = color;
       ctx.fillText(text, (x0 + x1) / 2, ty);

@@ -34,6 +34,8 @@ const APP_FILES = [
   "web/pad_strokes.js",
   "web/ink_pen.js",
   "web/pad_history.js",
+  "web/offline_status.js",
+  "web/examples.js",
   "web/pad_image.js",
   "web/pad_heat.js",
   "web/store.js",

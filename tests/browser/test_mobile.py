@@ -50,3 +50,29 @@ def test_phone_screenshot(phone, tmp_path):
     path = tmp_path / "phone.png"
     phone.page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
+
+
+def test_at_360x740_the_answer_and_all_bars_are_above_the_fold(phone):
+    import number_strokes as ns
+
+    page = phone.page
+    page.evaluate("window.digitPad.clear(); window.scrollTo(0, 0)")
+    ns.drawn(page, lambda: ns.draw_digit(page, ns.DIGITS[3]))
+    geo = page.evaluate(
+        """() => {
+        const r = (s) => document.querySelector(s).getBoundingClientRect();
+        const t = document.getElementById('timing');
+        return { bars: r('#bars').bottom, answer: r('.answer').bottom, fold: innerHeight,
+                 timing: t.getBoundingClientRect().height, line: parseFloat(getComputedStyle(t).lineHeight) || 16 };
+    }"""
+    )
+    assert geo["bars"] <= geo["fold"] and geo["answer"] <= geo["fold"], geo
+    assert geo["timing"] < 1.6 * geo["line"], f"the timing line wraps: {geo}"
+
+
+def test_the_heading_the_pad_hint_and_the_empty_answer_say_different_things(phone):
+    page = phone.page
+    page.evaluate("window.digitPad.clear()")
+    texts = [page.text_content(s).strip() for s in ("#pad-title", ".pad-hint", "#message")]
+    assert all(texts) and len(set(texts)) == 3, texts
+    assert not any(t.startswith("Draw a digit") for t in texts[1:]), texts

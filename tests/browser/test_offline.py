@@ -103,3 +103,32 @@ def test_web_app_manifest_is_installable(visit):
     assert {"192x192", "512x512"} <= sizes
     for icon in manifest["icons"]:
         assert page.request.get(v.base_url + "web/" + icon["src"]).ok, icon
+
+
+def test_the_footer_says_when_the_page_is_ready_offline(visit):
+    v, page = first_visit(visit)
+    page.wait_for_function("document.getElementById('offline-status').textContent.startsWith('Ready for offline use')")
+    assert page.locator("html.offline-ready").count() == 1
+
+
+def test_install_is_offered_where_the_browser_supports_it(visit):
+    """Headless Chromium in an incognito-like context never fires beforeinstallprompt, so the test fires one
+    the way Chromium does (cancelable, with prompt() and userChoice) and checks what the page does with it."""
+    v = visit(viewport={"width": 1000, "height": 800})
+    page = v.open(wait_ready=False)
+    assert page.locator("#install").is_hidden()  # no offer: no button
+    page.evaluate(
+        """() => {
+        const e = new Event('beforeinstallprompt', { cancelable: true });
+        window.__prompted = 0;
+        e.prompt = async () => { window.__prompted++; };
+        e.userChoice = Promise.resolve({ outcome: 'accepted' });
+        dispatchEvent(e);
+        window.__defaultPrevented = e.defaultPrevented;
+    }"""
+    )
+    assert page.evaluate("window.__defaultPrevented") is True  # no mini-infobar of its own
+    page.click("#install")
+    page.wait_for_function("window.__prompted === 1")
+    assert page.locator("#install").is_hidden()
+    page.wait_for_function("document.getElementById('offline-status').textContent.startsWith('Installed')")

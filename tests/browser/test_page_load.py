@@ -23,19 +23,41 @@ def test_loading_reports_each_step_and_the_time_it_took(visit):
 
 def test_empty_pad_shows_a_hint_not_a_guess(page):
     assert pagekit.prediction(page) == ""
-    assert "Draw a digit" in page.text_content("#message")
+    assert page.text_content("#message") == "Your answer appears here as you write."
     assert page.locator(".pad-hint").is_visible()
     assert page.text_content("#confidence") == ""
 
 
-def test_model_panel_shows_the_model_card(page, model_card):
+def test_model_panel_explains_the_model_in_plain_words(page, model_card):
+    """What the network is (its layers with their sizes), how it was trained, how accurate it is per digit,
+    that it runs on the device; every field of the card under "All the details"."""
+    import sys
+
+    import engine
+    from conftest import MODEL, ROOT
+
+    sys.path.insert(0, str(ROOT / "web"))
+    sys.path.insert(0, str(ROOT / "digits"))
+    import about_model
+
+    steps = about_model.layer_steps(engine.load_model(MODEL).architecture)
     page.click("#model-panel summary")
     panel = page.locator("#model-card")
     text = panel.inner_text()
-    assert "Architecture" in text and "Test accuracy" in text, text
-    assert "Accuracy per digit" in text, text
+    assert "on your device" in text and "never saw while learning" in text, text
+    assert "Trained with" not in text and "Architecture: " not in text  # the log-like rows are in the details
+    sizes = page.eval_on_selector_all("#model-card .layers .layer-size", "els => els.map(e => e.textContent)")
+    assert sizes == [size for _, size in steps] and len(sizes) >= 4, sizes
+    cells = page.eval_on_selector_all("#model-card .digit-accuracy li", "els => els.map(e => e.textContent)")
+    per = model_card.get("per_class_accuracy")
+    if per:
+        assert len(cells) == 10 and cells[9] == f"9{float(per[9]):.1%}", cells
+    page.click("#model-card details summary")
+    details = panel.inner_text()
     if "test_accuracy" in model_card:
-        assert f"{float(model_card['test_accuracy']):.2%}" in text
+        assert f"{float(model_card['test_accuracy']):.2%}" in details
+    assert "Trained with" in details
+    page.click("#model-card details summary")
     page.click("#model-panel summary")  # close it again for the next test
 
 
