@@ -502,11 +502,16 @@ MODEL_OPERATORS = [  # (weight, operator)
 ]
 
 
-def model_mutant(seed: int, i: int, shipped: Shipped, marker: str) -> tuple[str, bytes]:
-    rng = random.Random(f"model-{seed}-{i}")
-    op = rng.choices([op for _, op in MODEL_OPERATORS], weights=[w for w, _ in MODEL_OPERATORS])[0]
-    description, data = op(rng, shipped, marker) if op is op_zip_structure else op(rng, shipped)
+def weighted_mutant(kind: str, operators, seed: int, i: int, base: Shipped, marker: str) -> tuple[str, bytes]:
+    """Mutant ``i`` of ``base``: one operator drawn by weight, from a generator seeded by (kind, seed, i)."""
+    rng = random.Random(f"{kind}-{seed}-{i}")
+    op = rng.choices([op for _, op in operators], weights=[w for w, _ in operators])[0]
+    description, data = op(rng, base, marker) if op is op_zip_structure else op(rng, base)
     return f"{op.__name__[3:]}: {description}", data
+
+
+def model_mutant(seed: int, i: int, shipped: Shipped, marker: str) -> tuple[str, bytes]:
+    return weighted_mutant("model", MODEL_OPERATORS, seed, i, shipped, marker)
 
 
 # --- IDX mutants --------------------------------------------------------------------------------------
@@ -653,10 +658,7 @@ EXAMPLES_OPERATORS = [  # (weight, operator): the generic zip and npy damage, an
 
 
 def examples_mutant(seed: int, i: int, base: Shipped, marker: str) -> tuple[str, bytes]:
-    rng = random.Random(f"examples-{seed}-{i}")
-    op = rng.choices([op for _, op in EXAMPLES_OPERATORS], weights=[w for w, _ in EXAMPLES_OPERATORS])[0]
-    description, data = op(rng, base, marker) if op is op_zip_structure else op(rng, base)
-    return f"{op.__name__[3:]}: {description}", data
+    return weighted_mutant("examples", EXAMPLES_OPERATORS, seed, i, base, marker)
 
 
 # --- the child ---------------------------------------------------------------------------------------
