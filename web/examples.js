@@ -44,7 +44,7 @@ function drawExample(pad, text) {
   pad.send(true);
 }
 
-const row = document.getElementById("examples");
+const row = document.getElementById("try-examples");
 const pad = window.digitPad;
 if (row && pad) {
   for (const text of EXAMPLES) {

@@ -8,7 +8,7 @@ import pagekit
 
 @pytest.mark.parametrize("text", ["7", "3", "42"])
 def test_an_example_is_drawn_and_read_then_undone(page, text):
-    row = page.locator("#examples")
+    row = page.locator("#try-examples")
     assert row.is_visible()
     before = page.evaluate("window.digitsStats.count")
     page.get_by_role("button", name=f"Draw an example: {text}").click()
@@ -23,4 +23,4 @@ def test_an_example_is_drawn_and_read_then_undone(page, text):
 
 def test_examples_hide_while_drawing(page):
     ns.drawn(page, lambda: ns.draw_digit(page, ns.DIGITS[1]))
-    assert page.locator("#examples").is_hidden()
+    assert page.locator("#try-examples").is_hidden()
