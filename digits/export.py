@@ -20,6 +20,7 @@ from engine.metrics import classification_report
 from engine.quantize import CALIBRATION_METHODS, INFERENCE_MODES, quantize
 
 from .gallery import GALLERY_NAME, write_gallery
+from .install_rule import InstallRule
 from .model_card import ModelCard
 from .reject_threshold import KEEP_DIGITS, chosen_rule
 
@@ -93,7 +94,7 @@ def quantize_and_report(
     val_y: np.ndarray,
     run: Path,
     card: ModelCard,
-    install: bool,
+    install_rule: InstallRule,
     models_dir: Path,
     log=print,
     val_digits: np.ndarray | None = None,
@@ -167,13 +168,15 @@ def quantize_and_report(
         f"Chosen by validation accuracy: {best['model']}; agrees with float32 on {agreement * 100:.2f}% of "
         f"test images; {size / 1024:.1f} KB"
     )
-    if install:
+    installed = Path(models_dir) / "mnist_int8.npz"
+    decision = install_rule.decide(best["val_accuracy"], installed, val_x, val_y)
+    if decision.install:
         install_model(run / "model_int8.npz", quant_card, models_dir)
-        installed = Path(models_dir) / "mnist_int8.npz"
         wrong = write_gallery(Path(models_dir) / GALLERY_NAME, load_model(installed), installed, test_x, test_y)
-        log(
-            f"Installed into {models_dir}/mnist_int8.npz (+ mnist_int8.json, {GALLERY_NAME}: its {wrong} test mistakes)"
-        )
+        log(f"Model {decision.reason}: {installed} (+ mnist_int8.json, {GALLERY_NAME}: its {wrong} test mistakes)")
+    else:
+        log(f"Model {decision.reason}. It is in {run / 'model_int8.npz'}")
+    summary["installed"] = decision.install
     return summary
 
 

@@ -30,6 +30,7 @@ from engine.train import CHECKPOINT_NAME, TrainConfig, Trainer, stratified_split
 
 from .cpu_runtime import cpu_runtime
 from .export import CALIBRATION_IMAGES, ExportError, quantize_and_report, save_verified
+from .install_rule import InstallRule
 from .mnist import load_mnist
 from .model_card import ModelCard
 from .negatives import evaluation_letters, evaluation_negatives
@@ -123,8 +124,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="RUN_DIR",
         help="continue the run in RUN_DIR from its last checkpoint (its saved flags are used)",
     )
-    p.add_argument("--no-install", action="store_true", help="do not copy the int8 model into models/")
-    p.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where --install puts the model")
+    install = p.add_mutually_exclusive_group()
+    install.add_argument(
+        "--install",
+        action="store_true",
+        help="copy the int8 model into models/ even from a --limit run or when it validates worse than the "
+        "installed one (by default only a full run at least as good as the installed model is installed)",
+    )
+    install.add_argument("--no-install", action="store_true", help="never copy the int8 model into models/")
+    p.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the model is installed")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only per-epoch lines")
     p.add_argument(
         "--threads",
@@ -172,7 +180,7 @@ SAVED_FLAGS: dict[str, type | tuple[type, ...]] = {
 CHOICES: dict[str, Collection[str]] = {"arch": ARCHITECTURES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
 # Flags added after runs were written: a config.json without them means the run trained without them.
 LEGACY_FLAGS = {"negatives": 0, "styles": 0, "keep_digits": KEEP_DIGITS, "extra": None}
-FROM_COMMAND_LINE = ("resume", "no_install", "quiet", "data", "models_dir", "threads")
+FROM_COMMAND_LINE = ("resume", "install", "no_install", "quiet", "data", "models_dir", "threads")
 
 
 def resumed_args(run: Path, args: argparse.Namespace) -> tuple[argparse.Namespace, str]:
@@ -262,7 +270,7 @@ def prepare(args) -> tuple[Trainer, Sequential, TrainConfig]:
     else:
         run = None
         check_writable(args.out, "run folder", "choose another --out or make it writable")
-    if not args.no_install:
+    if InstallRule.from_args(args).may_install:
         check_writable(args.models_dir, "installed model", "pass --no-install, or another --models-dir")
     trainer = Trainer(model, config, run)
     if run is not None:
@@ -467,7 +475,7 @@ def train_and_export(
         val_y,
         run,
         card,
-        install=not args.no_install,
+        install_rule=InstallRule.from_args(args),
         models_dir=args.models_dir,
         val_digits=threshold_digits,
         keep_digits=args.keep_digits,

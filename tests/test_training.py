@@ -143,6 +143,7 @@ def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
         str(tmp_path),
         "--models-dir",
         str(models),
+        "--install",  # a --limit run installs only when told to
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

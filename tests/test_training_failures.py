@@ -99,7 +99,7 @@ def run_copy(finished_run, tmp_path) -> Path:
 
 def resume(run: Path, *extra):
     """Resume ``run`` installing into run/models (so a test sees whether anything was installed)."""
-    return run_train("--resume", run, "--quiet", "--models-dir", run / "models", *extra)
+    return run_train("--resume", run, "--quiet", "--install", "--models-dir", run / "models", *extra)
 
 
 def checkpoint_arrays(path: Path) -> dict:
@@ -301,7 +301,9 @@ def test_read_only_run_folder_is_refused_before_resuming(run_copy, read_only):
 
 def test_read_only_models_folder_is_refused_before_training(tmp_path, read_only):
     models = read_only(tmp_path / "models")
-    result = run_train(*TINY, "--out", tmp_path / "runs", "--models-dir", models, preexec_fn=without_root_privileges)
+    result = run_train(
+        *TINY, "--install", "--out", tmp_path / "runs", "--models-dir", models, preexec_fn=without_root_privileges
+    )
     assert_one_error_line(result, models, "Permission denied", "--no-install")
     assert "Training" not in result.stdout
 
