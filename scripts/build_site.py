@@ -12,8 +12,9 @@ Beside every compressible file it writes precompressed copies for hosts that
 serve them (nginx `gzip_static`/`brotli_static`, Caddy `precompressed`,
 scripts/serve.py): `name.gz` (gzip level 9) and, when the `brotli` package is
 installed, `name.br` (quality 11). A copy is kept only if it is at least 10%
-smaller than the file; formats that are compressed already (.whl, .zip, .npz,
-.png, ...) are skipped. The copies carry their original's mtime and are cached
+smaller than the file; formats that are compressed already (.npz, .png, ...)
+are skipped. The runtime's NumPy wheel and stdlib zip are first repacked as
+stored zips (scripts/repack_runtime.py) so that these copies can shrink them. The copies carry their original's mtime and are cached
 by content hash in build/precompressed/, so only changed files are compressed
 again (brotli takes about 45 s on the 10 MB wasm).
 
@@ -39,15 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import pyscript_files  # noqa: E402
+import repack_runtime  # noqa: E402
 import vendor  # noqa: E402
 
 TOP_FILES = ["index.html", "sw.js", "pyscript.toml"]
 SKIP_NAMES = {"__pycache__", ".stamp.json", ".DS_Store"}
 
-# Formats that are compressed already: another pass saves nothing and costs time.
-COMPRESSED_SUFFIXES = set(
-    ".whl .zip .npz .png .jpg .jpeg .gif .webp .avif .ico .woff .woff2 .gz .br .xz .bz2 .zst".split()
-)
+# Formats that are compressed already: another pass saves nothing and costs time. (.whl and .zip
+# are not among them: the site's are stored zips, see repack_runtime.py.)
+COMPRESSED_SUFFIXES = set(".npz .png .jpg .jpeg .gif .webp .avif .ico .woff .woff2 .gz .br .xz .bz2 .zst".split())
 MIN_SAVING = 0.10  # keep a compressed copy only if it is at least this much smaller
 GZIP_LEVEL = 9
 BROTLI_QUALITY = 11
@@ -161,6 +162,7 @@ def build(out: Path, log=print, cache: Path | None = CACHE_DIR) -> dict:
             continue  # already copied with web/
         (staging / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, staging / rel)
+    repacked = repack_runtime.repack(staging / "web" / "vendor")
     paths = [p for p in staging.rglob("*") if p.is_file()]
     summary = {"files": len(paths), "bytes": sum(p.stat().st_size for p in paths)}
     summary["precompressed"] = packed = precompress(staging, cache)
@@ -174,6 +176,8 @@ def build(out: Path, log=print, cache: Path | None = CACHE_DIR) -> dict:
             f"  {suffix} copies: {packed[suffix]['files']} of {packed['files']} compressible files "
             f"({mb(packed['bytes'])} -> {mb(packed[suffix]['bytes'])} as served)"
         )
+    for name, (before, after) in repacked.items():
+        log(f"  {name}: repacked as a stored zip, {mb(before)} -> {mb(after)} before compression")
     if brotli is None:
         log("  no .br copies: the brotli package is not installed (pip install brotli)")
     return summary
@@ -185,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         build(args.out)
-    except (BuildError, vendor.VendorError) as exc:
+    except (BuildError, vendor.VendorError, repack_runtime.RepackError) as exc:
         print(f"build_site.py: error: {exc}", file=sys.stderr)
         return 1
     return 0

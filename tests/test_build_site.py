@@ -1,9 +1,12 @@
 """scripts/build_site.py: dist/ holds exactly what the page needs, and nothing from training."""
 
 import gzip
+import hashlib
+import json
 import os
 import random
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_site  # noqa: E402
 import pyscript_files  # noqa: E402
+import repack_runtime  # noqa: E402
 import vendor  # noqa: E402
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -23,6 +27,13 @@ def require(ok: bool, message: str) -> None:
         if STRICT:
             pytest.fail(f"{message} (CI=true: this test must run)", pytrace=False)
         pytest.skip(message)
+
+
+VENDORED = vendor.VENDOR_DIR / "pyodide"
+
+
+def numpy_wheel_name() -> str:
+    return json.loads((VENDORED / "pyodide-lock.json").read_text())["packages"]["numpy"]["file_name"]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +105,9 @@ def test_the_big_files_the_page_fetches_have_copies_and_compressed_formats_none(
         assert (dist / (rel + ".gz")).is_file(), rel
     require(build_site.brotli is not None, "the brotli package is not installed (pip install -e '.[test]')")
     assert (dist / "web/vendor/pyodide/pyodide.asm.wasm.br").is_file()
-    for already in ("*.whl", "*.zip", "*.npz", "*.png"):
+    for rel in ("web/vendor/pyodide/python_stdlib.zip", "web/vendor/pyodide/" + numpy_wheel_name()):
+        assert (dist / (rel + ".br")).is_file(), rel  # stored zips (repack_runtime.py), so they compress
+    for already in ("*.npz", "*.png"):
         for p in dist.rglob(already):
             assert not p.with_name(p.name + ".gz").exists() and not p.with_name(p.name + ".br").exists(), p
 
@@ -118,3 +131,40 @@ def test_a_copy_is_kept_only_when_it_saves_a_tenth(tmp_path):
     (again / "text.js").write_bytes(b"let x = 1;\n" * 500)
     build_site.precompress(again, cache=cache)
     assert (again / "text.js.gz").read_bytes() == (site / "text.js.gz").read_bytes()
+
+
+def test_the_runtime_archives_are_stored_zips_with_the_official_contents(dist):
+    site = dist / "web/vendor/pyodide"
+    lock = json.loads((site / "pyodide-lock.json").read_text())["packages"]["numpy"]
+    wheel = site / lock["file_name"]
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == lock["sha256"]  # what Pyodide checks on load
+    for name, keep in ((lock["file_name"], repack_runtime.numpy_keeps), ("python_stdlib.zip", lambda n: True)):
+        with zipfile.ZipFile(VENDORED / name) as official, zipfile.ZipFile(site / name) as repacked:
+            kept = [i.filename for i in official.infolist() if keep(i.filename)]
+            assert [i.filename for i in repacked.infolist()] == kept, name
+            assert {i.compress_type for i in repacked.infolist()} == {zipfile.ZIP_STORED}, name
+            assert all(official.read(n) == repacked.read(n) for n in kept), name
+    with zipfile.ZipFile(wheel) as repacked:
+        names = repacked.namelist()
+    assert "numpy/__init__.py" in names and "numpy/linalg/__init__.py" in names
+    assert not [n for n in names if n.startswith("numpy/f2py/") or n.endswith(".pyi")]
+
+
+def test_the_precache_list_states_the_repacked_sizes_and_a_new_version(dist):
+    precache = json.loads((dist / "web/vendor/precache.json").read_text())
+    vendored = json.loads((vendor.VENDOR_DIR / "precache.json").read_text())
+    assert precache["version"] == vendored["version"] + repack_runtime.VERSION_SUFFIX
+    for entry in precache["files"]:
+        assert entry["bytes"] == (dist / entry["url"]).stat().st_size, entry["url"]
+
+
+def test_a_wheel_that_is_not_the_official_build_is_refused(tmp_path):
+    require(vendor.is_current(vendor.sha256_bytes(vendor.LOCK_PATH.read_bytes())), "web/vendor/ not vendored here")
+    copy = tmp_path / "vendor"
+    (copy / "pyodide").mkdir(parents=True)
+    for name in ("pyodide-lock.json", "python_stdlib.zip"):
+        (copy / "pyodide" / name).write_bytes((VENDORED / name).read_bytes())
+    wheel = (VENDORED / numpy_wheel_name()).read_bytes()
+    (copy / "pyodide" / numpy_wheel_name()).write_bytes(wheel[:-1] + bytes([wheel[-1] ^ 1]))
+    with pytest.raises(repack_runtime.RepackError, match="sha256"):
+        repack_runtime.repack(copy)

@@ -1,0 +1,90 @@
+"""Repack the runtime's two big archives in a built site as stored (uncompressed) zips.
+
+Pyodide's NumPy wheel and its standard-library zip come deflated, entry by entry, so
+a host's gzip or brotli cannot shrink them further and they made up 5.4 MB of a
+first visit. Stored, the site's precompressed copies compress each archive whole,
+with brotli's window spanning files: the wheel goes from 3.06 MB (deflated) to
+1.79 MB as .br (2.73 MB as .gz), the stdlib zip from 2.36 MB to 1.49 MB (2.05 MB).
+A host that sends neither copy sends the stored archives plain (11.2 MB and 9.0 MB),
+so serve dist/ with its precompressed copies.
+
+The wheel also loses what the page never imports: NumPy's Fortran wrapper
+generator (``numpy.f2py``, loaded only on ``np.f2py``), the PyInstaller hooks and
+the type stubs and Cython headers (.pyi, .pxd). It is checked against the sha256
+in Pyodide's lock file (the official build) before it is touched, and the lock
+file then pins the repacked wheel's own sha256, which Pyodide verifies on load.
+``precache.json`` gets the new sizes and a new version, so a service worker that
+cached the deflated archives swaps its cache instead of mixing the two.
+
+Standard library only; runs on dist/, never on web/vendor/ (the vendored tree
+stays byte-for-byte what the registries published).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+NUMPY_UNUSED_DIRS = ("numpy/f2py/", "numpy/_pyinstaller/")
+NUMPY_UNUSED_SUFFIXES = (".pyi", ".pxd")
+STDLIB_NAME = "python_stdlib.zip"
+LOCK_NAME = "pyodide-lock.json"
+PRECACHE_NAME = "precache.json"
+VERSION_SUFFIX = "-stored"
+
+
+class RepackError(RuntimeError):
+    pass
+
+
+def numpy_keeps(name: str) -> bool:
+    return not (name.startswith(NUMPY_UNUSED_DIRS) or name.endswith(NUMPY_UNUSED_SUFFIXES))
+
+
+def stored_copy(archive: bytes, keep=lambda name: True) -> bytes:
+    """The zip ``archive`` with every kept entry stored, in the same order with the same
+    names and timestamps (so the same input always gives the same bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            if keep(info.filename):
+                data = src.read(info)
+                info.compress_type = zipfile.ZIP_STORED
+                dst.writestr(info, data)
+    return out.getvalue()
+
+
+def repack(vendor_dir: Path) -> dict[str, tuple[int, int]]:
+    """Repack ``vendor_dir``/pyodide's NumPy wheel and stdlib zip in place (a site's copy of
+    web/vendor/); returns {file name: (bytes before, bytes after)}."""
+    pyodide = vendor_dir / "pyodide"
+    lock_path = pyodide / LOCK_NAME
+    lock = json.loads(lock_path.read_text())
+    numpy = lock["packages"]["numpy"]
+    wheel = pyodide / numpy["file_name"]
+    data = wheel.read_bytes()
+    if hashlib.sha256(data).hexdigest() != numpy["sha256"]:
+        raise RepackError(f"{wheel}: its sha256 is not the one {LOCK_NAME} pins; run scripts/vendor.py again")
+    sizes = {}
+    repacked = stored_copy(data, numpy_keeps)
+    wheel.write_bytes(repacked)
+    sizes[wheel.name] = (len(data), len(repacked))
+    numpy["sha256"] = hashlib.sha256(repacked).hexdigest()
+    lock_path.write_text(json.dumps(lock, separators=(",", ":")))
+
+    stdlib = pyodide / STDLIB_NAME
+    before = stdlib.read_bytes()
+    stdlib.write_bytes(stored_copy(before))
+    sizes[stdlib.name] = (len(before), stdlib.stat().st_size)
+
+    precache_path = vendor_dir / PRECACHE_NAME
+    precache = json.loads(precache_path.read_text())
+    for entry in precache["files"]:
+        path = vendor_dir / entry["url"].removeprefix("web/vendor/")
+        entry["bytes"] = path.stat().st_size
+    precache["version"] = precache["version"].removesuffix(VERSION_SUFFIX) + VERSION_SUFFIX
+    precache_path.write_text(json.dumps(precache, indent=1) + "\n")
+    return sizes
