@@ -26,10 +26,17 @@ def threads() -> int:
     return int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or available_cores())
 
 
-def framework_threads(pytorch: bool):
-    """The threads a timed run uses: PyTorch its intra-op threads (set in ``load_torch``), the
-    engine its own threads with BLAS pinned to one, as ``train_offline.py`` trains."""
-    return nullcontext() if pytorch else engine_threads(threads())
+def framework_threads(pytorch: bool, pin_blas: bool = False):
+    """The threads a timed run uses: PyTorch its intra-op threads (set in ``load_torch``), with
+    NumPy's BLAS pinned to one thread too if ``pin_blas``; the engine its own threads with BLAS
+    pinned to one, as ``train_offline.py`` trains."""
+    if not pytorch:
+        return engine_threads(threads())
+    if pin_blas:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
 
 
 def machine() -> dict:
@@ -55,15 +62,30 @@ def machine() -> dict:
         info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError):
         pass
+    info["blas"] = blas_kernel()
     torch = load_torch(quiet=True)
     info["torch"] = torch.__version__ if torch else "not installed"
     return info
 
 
+def blas_kernel() -> str:
+    """NumPy's BLAS and the kernel it runs here, e.g. "OpenBLAS 0.3.31 SkylakeX" (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    names = [
+        f"{lib.get('internal_api', '?').replace('openblas', 'OpenBLAS')} {lib.get('version') or ''} "
+        f"{lib.get('architecture') or ''}".replace("  ", " ").strip()
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+    return ", ".join(names) or "unknown"
+
+
 def machine_line(info: dict) -> str:
+    blas = f" ({info['blas']})" if info.get("blas") else ""  # older saved results lack it
     return (
         f"{info['date']} · {info['cpu']} · {info['cores']} cores, {info['threads']} threads · "
-        f"Python {info['python']} · NumPy {info['numpy']} · PyTorch {info['torch']}"
+        f"Python {info['python']} · NumPy {info['numpy']}{blas} · PyTorch {info['torch']}"
     )
 
 

@@ -7,7 +7,7 @@ rejection) is ``classifier.Classifier``.
 import numpy as np
 
 from .classifier import Classifier
-from .layers import Layer, build_layer
+from .layers import BatchNorm, Layer, ReLU, build_layer
 from .rejection import RejectRule
 
 __all__ = ["Classifier", "Sequential"]
@@ -31,7 +31,15 @@ class Sequential(Classifier):
         self.output_shape = shape
         if self.layers:
             self.layers[0].needs_input_grad = False  # nobody needs dL/d(image)
+        self._fuse_batchnorm_relu()
         self._pack_parameters()
+
+    def _fuse_batchnorm_relu(self) -> None:
+        """Let each BatchNorm apply the ReLU right after it, in training (the same arithmetic,
+        fewer passes over the activations; the layer list and its configs stay as they are)."""
+        for norm, relu in zip(self.layers, self.layers[1:]):
+            if isinstance(norm, BatchNorm) and isinstance(relu, ReLU):
+                norm.relu_after = relu.fused_into_previous = True
 
     def _pack_parameters(self) -> None:
         """Move every parameter into one flat buffer and every gradient into another; layers keep views.

@@ -222,3 +222,40 @@ def test_maxpool_gradient_is_float_for_integer_images():
     y = layer.forward(x, training=True)
     dx = layer.backward(np.ones(y.shape, np.float32))
     assert dx.dtype.kind == "f" and dx.sum() == y.size
+
+
+@pytest.mark.parametrize("k, stride, pad", [(3, 1, 1), (3, 2, 0), (5, 2, 2), (1, 1, 0)])
+def test_one_channel_training_patches_equal_im2col(rng, k, stride, pad):
+    from engine.layers.im2col import im2col, single_channel_patches
+
+    x = rng.standard_normal((3, 9, 8, 1)).astype(np.float32)
+    expected = im2col(x, k, stride, pad).reshape(-1, k * k)
+    np.testing.assert_array_equal(single_channel_patches(x, k, stride, pad, {}), expected)
+
+
+def test_batchnorm_applies_the_relu_after_it_with_the_same_bits(rng):
+    """Sequential fuses BatchNorm + ReLU in training; unfused, the two layers give the same bits."""
+    from engine.model import Sequential
+
+    config = {
+        "input_shape": [6, 6, 2],
+        "layers": [
+            {"type": "Conv2D", "in_channels": 2, "out_channels": 3, "padding": 1},
+            {"type": "BatchNorm", "channels": 3},
+            {"type": "ReLU"},
+            {"type": "Flatten"},
+            {"type": "Dense", "in_features": 108, "out_features": 4},
+        ],
+    }
+    x = rng.standard_normal((5, 6, 6, 2)).astype(np.float32)
+    dy = rng.standard_normal((5, 4)).astype(np.float32)
+    runs = []
+    for fused in (True, False):
+        model = Sequential.from_config(config, np.random.default_rng(0))
+        assert model.layers[1].relu_after and model.layers[2].fused_into_previous
+        model.layers[1].relu_after = model.layers[2].fused_into_previous = fused
+        out = model.forward(x, training=True)
+        model.backward(dy)
+        runs.append([out] + [g.copy() for _, _, g in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

@@ -7,6 +7,11 @@ way whatever batch it arrives in.
 
 Each pass runs over fixed-size row chunks on the engine's threads; the
 per-channel sums are added chunk by chunk in float64, in order.
+
+A BatchNorm followed by a ReLU (``Sequential`` sets ``relu_after`` at build time) applies the
+ReLU in its own last pass while a chunk is in cache, and masks dL/dy in its first backward
+pass; the ReLU layer then passes training data through. The arithmetic is the two layers',
+so the bits are the same; configs and model files do not change.
 """
 
 import numpy as np
@@ -45,7 +50,20 @@ def input_gradient(dy, centered, slope, shift, gain, dx):
     dx *= gain
 
 
+def relu_in_place(y):
+    """max(y, 0) into y; the zero is a row, not the scalar 0: NumPy's maximum is ~3x faster so."""
+    np.maximum(y, np.zeros(y.shape[-1], y.dtype), out=y)
+
+
+def relu_gradient(dy, y, out):
+    """dL/dy where the ReLU's output y is positive, 0 elsewhere, into ``out``."""
+    np.multiply(dy, np.greater(y, 0), out=out)
+
+
 class BatchNorm(Layer):
+    # Set by Sequential when a ReLU follows: this layer then applies it (see the module docstring).
+    relu_after = False
+
     def __init__(self, channels: int, momentum: float = 0.9, eps: float = 1e-5):
         super().__init__()
         self.channels, self.momentum, self.eps = int(channels), float(momentum), float(eps)
@@ -71,6 +89,8 @@ class BatchNorm(Layer):
             var = centered_and_squares(rows, mean.astype(x.dtype), centered) / count
             inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
             normalized(centered, self.params["gamma"] * inv_std, self.params["beta"], y)
+            if self.relu_after:
+                relu_in_place(y)
         else:
             mean, var, centered, inv_std, y = self._normalize_in_chunks(rows, chunks, x.dtype)
         m = self.momentum
@@ -78,6 +98,7 @@ class BatchNorm(Layer):
         unbiased = var * (count / max(count - 1, 1))
         self.buffers["running_var"] = (m * self.buffers["running_var"] + (1 - m) * unbiased).astype(np.float32)
         self._centered, self._inv_std = centered, inv_std  # x_hat = centered * inv_std
+        self._y = y if self.relu_after else None  # the ReLU's output: where it is positive, dL/dy flows
         return y.reshape(x.shape)
 
     def _normalize_in_chunks(self, rows, chunks, dtype):
@@ -90,19 +111,37 @@ class BatchNorm(Layer):
         )
         inv_std = (1.0 / np.sqrt(var + self.eps)).astype(dtype)
         gain, beta = self.params["gamma"] * inv_std, self.params["beta"]
-        map_spans(lambda a, b: normalized(centered[a:b], gain, beta, y[a:b]), chunks)
+
+        def normalize(a, b):
+            normalized(centered[a:b], gain, beta, y[a:b])
+            if self.relu_after:
+                relu_in_place(y[a:b])
+
+        map_spans(normalize, chunks)
         return mean, var, centered, inv_std, y
 
     def backward(self, dLdy):
         dy = dLdy.reshape(-1, self.channels)
         centered, inv_std, n = self._centered, self._inv_std, dy.shape[0]
         chunks = row_spans(n, self.channels)
+        y, self._y = self._y, None
+        if y is not None:  # the ReLU's backward first, chunk by chunk with the sums that read it
+            after_relu, dy = dy, np.empty_like(dy)
+
+            def sums_of(a, b):
+                relu_gradient(after_relu[a:b], y[a:b], dy[a:b])
+                return gradient_sums(dy[a:b], centered[a:b])
+
+        else:
+
+            def sums_of(a, b):
+                return gradient_sums(dy[a:b], centered[a:b])
 
         if len(chunks) == 1:  # one chunk: its sums are the totals, no list to add up in order
-            dgamma, dbeta = gradient_sums(dy, centered)
+            dgamma, dbeta = sums_of(0, n)
             dgamma *= inv_std
         else:
-            sums = map_spans(lambda a, b: gradient_sums(dy[a:b], centered[a:b]), chunks)
+            sums = map_spans(sums_of, chunks)
             dgamma = sum_in_order(g for g, _ in sums) * inv_std
             dbeta = sum_in_order(b for _, b in sums)
         self.grads["gamma"][...] = dgamma

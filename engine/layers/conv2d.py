@@ -13,8 +13,9 @@ import numpy as np
 from ..initializers import INITIALIZERS, init_weights
 from ..parallel import column_sums, map_spans, spans, sum_in_order, thread_scratch
 from . import config_fields as fields
+from . import winograd
 from .base import Layer, LayerSpec
-from .im2col import col2im, conv_output_size, im2col
+from .im2col import _buffer, col2im, conv_output_size, im2col, single_channel_patches
 
 
 def forward_product(cols, w2, bias, y):
@@ -35,6 +36,8 @@ def weight_gradient(cols, dy):
 # whole matrix alive. The chunk depends on the layer's shape only, never on the thread
 # count, so per-chunk partial gradients add up to the same bits with any thread count.
 PATCH_ELEMENTS = 1 << 20
+# The same for the Winograd path's 16 tile matrices (V, or the products M).
+WINOGRAD_ELEMENTS = 1 << 20
 
 
 class Conv2D(Layer):
@@ -105,28 +108,42 @@ class Conv2D(Layer):
         }
 
     def forward(self, x, training=False, rng=None):
+        self._tiles: list | None = None
+        if training and self.uses_winograd(x.shape):
+            y, self._tiles = self._winograd_forward(x)
+            self._x = x
+            return y
         w2 = self.params["W"].reshape(-1, self.out_channels)  # (k*k*C, F)
         bias = self.params["b"]
         y = np.empty((x.shape[0],) + self.output_shape(x.shape[1:]), np.result_type(x.dtype, w2.dtype))
-        self.map_patch_chunks(x, y, lambda cols, out: forward_product(cols, w2, bias, out))
+        self.map_patch_chunks(x, y, lambda cols, out: forward_product(cols, w2, bias, out), training)
         self._x = x if training else None
         return y
 
-    def map_patch_chunks(self, x, y, product) -> None:
+    def map_patch_chunks(self, x, y, product, training: bool = False) -> None:
         """``product(patches, y_rows)`` for each chunk of images, on the engine's threads: patches
         (M, k*k*C_in) and the chunk's output rows (M, C_out), M = images x output pixels."""
-        k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
+        f = self.out_channels
 
         def chunk(a, b):
-            cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))  # (n_c, Ho, Wo, k, k, C)
-            product(cols.reshape(-1, k * k * self.in_channels), y[a:b].reshape(-1, f))
+            product(self._patch_matrix(x[a:b], thread_scratch(self._scratch), training), y[a:b].reshape(-1, f))
 
         map_spans(chunk, spans(x.shape[0], self.images_per_chunk(x.shape)))
+
+    def _patch_matrix(self, x, scratch: dict, training: bool) -> np.ndarray:
+        """(M, k*k*C_in) patches of a chunk. Training on one input channel builds them as rows of
+        shifted images (inference keeps im2col's layout, and with it the predictions' bits)."""
+        k, s, p = self.kernel, self.stride, self.padding
+        if training and self.in_channels == 1:
+            return single_channel_patches(x, k, s, p, scratch)
+        return im2col(x, k, s, p, scratch).reshape(-1, k * k * self.in_channels)  # (n_c*Ho*Wo, k*k*C)
 
     def backward(self, dLdy):
         k, s, p, f = self.kernel, self.stride, self.padding, self.out_channels
         x, self._x = self._x, None
         assert x is not None, "backward needs a forward with training=True first"
+        if self._tiles is not None:
+            return self._winograd_backward(x, dLdy)
         w = self.params["W"]
         dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
         # Stride 1: dL/dx is a full convolution of dL/dy with the kernel flipped in
@@ -135,15 +152,16 @@ class Conv2D(Layer):
 
         def chunk(a, b):
             dy = dLdy[a:b]
-            cols = im2col(x[a:b], k, s, p, thread_scratch(self._scratch))
-            dW = weight_gradient(cols.reshape(-1, k * k * self.in_channels), dy.reshape(-1, f))
+            cols = self._patch_matrix(x[a:b], thread_scratch(self._scratch), training=True)
+            dW = weight_gradient(cols, dy.reshape(-1, f))
             db = column_sums(dy.reshape(-1, f))
             if dx is not None and flipped is not None:  # stride 1
                 dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))  # (n_c, H, W, k, k, F)
                 np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped, out=dx[a:b].reshape(-1, self.in_channels))
             elif dx is not None:
-                dcols = (dy.reshape(-1, f) @ w.reshape(-1, f).T).reshape(cols.shape)
-                dx[a:b] = col2im(dcols, cols.shape[:1] + x.shape[1:], k, s, p)
+                ho, wo = dy.shape[1:3]
+                dcols = (dy.reshape(-1, f) @ w.reshape(-1, f).T).reshape(b - a, ho, wo, k, k, self.in_channels)
+                dx[a:b] = col2im(dcols, (b - a,) + x.shape[1:], k, s, p)
             return dW, db
 
         # Partial sums per chunk, added in chunk order: the same bits for any thread count.
@@ -152,6 +170,63 @@ class Conv2D(Layer):
             self.grads["W"][...], self.grads["b"][...] = 0, 0
             return dx
         self.grads["W"][...] = sum_in_order(dW for dW, _ in parts).reshape(w.shape)
+        self.grads["b"][...] = sum_in_order(db for _, db in parts)
+        return dx
+
+    def uses_winograd(self, x_shape) -> bool:
+        """Training takes the Winograd path (engine/layers/winograd.py) where it applies; inference
+        keeps im2col, so predictions (and the int8 twin, which mirrors it) are unchanged."""
+        return winograd.applies(self.kernel, self.stride, self.padding, x_shape[1], x_shape[2], self.in_channels)
+
+    def _winograd_chunks(self, x_shape) -> list[tuple[int, int]]:
+        """Image chunks whose 16 tile matrices hold at most about PATCH_ELEMENTS numbers."""
+        tiles = 16 * (x_shape[1] // 2) * (x_shape[2] // 2) * max(self.in_channels, self.out_channels)
+        fit = WINOGRAD_ELEMENTS // max(1, tiles)
+        return spans(x_shape[0], 1 << max(0, fit.bit_length() - 1))
+
+    def _winograd_forward(self, x):
+        n, h, w, c = x.shape
+        f = self.out_channels
+        u = winograd.filter_tiles(self.params["W"].astype(x.dtype, copy=False))  # (16, C, F)
+        bias = self.params["b"].astype(x.dtype, copy=False)
+        y = np.empty((n, h, w, f), x.dtype)
+
+        def chunk(a, b):
+            scratch = thread_scratch(self._scratch)
+            v = winograd.input_tiles(x[a:b], scratch)  # (16, n_c, H/2, W/2, C), kept for backward
+            m = _buffer(scratch, "products", (16, v[0].size // c, f), x.dtype)
+            np.matmul(v.reshape(16, -1, c), u, out=m)
+            winograd.output_from_tiles(m.reshape(v.shape[:4] + (f,)), bias, y[a:b], scratch)
+            return v
+
+        return y, map_spans(chunk, self._winograd_chunks(x.shape))
+
+    def _winograd_backward(self, x, dLdy):
+        tiles, self._tiles = self._tiles or [], None
+        c, f = self.in_channels, self.out_channels
+        dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
+        signs = winograd.signs(dLdy.dtype)
+        # dL/dV = dL/dM Uᵀ, with the signs of D (see winograd.output_gradient) folded into U
+        u_back = (signs * winograd.filter_tiles(self.params["W"].astype(dLdy.dtype, copy=False))).transpose(0, 2, 1)
+        pieces = self._winograd_chunks(x.shape)
+
+        def chunk(index, a, b):
+            scratch = thread_scratch(self._dy_scratch)
+            dy, v = dLdy[a:b], tiles[index]
+            d = winograd.output_gradient(dy, _buffer(scratch, "d", v.shape[:4] + (f,), dy.dtype))
+            d2 = d.reshape(16, -1, f)
+            du = np.matmul(v.reshape(16, -1, c).transpose(0, 2, 1), d2)  # (16, C, F), without D's signs
+            if dx is not None:
+                dv = _buffer(scratch, "dv", v.shape, dy.dtype)
+                np.matmul(d2, u_back, out=dv.reshape(16, -1, c))
+                winograd.input_gradient(dv, dx[a:b], scratch)
+            return du, column_sums(dy.reshape(-1, f))
+
+        parts = map_spans(lambda a, b: chunk(pieces.index((a, b)), a, b), pieces)
+        if not parts:  # an empty batch: no gradient
+            self.grads["W"][...], self.grads["b"][...] = 0, 0
+            return dx
+        self.grads["W"][...] = winograd.filter_gradient(signs * sum_in_order(du for du, _ in parts))
         self.grads["b"][...] = sum_in_order(db for _, db in parts)
         return dx
 
@@ -172,7 +247,8 @@ class Conv2D(Layer):
 
     def __getstate__(self):
         # Per-thread scratch buffers cannot be pickled or deep-copied, and need not be.
-        return {k: v for k, v in self.__dict__.items() if k not in ("_scratch", "_dy_scratch")}
+        # Nor need the forward's Winograd tiles, which only the next backward uses.
+        return {k: v for k, v in self.__dict__.items() if k not in ("_scratch", "_dy_scratch", "_tiles")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -181,3 +257,4 @@ class Conv2D(Layer):
     def _new_scratch(self):
         """Each thread's im2col buffers (of x, and of dL/dy), reused across calls."""
         self._scratch, self._dy_scratch = threading.local(), threading.local()
+        self._tiles = None

@@ -43,6 +43,21 @@ def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict 
     return cols
 
 
+def single_channel_patches(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict) -> np.ndarray:
+    """The (N*Ho*Wo, k*k) patch matrix of one-channel images (N, H, W, 1), as the transpose of a
+    contiguous (k*k, N*Ho*Wo) one: k*k copies of whole shifted images, where ``im2col``'s window
+    copy would move 3 floats at a time (2x faster, and dL/dW = patches.T @ dy reads it in order)."""
+    n, h, w, _ = x.shape
+    ho, wo = conv_output_size(h, kernel, stride, padding), conv_output_size(w, kernel, stride, padding)
+    xp = _buffer(scratch, "padded_plane", (n, h + 2 * padding, w + 2 * padding), x.dtype, zero=True)
+    xp[:, padding : padding + h, padding : padding + w] = x[..., 0]  # the border stays zero
+    rows = _buffer(scratch, "rows", (kernel * kernel, n, ho, wo), x.dtype)
+    for i in range(kernel):
+        for j in range(kernel):
+            np.copyto(rows[i * kernel + j], xp[:, i : i + stride * ho : stride, j : j + stride * wo : stride])
+    return rows.reshape(kernel * kernel, -1).T
+
+
 def _buffer(scratch: dict, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
     """A reusable array from ``scratch``, reallocated only when shape or dtype change."""
     buf = scratch.get(name)

@@ -13,7 +13,8 @@ class MaxPool2D(Layer):
     The window is never materialized: each of the s*s window positions is a strided
     view of x, and the maximum is taken view by view. Backward sends each output's
     gradient to the inputs equal to it, shared equally between ties so the total is
-    preserved.
+    preserved (found again by one comparison with the maxima: cheaper than keeping an
+    argmax, and ties, common among a ReLU's zeros, stay shared).
     """
 
     def __init__(self, size: int = 2):
@@ -49,17 +50,26 @@ class MaxPool2D(Layer):
         dx = (np.zeros if uncovered else np.empty)(x.shape, dtype)
 
         def images(a, b):
-            hits = [np.equal(view, y[a:b]) for view in self._offsets(x[a:b])]
-            count = np.add(hits[0], hits[1], dtype=dtype) if len(hits) > 1 else hits[0].astype(dtype)
-            for hit in hits[2:]:
-                count += hit
+            # Windows as axes 2 and 4 of a view: one comparison against the broadcast maxima and one
+            # product give every window's gradient, with full-size contiguous outputs (~3x faster
+            # than a comparison and a product per window position on strided views).
+            hits = np.equal(self._windows(x[a:b]), y[a:b, :, None, :, None, :])
+            positions = [hits[:, :, i, :, j] for i in range(self.size) for j in range(self.size)]
+            count = positions[0].astype(dtype)  # ties share the gradient: divided by the count
+            for hit in positions[1:]:
+                count += hit  # adds, not np.sum over two small axes, which is ~2x slower
             share = np.divide(dLdy[a:b], count)
-            for hit, dview in zip(hits, self._offsets(dx[a:b])):
-                np.multiply(share, hit, out=dview)
+            np.multiply(hits, share[:, :, None, :, None, :], out=self._windows(dx[a:b]))
 
         map_rows(images, x.shape[0], x[:1].size)
         self._x = self._y = None
         return dx
+
+    def _windows(self, x):
+        """x (N, H, W, C) as (N, Ho, s, Wo, s, C), window rows and columns on axes 2 and 4 (a view)."""
+        s = self.size
+        ho, wo = x.shape[1] // s, x.shape[2] // s
+        return x[:, : ho * s, : wo * s].reshape(x.shape[0], ho, s, wo, s, x.shape[3])
 
     @classmethod
     def check_config(cls, config):
