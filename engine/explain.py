@@ -67,6 +67,9 @@ def gradient_model(model) -> Sequential:
         raise TypeError(f"saliency explains an engine model (Sequential or int8), got {type(model).__name__}")
     if net.layers:
         net.layers[0].needs_input_grad = True
+    for layer in net.layers:
+        if hasattr(layer, "winograd_allowed"):
+            layer.winograd_allowed = False  # explain the inference convolution itself
     try:
         _COPIES[model] = net
     except TypeError:  # not weak-referenceable: no cache
