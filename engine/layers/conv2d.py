@@ -15,7 +15,7 @@ from ..parallel import column_sums, map_spans, spans, sum_in_order, thread_scrat
 from . import config_fields as fields
 from . import winograd
 from .base import Layer, LayerSpec
-from .im2col import _buffer, col2im, conv_output_size, im2col, single_channel_patches
+from .im2col import col2im, conv_output_size, im2col, scratch_buffer, single_channel_patches
 
 
 def forward_product(cols, w2, bias, y):
@@ -199,7 +199,7 @@ class Conv2D(Layer):
         def chunk(a, b):
             scratch = thread_scratch(self._scratch)
             v = winograd.input_tiles(x[a:b], scratch)  # (16, n_c, H/2, W/2, C), kept for backward
-            m = _buffer(scratch, "products", (16, v[0].size // c, f), x.dtype)
+            m = scratch_buffer(scratch, "products", (16, v[0].size // c, f), x.dtype)
             np.matmul(v.reshape(16, -1, c), u, out=m)
             winograd.output_from_tiles(m.reshape(v.shape[:4] + (f,)), bias, y[a:b], scratch)
             return v
@@ -214,20 +214,21 @@ class Conv2D(Layer):
         # dL/dV = dL/dM Uᵀ, with the signs of D (see winograd.output_gradient) folded into U
         u_back = (signs * winograd.filter_tiles(self.params["W"].astype(dLdy.dtype, copy=False))).transpose(0, 2, 1)
         pieces = self._winograd_chunks(x.shape)
+        tiles_of = dict(zip(pieces, tiles))  # each chunk's V from the forward, by its span
 
-        def chunk(index, a, b):
+        def chunk(a, b):
             scratch = thread_scratch(self._dy_scratch)
-            dy, v = dLdy[a:b], tiles[index]
-            d = winograd.output_gradient(dy, _buffer(scratch, "d", v.shape[:4] + (f,), dy.dtype))
+            dy, v = dLdy[a:b], tiles_of[a, b]
+            d = winograd.output_gradient(dy, scratch_buffer(scratch, "d", v.shape[:4] + (f,), dy.dtype))
             d2 = d.reshape(16, -1, f)
             du = np.matmul(v.reshape(16, -1, c).transpose(0, 2, 1), d2)  # (16, C, F), without D's signs
             if dx is not None:
-                dv = _buffer(scratch, "dv", v.shape, dy.dtype)
+                dv = scratch_buffer(scratch, "dv", v.shape, dy.dtype)
                 np.matmul(d2, u_back, out=dv.reshape(16, -1, c))
                 winograd.input_gradient(dv, dx[a:b], scratch)
             return du, column_sums(dy.reshape(-1, f))
 
-        parts = map_spans(lambda a, b: chunk(pieces.index((a, b)), a, b), pieces)
+        parts = map_spans(chunk, pieces)
         if not parts:  # an empty batch: no gradient
             self.grads["W"][...], self.grads["b"][...] = 0, 0
             return dx

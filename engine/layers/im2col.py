@@ -24,7 +24,7 @@ def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict 
     scratch = {} if scratch is None else scratch
     n, h, w, c = x.shape
     if padding:
-        xp = _buffer(scratch, "padded", (n, h + 2 * padding, w + 2 * padding, c), x.dtype, zero=True)
+        xp = scratch_buffer(scratch, "padded", (n, h + 2 * padding, w + 2 * padding, c), x.dtype, zero=True)
         xp[:, padding : padding + h, padding : padding + w, :] = x  # the border stays zero
     else:
         xp = x
@@ -38,7 +38,7 @@ def im2col(x: np.ndarray, kernel: int, stride: int, padding: int, scratch: dict 
         windows = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, Ho, Wo, k, k, C)
         if padding:
             scratch[("windows", kernel, stride)] = (xp, windows)
-    cols = _buffer(scratch, "cols", windows.shape, x.dtype)
+    cols = scratch_buffer(scratch, "cols", windows.shape, x.dtype)
     np.copyto(cols, windows)
     return cols
 
@@ -49,16 +49,16 @@ def single_channel_patches(x: np.ndarray, kernel: int, stride: int, padding: int
     copy would move 3 floats at a time (2x faster, and dL/dW = patches.T @ dy reads it in order)."""
     n, h, w, _ = x.shape
     ho, wo = conv_output_size(h, kernel, stride, padding), conv_output_size(w, kernel, stride, padding)
-    xp = _buffer(scratch, "padded_plane", (n, h + 2 * padding, w + 2 * padding), x.dtype, zero=True)
+    xp = scratch_buffer(scratch, "padded_plane", (n, h + 2 * padding, w + 2 * padding), x.dtype, zero=True)
     xp[:, padding : padding + h, padding : padding + w] = x[..., 0]  # the border stays zero
-    rows = _buffer(scratch, "rows", (kernel * kernel, n, ho, wo), x.dtype)
+    rows = scratch_buffer(scratch, "rows", (kernel * kernel, n, ho, wo), x.dtype)
     for i in range(kernel):
         for j in range(kernel):
             np.copyto(rows[i * kernel + j], xp[:, i : i + stride * ho : stride, j : j + stride * wo : stride])
     return rows.reshape(kernel * kernel, -1).T
 
 
-def _buffer(scratch: dict, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
+def scratch_buffer(scratch: dict, name: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
     """A reusable array from ``scratch``, reallocated only when shape or dtype change."""
     buf = scratch.get(name)
     if buf is None or buf.shape != shape or buf.dtype != dtype:

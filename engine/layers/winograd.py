@@ -18,7 +18,7 @@ k = 4*ξ + ν (ξ along rows, ν along columns). The functions work on one chunk
 
 import numpy as np
 
-from .im2col import _buffer
+from .im2col import scratch_buffer
 
 # Transform matrices (for reference and the tests; the code below spells out their ±1 entries).
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float32)
@@ -76,7 +76,7 @@ def _adjoint_stage(grad: np.ndarray, src_grad: np.ndarray, axis: int, scratch: d
     each sample gets a head from its own tile and a tail from the tile before."""
     g0, g1, g2, g3 = grad
     t = g0.shape[axis - 1]
-    parts = _buffer(scratch, name, (2,) + grad.shape, grad.dtype)
+    parts = scratch_buffer(scratch, name, (2,) + grad.shape, grad.dtype)
     head, tail = parts[0, :2], parts[1, :2]  # (2, ...) each: [even, odd]
     np.add(g1, g2, out=tail[0])
     tail[0] -= g0  # -g0 + g1 + g2: the next even sample's
@@ -94,7 +94,7 @@ def _planes(x: np.ndarray, scratch: dict) -> np.ndarray:
     their zero borders are the padding, written once per buffer."""
     n, h, w, c = x.shape
     th, tw = h // 2, w // 2
-    p = _buffer(scratch, "planes", (2, 2, n, th + 1, tw + 1, c), x.dtype, zero=True)
+    p = scratch_buffer(scratch, "planes", (2, 2, n, th + 1, tw + 1, c), x.dtype, zero=True)
     # padded row 2a is image row 2a-1 (a >= 1), padded row 2a+1 is image row 2a (a < th); columns alike
     np.copyto(p[0, 0, :, 1:, 1:], x[:, 1::2, 1::2])
     np.copyto(p[0, 1, :, 1:, :tw], x[:, 1::2, 0::2])
@@ -108,7 +108,7 @@ def input_tiles(x: np.ndarray, scratch: dict, out: np.ndarray | None = None) -> 
     n, h, w, c = x.shape
     th, tw = h // 2, w // 2
     p = _planes(x, scratch)
-    cols = _buffer(scratch, "columns", (4, 2, n, th + 1, tw, c), x.dtype)  # (ν, row parity, ...)
+    cols = scratch_buffer(scratch, "columns", (4, 2, n, th + 1, tw, c), x.dtype)  # (ν, row parity, ...)
     _forward_stage(p.swapaxes(0, 1), cols, axis=4)
     v = np.empty((4, 4, n, th, tw, c), x.dtype) if out is None else out.reshape(4, 4, n, th, tw, c)
     _forward_stage(cols.swapaxes(0, 1), v, axis=3)
@@ -118,9 +118,9 @@ def input_tiles(x: np.ndarray, scratch: dict, out: np.ndarray | None = None) -> 
 def input_gradient(dv: np.ndarray, dx: np.ndarray, scratch: dict) -> None:
     """dL/dx from dL/dV (16, n, H/2, W/2, C), into ``dx`` (n, H, W, C): the adjoint of ``input_tiles``."""
     _, n, th, tw, c = dv.shape
-    cols = _buffer(scratch, "columns_grad", (2, 4, n, th + 1, tw, c), dv.dtype)  # (row parity, ν, ...)
+    cols = scratch_buffer(scratch, "columns_grad", (2, 4, n, th + 1, tw, c), dv.dtype)  # (row parity, ν, ...)
     _adjoint_stage(dv.reshape(4, 4, n, th, tw, c), cols, axis=3, scratch=scratch, name="rows_parts")
-    p = _buffer(scratch, "planes_grad", (2, 2, n, th + 1, tw + 1, c), dv.dtype)  # (column parity, row parity)
+    p = scratch_buffer(scratch, "planes_grad", (2, 2, n, th + 1, tw + 1, c), dv.dtype)  # (column parity, row parity)
     _adjoint_stage(cols.swapaxes(0, 1), p, axis=4, scratch=scratch, name="columns_parts")
     np.copyto(dx[:, 1::2, 1::2], p[0, 0, :, 1:, 1:])  # the planes' borders are the padding: dropped
     np.copyto(dx[:, 1::2, 0::2], p[1, 0, :, 1:, :tw])
@@ -133,12 +133,12 @@ def output_from_tiles(m: np.ndarray, bias: np.ndarray, y: np.ndarray, scratch: d
     _, n, th, tw, f = m.shape
     m = m.reshape(4, 4, n, th, tw, f)
     m[1, 1] += bias  # M[1,1] reaches each of the four outputs once, with sign +1
-    u = _buffer(scratch, "rows_out", (2, 4, n, th, tw, f), m.dtype)  # (output row, ν, ...)
+    u = scratch_buffer(scratch, "rows_out", (2, 4, n, th, tw, f), m.dtype)  # (output row, ν, ...)
     np.add(m[0], m[1], out=u[0])
     u[0] += m[2]
     np.subtract(m[1], m[2], out=u[1])
     u[1] -= m[3]
-    tmp = _buffer(scratch, "tmp_out", (2, n, th, tw, f), m.dtype)
+    tmp = scratch_buffer(scratch, "tmp_out", (2, n, th, tw, f), m.dtype)
     y6 = y.reshape(n, th, 2, tw, 2, f).transpose(4, 2, 0, 1, 3, 5)  # (output column, output row, n, th, tw, F)
     np.add(u[:, 0], u[:, 1], out=tmp)
     np.add(tmp, u[:, 2], out=y6[0])
