@@ -131,7 +131,7 @@ def cold_load(browser, url: str, slow: bool = False) -> dict:
     page.wait_for_selector("#pad", state="visible", timeout=timeout)
     number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[7])  # drawn while Python is still loading
     drawn_at = page.evaluate("performance.now()")
-    page.wait_for_function("window.__firstPrediction !== null", timeout=timeout)
+    pagekit.wait_for(page, "window.__firstPrediction !== null", timeout=timeout)
     first = page.evaluate("window.__firstPrediction")
     ready = page.evaluate("window.digitsLoader.readyMs")
     predicted = pagekit.prediction(page)

@@ -115,35 +115,39 @@ def prediction(page) -> str:
 def wait_prediction(page, expected: str | None = None, timeout=10_000) -> str:
     """Wait until #prediction shows `expected` (or any digit when None); return what it shows."""
     if expected is None:
-        page.wait_for_function(
-            "() => /^[0-9]$/.test(document.getElementById('prediction').textContent)", timeout=timeout
-        )
+        wait_for(page, "() => /^[0-9]$/.test(document.getElementById('prediction').textContent)", timeout=timeout)
     else:
         try:
-            page.wait_for_function(
-                "(d) => document.getElementById('prediction').textContent === d", arg=expected, timeout=timeout
+            wait_for(
+                page, "(d) => document.getElementById('prediction').textContent === d", arg=expected, timeout=timeout
             )
         except Exception:
             pass  # report what it shows instead of a bare timeout
     return prediction(page)
 
 
-def poll(page, expression: str, timeout_ms: int = 10_000, interval_ms: int = 100):
-    """Wait until `expression` is truthy, evaluating it with page.evaluate.
+def wait_for(page, expression: str, arg=None, timeout: float = 20_000, interval_ms: int = 50):
+    """Wait until ``expression`` (a JavaScript expression, or a function of ``arg``) is truthy; return its value.
 
-    For pages whose CSP forbids eval: Playwright's wait_for_function evaluates
-    its predicate with eval() inside the page, which such a CSP blocks.
+    Playwright's own wait_for_function compiles its predicate with eval() inside the page,
+    which the page's CSP (script-src 'self', no 'unsafe-eval') refuses; page.evaluate goes
+    through the DevTools protocol, which the CSP does not govern, so this polls with it.
     """
     import time
 
-    deadline = time.monotonic() + timeout_ms / 1000
+    deadline = time.monotonic() + timeout / 1000
     while True:
-        value = page.evaluate(expression)
+        value = page.evaluate(expression, arg) if arg is not None else page.evaluate(expression)
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{expression!r} stayed falsy for {timeout_ms} ms")
+            raise TimeoutError(f"{expression!r} stayed falsy for {timeout:.0f} ms")
         page.wait_for_timeout(interval_ms)
+
+
+def poll(page, expression: str, timeout_ms: int = 10_000, interval_ms: int = 100):
+    """wait_for with the timeout in its older spelling."""
+    return wait_for(page, expression, timeout=timeout_ms, interval_ms=interval_ms)
 
 
 def wait_ready(page):

@@ -2,7 +2,6 @@
 """Fill web/vendor/ with the pinned browser runtime described in vendor.lock.json.
 
 What it fetches (see the lock file for versions and hashes):
-  * @pyscript/core  (npm)  -> web/vendor/pyscript/   (dist/, LICENSE, bundled 3rd-party licences)
   * pyodide         (npm)  -> web/vendor/pyodide/    (core runtime, stdlib, pyodide-lock.json)
   * NumPy for Pyodide      -> web/vendor/pyodide/numpy-...whl, taken from a PyPI wheel that
                               redistributes the official build unchanged

@@ -61,7 +61,10 @@ def test_dist_has_the_page_runtime_engine_and_model(dist):
         "web/manifest.webmanifest",
         "web/vendor/precache.json",
         "web/vendor/pyodide/pyodide.asm.wasm",
-        "web/vendor/pyscript/core.js",
+        "web/vendor/pyodide/pyodide.mjs",
+        "web/compute.js",
+        "web/bridge.js",
+        "web/ui.py",
         "models/mnist_int8.npz",
         "digits/model_card.py",
     ):

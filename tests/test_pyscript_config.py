@@ -67,6 +67,8 @@ def test_page_loads_nothing_from_another_origin():
         "web/pad_image.js",
         "web/pad_heat.js",
         "web/loader.js",
+        "web/bridge.js",
+        "web/compute.js",
         "web/style.css",
         "web/main.py",
     ):
@@ -75,3 +77,27 @@ def test_page_loads_nothing_from_another_origin():
         code = re.sub(r"<!--.*?-->|/\*.*?\*/|^\s*(//|#).*$", "", text, flags=re.S | re.M)
         assert not re.search(r"""(src|href|url)\s*[=(]\s*["']?(https?:)?//""", code), name
         assert "cdn." not in code and "fonts.googleapis" not in code, name
+
+
+def test_every_page_module_main_py_imports_is_in_files():
+    """web/compute.js writes only the [files] into Pyodide: a page module (web/*.py) that main.py
+    imports, directly or not, and that is missing there would stop the page at start-up."""
+    import ast
+
+    web = ROOT / "web"
+    page_modules = {p.stem for p in web.glob("*.py")}
+    wanted, todo = set(), ["main"]
+    while todo:
+        tree = ast.parse((web / f"{todo.pop()}.py").read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            for name in names:
+                if name in page_modules and name not in wanted:
+                    wanted.add(name)
+                    todo.append(name)
+    assert {"ui", "teach", "inside_panel"} <= wanted  # the walk itself works
+    listed = {dest.removeprefix("./").removesuffix(".py") for dest in CONFIG["files"].values()}
+    assert not wanted - listed, "pyscript.toml [files] lacks " + ", ".join(
+        f"web/{m}.py" for m in sorted(wanted - listed)
+    )

@@ -14,13 +14,11 @@ words; this module owns the page elements.
 
 from __future__ import annotations
 
-from pyodide.ffi import create_once_callable, create_proxy, to_js
-from pyscript import document, window
-
 import engine
 import gallery
 import inside
-from page_util import now_ms, put_rgba
+import ui
+from ui import document, now_ms, put_rgba
 
 GALLERY_PATH = "models/gallery.npz"
 
@@ -33,6 +31,7 @@ class Inside:
     data-version counts updates, data-shown is the version whose pictures are all drawn
     and data-heat says what the heat map shows ("answer 4" / "runner-up 9"); tests wait
     on them. ``window.digitsStats.inside`` collects each task's ms ("heat 12.3", "maps 8.0").
+    Whether the panel is open comes from the page's toggle events (``opened``, ``closed``).
     """
 
     def __init__(self, model, stats, model_bytes: bytes, pad):
@@ -45,7 +44,9 @@ class Inside:
         self.scores = document.getElementById("scores")
         self.filters = document.getElementById("filters")
         self.filters_text = document.getElementById("filters-text")
-        self.times = stats.inside = window.Array.new()
+        self.stats = stats
+        self.open = False
+        self.filters_drawn = False
         self.x = self.probs = self.label = None
         self.glyph = 0  # which glyph of the reading the pictures explain
         self.pad = pad
@@ -55,8 +56,6 @@ class Inside:
         self.canvases: list[list] = []
         self.timer = None
         self.want_maps = True
-        self.heat_proxy = create_proxy(self.draw_heat)
-        self.maps_proxy = create_proxy(self.draw_maps)
         self.gallery = MistakesView(model_bytes, pad)
 
     def update(self, x, probs, label, glyph: int = 0) -> None:
@@ -70,26 +69,28 @@ class Inside:
         """While open, draw the heat map in a task of its own, then (``maps``) the feature maps in the next."""
         self.want_maps = maps or (self.timer is not None and self.want_maps)  # a pending maps task stays wanted
         self.cancel()
-        if self.x is None or not self.panel.open:
+        if self.x is None or not self.open:
             return
-        self.timer = window.setTimeout(self.heat_proxy, 0)
+        self.timer = ui.later(self.draw_heat)
 
     def opened(self) -> None:
         """The panel was opened: what is drawn once (filters, the gallery), then the current glyph."""
-        if not self.filters.children.length:
+        self.open = True
+        if not self.filters_drawn:
+            self.filters_drawn = True
             self.draw_filters()
         self.gallery.show()
         self.schedule()
 
     def closed(self) -> None:
         """The panel was closed: pending work dropped, the heat map taken off the drawing."""
+        self.open = False
         self.cancel()
         self.pad.clearHeat()
 
     def cancel(self) -> None:
-        if self.timer is not None:
-            window.clearTimeout(self.timer)
-            self.timer = None
+        ui.cancel(self.timer)
+        self.timer = None
 
     def clear(self) -> None:
         """Nothing to explain (the pad is empty): blank pictures, the hint, the toggle off."""
@@ -115,7 +116,7 @@ class Inside:
         self.toggle.setAttribute("aria-pressed", "true" if self.runner_up else "false")
         self.schedule(maps=False)
 
-    def draw_heat(self, *_) -> None:
+    def draw_heat(self) -> None:
         """Task 1: engine.explain.saliency toward the answer (or the runner-up) on #heat."""
         self.timer = None
         t0 = now_ms()
@@ -128,9 +129,7 @@ class Inside:
             return
         put_rgba(self.heat, inside.heat_rgba(heat, self.x), 28, 28)
         overlay, inner = inside.heat_overlay(heat, self.x)
-        pixels = window.Uint8ClampedArray.new(len(overlay))
-        pixels.assign(overlay)
-        self.pad.showHeat(pixels, to_js(list(inner)), self.glyph)
+        self.pad.showHeat(ui.js_bytes(overlay, "Uint8ClampedArray"), [int(v) for v in inner], self.glyph)
         what = f"{answer}" if self.label is not None else f"{answer} (the closest digit; this mark is not one)"
         if self.runner_up:
             self.caption.textContent = f"Why not {second}? Red pushed toward {second}, the runner-up; blue against it."
@@ -140,13 +139,13 @@ class Inside:
             self.toggle.textContent = f"Toward the runner-up, {second}"
         self.toggle.disabled = False
         self.panel.dataset.heat = f"{'runner-up' if self.runner_up else 'answer'} {target}"
-        self.times.push(f"heat {now_ms() - t0:.1f}")
+        self.stats.push("inside", f"heat {now_ms() - t0:.1f}")
         if self.want_maps:
-            self.timer = window.setTimeout(self.maps_proxy, 0)
+            self.timer = ui.later(self.draw_maps)
         else:
             self.panel.dataset.shown = str(self.version)
 
-    def draw_maps(self, *_) -> None:
+    def draw_maps(self) -> None:
         """Task 2: engine.explain.feature_maps, the first channels of each conv stage as small canvases."""
         self.timer = None
         t0 = now_ms()
@@ -164,7 +163,7 @@ class Inside:
                 put_rgba(c.getContext("2d"), rgba, w, h)
         self.draw_scores()
         self.panel.dataset.shown = str(self.version)
-        self.times.push(f"maps {now_ms() - t0:.1f}")
+        self.stats.push("inside", f"maps {now_ms() - t0:.1f}")
 
     def draw_scores(self) -> None:
         """The last layer's activations for the glyph: one signed bar per output."""
@@ -325,27 +324,15 @@ class MistakesView:
             what = "it reads right" if label == read else f"it reads as {read}"
             self.caption.textContent = f"Test digits written as {label} that {what}: {len(which)} shown."
 
-    def on_matrix(self, event) -> None:
-        button = event.target.closest("button[data-cell]")
-        if button:
-            label, read = (int(v) for v in button.dataset.cell.split(">"))
-            self.filter(label, read)
+    def on_matrix(self, cell: str) -> None:
+        """A cell's button was pressed: ``cell`` is "9>4" for the 9s read as 4."""
+        label, read = (int(v) for v in cell.split(">"))
+        self.filter(label, read)
 
-    def open_entry(self, event) -> None:
-        """A digit clicked: the pad opens it as a picture (28x28, dark on white) and reads it as it reads any."""
-        button = event.target.closest("button.example")
-        if button is None or self.data is None:
+    def open_entry(self, i: int) -> None:
+        """Digit ``i`` clicked: the pad opens it as a picture (28x28, dark on white) and reads it as it reads any."""
+        if self.data is None or not 0 <= i < len(self.data.labels):
             return
-        i = int(button.dataset.entry)
-        c = document.createElement("canvas")
-        c.width = c.height = 28
-        put_rgba(c.getContext("2d"), self.data.rgba(i), 28, 28)
         name = f"MNIST test digit #{int(self.data.index[i])}.png"
-        note = self.data.description(i)
-
-        def opened(blob):
-            blob.name = name  # the pad announces "Opened <name>"
-            self.pad.openImage(blob)
-            document.getElementById("gallery-chosen").textContent = note
-
-        c.toBlob(create_once_callable(opened), "image/png")
+        rgba = ui.js_bytes(self.data.rgba(i), "Uint8ClampedArray")
+        ui.call("digitsPage.openPicture", rgba, 28, 28, name, self.data.description(i))

@@ -1,10 +1,8 @@
 /* Loading progress and the service worker, in plain JavaScript.
  *
- * The Python side cannot report on its own loading (it is not running yet), so
- * this script watches what the browser fetches (PerformanceObserver resource
- * entries) and PyScript's "py:progress" events, and names the current step:
- * runtime -> numpy -> engine -> model. web/main.py takes over for the last steps
- * through window.digitsLoader and reports "Ready in N s".
+ * The page's Python runs in a Web Worker (web/compute.js), which reports its steps
+ * through web/bridge.js: runtime -> numpy -> engine -> model -> ready (or failed).
+ * This script shows them in the header, with a Retry button when loading failed.
  */
 
 const STEPS = ["runtime", "numpy", "engine", "model", "ready"];
@@ -21,6 +19,9 @@ const loader = {
   t0: 0,  // performance.now() is measured from navigation start
   readyMs: null,
   history: [],  // [[step, ms since navigation start], ...]: what the tests and the bench read
+  texts: {},  // each step's text as the worker last named it
+  received: 0,  // bytes of the runtime arrived so far, of total (web/compute.js counts them)
+  total: 0,
   el: document.getElementById("load-status"),
   bar: document.getElementById("load-progress"),
 
@@ -31,11 +32,28 @@ const loader = {
     if (step !== this.step || !this.history.length) this.history.push([step, Math.round(performance.now())]);
     this.step = step;
     this.bar.value = i;
-    this.el.textContent = text || TEXT[step];
+    if (text) this.texts[step] = text;
+    this.el.textContent = (this.texts[step] || TEXT[step]) + (["runtime", "numpy"].includes(step) ? this.bytesText() : "");
     document.documentElement.dataset.loadStep = step;
   },
 
-  /** Called by main.py once the model can predict. */
+  /** How much of the runtime has arrived: shown after the step's text while downloading. */
+  bytes(received, total) {
+    this.received = received;
+    this.total = total;
+    if (["runtime", "numpy"].includes(this.step)) this.stage(this.step);
+  },
+
+  /** "3.1 of 15.6 MB (20%)" (or "3.1 MB" without a total), once anything has arrived. */
+  bytesText() {
+    if (!this.received) return "";
+    const mb = (n) => (n / 1e6).toFixed(1);
+    if (!this.total) return ` ${mb(this.received)} MB`;
+    const pct = Math.min(100, Math.round((100 * this.received) / this.total));
+    return ` ${mb(Math.min(this.received, this.total))} of ${mb(this.total)} MB (${pct}%)`;
+  },
+
+  /** Called by web/bridge.js once Python can predict. */
   ready() {
     this.readyMs = performance.now() - this.t0;
     this.stage("ready", `Ready in ${(this.readyMs / 1000).toFixed(1)} s — runs entirely in your browser`);
@@ -45,40 +63,23 @@ const loader = {
   },
 
   fail(message) {
+    if (document.documentElement.classList.contains("py-failed")) return;  // the first failure says why
     this.history.push(["failed", Math.round(performance.now())]);
     this.el.textContent = message;
     document.documentElement.classList.add("py-failed");
+    const retry = document.getElementById("load-retry");
+    if (retry) retry.hidden = false;
     registerWorker();
   },
 };
 loader.bar.max = STEPS.length - 1;
 loader.stage("runtime");
 window.digitsLoader = loader;
-// Per-prediction timings (ms, preprocessing + inference) written by main.py; read by the bench.
-window.digitsStats = { timings: [], prepare: [], model: [], count: 0 };
+// Figures the page's Python reports (web/ui.py's stats), read by the tests and the bench: per-reading ms
+// (timings = prepare + model), the "Inside the model" tasks, the learning tasks and the teach panel's notes.
+window.digitsStats = { timings: [], prepare: [], model: [], count: 0, inside: [], learn: [], teach: [] };
 
-// Finished downloads tell which step the runtime has reached.
-const seen = (name) => {
-  if (/pyodide-lock\.json$|\.whl$/.test(name)) loader.stage("numpy");
-  else if (/\/engine\/.+\.py$/.test(name)) loader.stage("engine", "Fetching the engine and the model…");
-};
-for (const e of performance.getEntriesByType("resource")) seen(e.name);
-new PerformanceObserver((list) => list.getEntries().forEach((e) => seen(e.name)))
-  .observe({ type: "resource", buffered: true });
-
-// PyScript reports "Loading Pyodide", "Loaded Pyodide", ... as py:progress.
-addEventListener("py:progress", (e) => {
-  if (/^Loaded Pyodide/.test(e.detail)) loader.stage("engine", "Fetching the engine and the model…");
-});
-
-// PyScript fires py:done when main.py has finished, successfully or not. If
-// the model never became ready by then, say so instead of spinning forever.
-addEventListener("py:done", () => {
-  const html = document.documentElement;
-  if (!html.classList.contains("py-ready") && !html.classList.contains("py-failed")) {
-    loader.fail("Python stopped before the model was ready; the browser console has the details.");
-  }
-});
+document.getElementById("load-retry")?.addEventListener("click", () => location.reload());
 
 // Offline support. The worker sits at the site root (./sw.js) so that its
 // scope covers index.html on any static host without special headers. It is

@@ -1,14 +1,14 @@
 """The page's Python: load the engine and the model, read whatever the pad shows.
 
-Runs in Pyodide through PyScript, on the main thread. The drawing pad
-(web/pad.js) works without Python and dispatches "ink" events on #pad; the
-handlers below turn the ink into grayscale and read it with
-``engine.read_number``, the one code path for a digit and a whole number alike
-(a single digit is a one-glyph reading). Reading takes ~150 ms in Pyodide, so
-the pad spaces its live requests by twice the last one's time while the pen
-moves (drawing keeps at least two thirds of the main thread), and the bars and
-the preview (one more model call) are filled in a task of their own right after
-(skipped when a newer reading comes first), so no task does both.
+Runs in Pyodide in a Web Worker (web/compute.js runs this file), so reading never
+blocks the page. The drawing pad (web/pad.js) works without Python; web/bridge.js
+sends its "ink" to the worker, one reading in flight at a time, and the handlers
+below turn the ink into grayscale and read it with ``engine.read_number``, the one
+code path for a digit and a whole number alike (a single digit is a one-glyph
+reading). The page's elements are web/ui.py's stand-ins: what is set on them is
+applied on the main thread after each handler. The bars and the preview (one more
+model call) are filled in a task of their own right after the reading (skipped when
+a newer reading comes first), so a newer ink waits on at most one of them.
 
 What the page shows: ``#prediction`` holds exactly what was read (a digit, a
 number, "?" in place of a glyph that is not a digit, or nothing when none is
@@ -27,11 +27,11 @@ the event handlers.
 
 import json
 
-from pyodide.ffi import create_proxy
-from pyscript import document, when, window
+import ui
+from ui import document
 
-loader = window.digitsLoader
-loader.stage("engine", "Importing the engine…")
+ui.call("digitsLoader.stage", "engine", "Importing the engine…")
+ui.flush()
 
 import about_model  # noqa: E402  (imported after the progress update on purpose)
 import engine  # noqa: E402
@@ -39,7 +39,7 @@ import ink  # noqa: E402
 import teach  # noqa: E402
 import wording  # noqa: E402
 from inside_panel import Inside  # noqa: E402
-from page_util import now_ms, put_rgba  # noqa: E402
+from ui import now_ms, put_rgba  # noqa: E402
 from wording import percent  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
@@ -69,8 +69,8 @@ class App:
     def __init__(self, model, card: dict, model_bytes: bytes):
         self.model = model
         self.card = card
-        self.pad = window.digitPad
-        self.stats = window.digitsStats  # JS object: ms per prediction (timings = prepare + model), count
+        self.pad = ui.Remote("digitPad")
+        self.stats = ui.stats  # window.digitsStats: ms per prediction (timings = prepare + model), count
         self.prediction = document.getElementById("prediction")
         self.answer = document.querySelector(".answer")
         self.confidence = document.getElementById("confidence")
@@ -78,20 +78,21 @@ class App:
         self.timing = document.getElementById("timing")
         self.glyphs = document.getElementById("digits")
         self.bars = document.getElementById("bars")
-        rows = document.querySelectorAll("#bars li")
-        self.rows = [rows.item(i) for i in range(10)]
-        self.fills = [r.querySelector(".fill") for r in self.rows]
-        self.values = [r.querySelector(".bar-value") for r in self.rows]
+        rows = [f"#bars li:nth-child({digit + 1})" for digit in range(10)]
+        self.rows = [document.querySelector(r) for r in rows]
+        self.fills = [document.querySelector(f"{r} .fill") for r in rows]
+        self.values = [document.querySelector(f"{r} .bar-value") for r in rows]
+        self.glyph_buttons: list = []  # #digits' buttons, one per glyph of the reading shown
         self.preview = document.getElementById("preview").getContext("2d")
         # The last reading: its grayscale input, where that sits on the pad, and the chosen glyph.
         self.gray = None
         self.reading = None
         self.kind = "pad"
         self.origin = (0, 0)
+        self.strokes = "null"  # the pad's strokes behind the reading (JSON), kept with a taught example
         self.selected = 0
         # The bars and the preview are filled by a timer task after each reading (see finish).
         self.timer = None
-        self.finish_proxy = create_proxy(self.finish)
         self.inside = Inside(model, self.stats, model_bytes, self.pad)
 
     # ---------- prediction ----------
@@ -99,7 +100,7 @@ class App:
     def predict(self, detail) -> None:
         """Read the pad's or the image's pixels with read_number and show the reading."""
         if detail.kind == "empty":
-            self.show_empty()
+            self.show_empty(str(detail.note) if detail.note else None, warn=bool(detail.note))
             return
         t0 = now_ms()
         rgba = ink.rgba_array(detail.rgba.to_bytes(), detail.width, detail.height)
@@ -107,9 +108,9 @@ class App:
         t1 = now_ms()
         reading = engine.read_number(self.model, gray)
         t2 = now_ms()
-        self.stats.timings.push(t2 - t0)
-        self.stats.prepare.push(t1 - t0)
-        self.stats.model.push(t2 - t1)
+        self.stats.push("timings", t2 - t0)
+        self.stats.push("prepare", t1 - t0)
+        self.stats.push("model", t2 - t1)
         self.stats.count += 1
         # Short enough for one line under the preview on a phone; the split is in the tooltip.
         self.timing.textContent = f"read in {t2 - t0:.0f} ms"
@@ -121,6 +122,7 @@ class App:
             self.selected = 0
         self.gray, self.reading = gray, reading
         self.kind, self.origin = str(detail.kind), (int(detail.x or 0), int(detail.y or 0))
+        self.strokes = str(detail.strokes)
         self.show(final=bool(detail.final))
 
     def show(self, final: bool) -> None:
@@ -149,11 +151,10 @@ class App:
 
     def later(self) -> None:
         """Fill the bars and the preview in a task of their own (a newer reading replaces a pending one)."""
-        if self.timer is not None:
-            window.clearTimeout(self.timer)
-        self.timer = window.setTimeout(self.finish_proxy, 0)
+        ui.cancel(self.timer)
+        self.timer = ui.later(self.finish)
 
-    def finish(self, *_) -> None:
+    def finish(self) -> None:
         """The second half of showing a reading: bars, preview, and a single digit's runner-up."""
         self.timer = None
         if self.reading is None:
@@ -172,7 +173,7 @@ class App:
 
     def glyph_list(self, digits) -> None:
         """#digits: a button per glyph, its digit (or ?) over its confidence."""
-        items = []
+        items, self.glyph_buttons = [], []
         for i, d in enumerate(digits):
             li = document.createElement("li")
             button = document.createElement("button")
@@ -191,6 +192,7 @@ class App:
             button.setAttribute("aria-label", f"{ordinal(i)}: {name}")
             li.append(button)
             items.append(li)
+            self.glyph_buttons.append(button)
         self.glyphs.replaceChildren(*items)
 
     def draw_boxes(self) -> None:
@@ -235,22 +237,23 @@ class App:
         if self.reading is None or not 0 <= index < len(self.reading.digits):
             return
         self.selected = index
-        for i, b in enumerate(self.glyphs.querySelectorAll("button.glyph")):
+        for i, b in enumerate(self.glyph_buttons):
             b.setAttribute("aria-pressed", "true" if i == index else "false")
         self.draw_boxes()
         self.show_selected()
 
-    def show_empty(self, message: str | None = None) -> None:
-        if self.timer is not None:
-            window.clearTimeout(self.timer)
-            self.timer = None
+    def show_empty(self, message: str | None = None, warn: bool = False) -> None:
+        ui.cancel(self.timer)
+        self.timer = None
         self.bars.dataset.reading = str(self.stats.count)
         self.answer.setAttribute("aria-busy", "false")
         self.prediction.textContent = ""
         self.confidence.textContent = ""
-        self.say(message or HINT)
+        self.say(message or HINT, warn=warn)
         self.reading = self.gray = None
+        self.strokes = "null"
         self.glyphs.replaceChildren()
+        self.glyph_buttons = []
         self.pad.clearBoxes()
         for digit in range(10):
             self.fills[digit].style.width = "0%"
@@ -275,14 +278,16 @@ class App:
 
 
 def start() -> App:
-    loader.stage("model", "Loading the model…")
+    ui.call("digitsLoader.stage", "model", "Loading the model…")
+    ui.flush()
     try:
         with open(MODEL_PATH, "rb") as f:
             model_bytes = f.read()
         model = engine.load_model(MODEL_PATH)
     except (OSError, ValueError) as exc:  # engine errors are ValueErrors that say what to do
-        loader.fail(f"Could not load the model: {exc}")
+        ui.call("digitsLoader.fail", f"Could not load the model: {exc}")
         document.getElementById("message").textContent = "The model could not be loaded, so nothing can be predicted."
+        ui.flush()
         raise
     app = App(model, model.card, model_bytes)
     app.render_card()
@@ -293,59 +298,50 @@ app = start()
 teacher = teach.start(app, put_rgba)  # the Teach panel (web/teach.py): examples, Learn, the personal model
 
 
-@when("ink", "#pad")
-def on_ink(event):
+# The page's messages (web/bridge.js's EVENTS): each handler's changes reach the page when it returns.
+
+
+@ui.on("ink")
+def on_ink(message):
     """Read the pad each time it changes (live while drawing, stroke end, undo, clear, image)."""
-    app.predict(event.detail)
+    app.predict(message.detail)
 
 
-@when("click", "#digits")
-def on_glyph(event):
+@ui.on("glyph")
+def on_glyph(message):
     """Choosing a glyph in the list shows it in the bars, the preview and the boxes."""
-    button = event.target.closest("button.glyph")
-    if button:
-        app.select(int(button.dataset.index))
+    app.select(int(message.value))
 
 
-@when("toggle", "#model-panel")
-def on_model_panel(event):
-    """Remember whether the model panel was open, so it stays that way on the next visit."""
-    window.localStorage.setItem("digits.modelPanel", "open" if event.target.open else "closed")
-
-
-@when("toggle", "#inside-panel")
-def on_inside_panel(event):
+@ui.on("inside")
+def on_inside_panel(message):
     """Opening the panel explains what is on the pad now; closing it drops pending work."""
-    if event.target.open:
+    if message.open:
         app.inside.opened()
     else:
         app.inside.closed()
 
 
-@when("click", "#heat-toggle")
-def on_heat_toggle(event):
+@ui.on("heat-toggle")
+def on_heat_toggle(message):
     app.inside.flip()
 
 
-@when("click", "#confusion")
-def on_confusion_cell(event):
+@ui.on("cell")
+def on_confusion_cell(message):
     """A cell of the confusion matrix shows its test digits in the gallery."""
-    app.inside.gallery.on_matrix(event)
+    app.inside.gallery.on_matrix(str(message.value))
 
 
-@when("click", "#gallery-all")
-def on_gallery_all(event):
+@ui.on("gallery-all")
+def on_gallery_all(message):
     app.inside.gallery.filter(None, None)
 
 
-@when("click", "#gallery")
-def on_gallery_digit(event):
+@ui.on("gallery-entry")
+def on_gallery_digit(message):
     """A test digit clicked opens on the pad and is read there, heat map and all."""
-    app.inside.gallery.open_entry(event)
+    app.inside.gallery.open_entry(int(message.value))
 
 
-if window.localStorage.getItem("digits.modelPanel") == "open":
-    document.getElementById("model-panel").open = True
-loader.ready()
-# Whatever was drawn while Python was loading gets its prediction now.
-app.predict(app.pad.snapshot(True))
+ui.flush()  # the model card; web/compute.js then says the page is ready and the pad sends its ink

@@ -5,17 +5,17 @@
  * strokes (undo, redo, clear, keyboard shortcuts) and the opened image, and tells
  * Python about changes by dispatching events on #pad:
  *
- *   "ink"      detail = {kind: "pad"|"image"|"empty", x, y, width, height, rgba, final}
+ *   "ink"      detail = {kind: "pad"|"image"|"empty", x, y, width, height, rgba, final, note}
  *              rgba is a Uint8ClampedArray of an offscreen canvas: for "pad" it is
  *              white ink on black (drawn with web/ink_pen.js's pen), the ink's bounding box (plus the pen radius),
  *              whose corner is (x, y) on the ink canvas (INK_HEIGHT tall, as wide
  *              as the pad's aspect); for "image" it is the decoded picture (x = y = 0;
  *              Python turns it to grayscale and decides whether to invert it).
  *              Sent at most once per animation frame while drawing (live prediction),
- *              LIVE_INTERVAL_MS apart or twice as long as the last prediction took,
- *              whichever is longer (so the pen keeps at least two thirds of the main
- *              thread), and once at each stroke end, undo, clear and image load
- *              (final = true).
+ *              LIVE_INTERVAL_MS apart, and once at each stroke end, undo, clear and
+ *              image load (final = true). web/bridge.js hands them to Python's worker,
+ *              one reading in flight at a time. An "empty" event may carry a `note`: why
+ *              a picture could not be opened, which Python shows in the answer's place.
  *
  * Python answers with pad.showBoxes(reading): the box of each glyph it read,
  * drawn on the overlay canvas #pad-boxes with its confidence underneath.
@@ -36,7 +36,6 @@ import { heatOverlay } from "./pad_heat.js";
 import { padHistory } from "./pad_history.js";
 
 const LIVE_INTERVAL_MS = 100;  // live prediction while drawing, at most this often
-const BUSY_FACTOR = 2;         // ... and at least this many times the last prediction's time apart
 const EDGE_SLOP_PX = 24;       // a stroke may start this far outside the pad (a pen lands a little off)
 
 class Pad {
@@ -51,7 +50,7 @@ class Pad {
     this.overlay = document.getElementById("pad-boxes") || document.createElement("canvas");
     this.overlayCtx = this.overlay.getContext("2d");
     this.boxes = null;        // the last reading Python showed (see showBoxes)
-    this.busyMs = 0;          // how long the last "ink" event kept the main thread (Python's prediction)
+    this.refusal = null;      // while an unopenable picture is refused: why (sent with the empty ink)
     this.strokes = [];        // [[{x, y}, ...], ...] in [0, 1] pad coordinates
     this.current = null;      // the stroke being drawn
     this.pointerId = null;
@@ -172,26 +171,23 @@ class Pad {
 
   /* ---------- talking to Python ---------- */
 
-  /** Live updates: at most once per frame and every liveInterval(), never inside the pointer handler. */
+  /** Live updates: at most once per frame and every LIVE_INTERVAL_MS, never inside the pointer handler. */
   schedule(final) {
     this.canvas.classList.add("has-ink");
     if (this.pendingFrame) return;
     this.pendingFrame = requestAnimationFrame(() => {
       this.pendingFrame = 0;
-      if (performance.now() - this.lastSent >= this.liveInterval()) this.send(final);
+      if (performance.now() - this.lastSent >= LIVE_INTERVAL_MS) this.send(final);
       else if (this.current) this.schedule(final);  // keep trying until the interval passed
     });
   }
-
-  /** Time between live predictions: the prediction itself gets at most a third of the main thread. */
-  liveInterval() { return Math.max(LIVE_INTERVAL_MS, BUSY_FACTOR * this.busyMs); }
 
   snapshot(final = true) {
     if (this.image) {
       const { rgba, width, height } = this.image;
       return { kind: "image", x: 0, y: 0, width, height, rgba, final };
     }
-    if (!this.strokes.length) return { kind: "empty", x: 0, y: 0, width: 0, height: 0, rgba: null, final };
+    if (!this.strokes.length) return { kind: "empty", x: 0, y: 0, width: 0, height: 0, rgba: null, final, note: this.refusal || null };
     // Only the ink's bounding box (plus the brush radius and a safety pixel):
     // preprocess() crops to the ink anyway, so the result is the same, and
     // Python gets fewer pixels to copy and scan.
@@ -203,11 +199,8 @@ class Pad {
 
   send(final) {
     this.canvas.classList.toggle("has-ink", !this.isEmpty());
-    const t0 = performance.now();
-    // Python's handler runs inside dispatchEvent (same thread): its time is the prediction's.
     this.canvas.dispatchEvent(new CustomEvent("ink", { detail: this.snapshot(final) }));
     this.lastSent = performance.now();
-    this.busyMs = this.lastSent - t0;
   }
 }
 

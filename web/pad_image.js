@@ -57,7 +57,9 @@ export const imageOpening = {
     this.boxes = null;
     this.image = null;
     this.redraw();
-    this.send(true);  // Python clears the answer, the bars and the boxes (an empty pad)
+    this.refusal = text;  // Python clears the answer, the bars and the boxes (an empty pad) and shows why
+    this.send(true);
+    this.refusal = null;
     this.announce(text);
     const message = document.getElementById("message");
     if (message) {

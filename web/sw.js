@@ -7,7 +7,7 @@
  * What is cached at install:
  *   APP_FILES                the page, its scripts, styles, manifest, icons
  *   pyscript.toml [files]    the engine modules, web/ink.py and the model (read from the
- *                            config itself, so the list cannot drift from what PyScript fetches)
+ *                            config itself, so the list cannot drift from what web/compute.js fetches)
  *   web/vendor/precache.json the vendored runtime (written by scripts/vendor.py)
  *
  * How requests are answered:
@@ -30,6 +30,8 @@ const APP_FILES = [
   "sw.js",
   "web/sw.js",
   "web/main.py",
+  "web/bridge.js",
+  "web/compute.js",
   "web/pad.js",
   "web/pad_strokes.js",
   "web/ink_pen.js",

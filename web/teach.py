@@ -6,12 +6,13 @@ number, the glyph chosen in the glyph list), its label and the pad's strokes. Pr
 second digit for the same drawing relabels that example instead of adding another.
 
 ``Learn`` runs ``engine.personalize_steps`` on the shipped model and every example, in timer
-tasks of at most ``BUDGET_MS`` of pieces each, so drawing stays responsive (Pyodide runs on
-the main thread); Cancel just stops calling it. When it ends the page says how many examples
+tasks of at most ``BUDGET_MS`` of pieces each: Python runs in a worker, so drawing never waits
+on learning, and between tasks the worker reads new ink and hears Cancel, which just stops
+calling it. When it ends the page says how many examples
 each model reads right, predictions use the personal model and ``#personal-mark`` shows.
 
 The personal model (its .npz bytes, engine.save_model) and the examples are kept in
-IndexedDB (web/store.js); at start-up they are checked as carefully as a file from
+IndexedDB (web/store.js, through web/bridge.js's digitsPage); at start-up they are checked as carefully as a file from
 anywhere (engine.load_model, and the frozen layers must be the shipped model's), and
 anything wrong falls back to the shipped model with a message. Export downloads the
 model and an examples file (engine.save_examples; ``train_offline.py --extra`` trains
@@ -26,11 +27,11 @@ import os
 import zipfile
 
 import numpy as np
-from pyodide.ffi import create_proxy
-from pyscript import document, when, window
 
 import engine
 import ink
+import ui
+from ui import document, js_bytes, now_ms
 
 BUDGET_MS = 12.0  # a timer task starts another piece of learning while under this (a piece takes 20-45 ms, up to 60 on a busy machine)
 PIECE_NOTE_MS = 40.0  # pieces longer than this are noted in window.digitsStats.teach
@@ -41,17 +42,6 @@ FORMAT = 1  # of the IndexedDB record (web/store.js)
 SCRATCH = "/tmp/teach.npz"  # Pyodide's in-memory file system: the engine's loaders read files
 MAX_IMPORT_BYTES = 200 << 20
 MODEL_FILE, EXAMPLES_FILE = "digits-personal-model.npz", "digits-examples.npz"
-
-
-def now_ms() -> float:
-    return window.performance.now()
-
-
-def js_bytes(data: bytes):
-    """A Uint8Array copy of ``data``."""
-    out = window.Uint8Array.new(len(data))
-    out.assign(data)
-    return out
 
 
 def written_bytes() -> bytes:
@@ -107,16 +97,9 @@ class Teacher:
         self.cancel_button = document.getElementById("learn-cancel")
         self.learn_button = document.getElementById("learn")
         self.mark = document.getElementById("personal-mark")
-        self.times = app.stats.learn = window.Array.new()  # ms of each learning task
-        self.notes = app.stats.teach = window.Array.new()  # "finish 12.3", "save 8.0": the other tasks' ms
+        self.stats = app.stats  # its "learn" list: ms of each learning task; "teach": "finish 12.3", "save 8.0"
         self.result = None  # (model, right before, right after) between the last piece and finished()
         self.started = 0.0  # when Learn was pressed (ms)
-        self.finish_proxy = create_proxy(self.finished)
-        self.tick_proxy = create_proxy(self.tick)
-        self.reread_proxy = create_proxy(self.reread)
-        self.save_failed_proxy = create_proxy(self.save_failed)
-        self.restore_proxy = create_proxy(self.restore)
-        self.restore_failed_proxy = create_proxy(self.restore_failed)
 
     def say(self, text: str, warn: bool = False) -> None:
         self.message.textContent = text
@@ -144,7 +127,7 @@ class Teacher:
             x = app.selected_input()  # (28, 28) float32 in [0, 1]
             self.pixels.append((np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
             self.labels.append(label)
-            self.strokes.append(json.loads(window.JSON.stringify(app.pad.strokes)) if app.kind == "pad" else None)
+            self.strokes.append(json.loads(app.strokes) if app.kind == "pad" else None)
             self.last_taught = key
             glyph = f" (glyph {app.selected + 1} of {len(app.reading.digits)})" if len(app.reading.digits) > 1 else ""
             self.say(f"Kept as a {label}{glyph}: {self.count_text()}. Press Learn when you have a few.")
@@ -206,7 +189,7 @@ class Teacher:
         self.progress.value = 0
         self.progress.hidden = self.cancel_button.hidden = False
         self.say(f"Learning from {self.count_text()}… you can keep drawing.")
-        self.timer = window.setTimeout(self.tick_proxy, 0)
+        self.timer = ui.later(self.tick)
 
     def learning(self, x: np.ndarray, y: np.ndarray):
         """The whole job in pieces: count what the shipped model reads right, personalize, count again.
@@ -231,7 +214,7 @@ class Teacher:
             yield None
         return right
 
-    def tick(self, *_) -> None:
+    def tick(self) -> None:
         """One timer task: pieces of the job until BUDGET_MS has passed, then the next task."""
         self.timer = None
         if self.job is None:
@@ -244,19 +227,19 @@ class Teacher:
                 if fraction is not None:
                     self.progress.value = fraction
                 if now_ms() - t1 > PIECE_NOTE_MS:
-                    self.notes.push(f"piece {now_ms() - t1:.1f} at {fraction}")
+                    self.stats.push("teach", f"piece {now_ms() - t1:.1f} at {fraction}")
         except StopIteration as done:
-            self.times.push(now_ms() - t0)
+            self.stats.push("learn", now_ms() - t0)
             self.end_job()
             self.result = done.value
-            window.setTimeout(self.finish_proxy, 0)  # saving is a task of its own
+            ui.later(self.finished)  # saving is a task of its own
             return
         except Exception as exc:  # never leave the page half-learning
             self.end_job()
             self.say(f"Learning failed ({first_line(exc, 'the examples')}); the model is unchanged.", warn=True)
             return
-        self.times.push(now_ms() - t0)
-        self.timer = window.setTimeout(self.tick_proxy, 0)
+        self.stats.push("learn", now_ms() - t0)
+        self.timer = ui.later(self.tick)
 
     def cancel(self) -> None:
         if self.job is None:
@@ -266,15 +249,14 @@ class Teacher:
         self.say("Learning cancelled; the model is unchanged.")
 
     def end_job(self) -> None:
-        if self.timer is not None:
-            window.clearTimeout(self.timer)
-            self.timer = None
+        ui.cancel(self.timer)
+        self.timer = None
         self.job = None
         self.panel.dataset.state = "idle"
         self.learn_button.disabled = False
         self.progress.hidden = self.cancel_button.hidden = True
 
-    def finished(self, *_) -> None:
+    def finished(self) -> None:
         """After the last piece, in a task of its own: use the personal model, say what changed, keep it."""
         t0 = now_ms()
         mine, before, after = self.result
@@ -285,8 +267,8 @@ class Teacher:
             "Predictions use your personal model."
         )
         self.save()
-        self.notes.push(f"finish {now_ms() - t0:.1f}")
-        self.notes.push(f"learned {len(self.labels)} in {now_ms() - self.started:.0f}")
+        self.stats.push("teach", f"finish {now_ms() - t0:.1f}")
+        self.stats.push("teach", f"learned {len(self.labels)} in {now_ms() - self.started:.0f}")
 
     # ---------- which model ----------
 
@@ -297,11 +279,7 @@ class Teacher:
         self.app.model = self.app.inside.model = current
         self.mark.hidden = model is None
         self.panel.dataset.model = "shipped" if model is None else "personal"
-        window.setTimeout(self.reread_proxy, 0)
-
-    def reread(self, *_) -> None:
-        if not self.app.pad.isEmpty():
-            self.app.predict(self.app.pad.snapshot(True))
+        ui.call("digitsPage.resendInk")  # the pad sends its ink again, if it has any
 
     def forget(self) -> None:
         self.cancel()
@@ -309,7 +287,7 @@ class Teacher:
         self.last_taught = None
         self.use(None)
         self.render()
-        window.digitsStore.clear().catch(self.save_failed_proxy)
+        ui.call("digitsPage.storeClear")  # a failure comes back as a "store-failed" message
         self.say("Back to the shipped model; your examples and personal model are deleted from this browser.")
 
     # ---------- the store ----------
@@ -323,20 +301,17 @@ class Teacher:
                 x, y = self.arrays()
                 labels, pixels = js_bytes(y.astype(np.uint8).tobytes()), js_bytes(x.tobytes())
             else:
-                labels, pixels = window.Uint8Array.new(0), window.Uint8Array.new(0)
-            window.digitsStore.save(model, labels, pixels, json.dumps(self.strokes)).catch(self.save_failed_proxy)
-        except Exception as exc:  # IndexedDB missing (private mode): the page keeps working without it
+                labels, pixels = js_bytes(b""), js_bytes(b"")
+            ui.call("digitsPage.storeSave", model, labels, pixels, json.dumps(self.strokes))
+        except Exception as exc:
             self.save_failed(exc)
-        self.notes.push(f"save {now_ms() - t0:.1f}")
+        self.stats.push("teach", f"save {now_ms() - t0:.1f}")
 
     def save_failed(self, error=None) -> None:
         self.say(f"Could not keep your examples in this browser ({error}); they last until the tab closes.", warn=True)
 
     def start_restore(self) -> None:
-        try:
-            window.digitsStore.load().then(self.restore_proxy, self.restore_failed_proxy)
-        except Exception as exc:
-            self.restore_failed(exc)
+        ui.call("digitsPage.storeLoad")  # answered by a "restore" or "restore-failed" message
 
     def restore_failed(self, error=None) -> None:
         self.say(f"Could not open this browser's storage ({error}); using the shipped model.", warn=True)
@@ -387,11 +362,11 @@ class Teacher:
             return
         names = []
         if self.personal is not None:
-            window.digitsTeach.download(MODEL_FILE, js_bytes(model_bytes(self.personal)))
+            ui.call("digitsTeach.download", MODEL_FILE, js_bytes(model_bytes(self.personal)))
             names.append(f"{MODEL_FILE} (python -m engine evaluate --model {MODEL_FILE})")
         if self.labels:
             engine.save_examples(SCRATCH, *self.arrays())
-            window.digitsTeach.download(EXAMPLES_FILE, js_bytes(written_bytes()))
+            ui.call("digitsTeach.download", EXAMPLES_FILE, js_bytes(written_bytes()))
             names.append(f"{EXAMPLES_FILE} (python train_offline.py --extra {EXAMPLES_FILE})")
         self.say("Downloaded " + " and ".join(names) + ".")
 
@@ -438,28 +413,21 @@ class Teacher:
 
 
 def start(app, put_rgba) -> Teacher:
-    """Create the panel's Teacher, bind its buttons and restore what this browser kept."""
+    """Create the panel's Teacher, bind its messages (web/bridge.js) and restore what this browser kept."""
     teacher = Teacher(app, put_rgba)
-
-    def on_teach(event):
-        button = event.target.closest("button[id^='teach-']")
-        if button:
-            teacher.teach(int(button.id.split("-")[1]))
-
-    def on_remove(event):
-        button = event.target.closest("button.remove")
-        if button:
-            teacher.remove(int(button.dataset.index))
-
-    def on_import(event):
-        teacher.import_file(str(event.detail.name), event.detail.bytes.to_bytes())
-
-    when("click", ".teach-row")(on_teach)
-    when("click", "#examples")(on_remove)
-    when("click", "#learn")(lambda event: teacher.learn())
-    when("click", "#learn-cancel")(lambda event: teacher.cancel())
-    when("click", "#forget")(lambda event: teacher.forget())
-    when("click", "#export")(lambda event: teacher.export())
-    when("teach-import", "#teach-panel")(on_import)
+    handlers = {
+        "teach": lambda m: teacher.teach(int(str(m.value).split("-")[1])),
+        "remove": lambda m: teacher.remove(int(m.value)),
+        "learn": lambda m: teacher.learn(),
+        "learn-cancel": lambda m: teacher.cancel(),
+        "forget": lambda m: teacher.forget(),
+        "export": lambda m: teacher.export(),
+        "import": lambda m: teacher.import_file(str(m.name), m.bytes.to_bytes()),
+        "restore": lambda m: teacher.restore(m.record),
+        "restore-failed": lambda m: teacher.restore_failed(m.error),
+        "store-failed": lambda m: teacher.save_failed(m.error),
+    }
+    for kind, handler in handlers.items():
+        ui.on(kind)(handler)
     teacher.start_restore()
     return teacher

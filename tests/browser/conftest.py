@@ -153,7 +153,7 @@ def app(browser, site_url):
 def page(app):
     """The shared page with an empty pad."""
     app.page.evaluate("window.digitPad.clear()")
-    app.page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(app.page, "document.getElementById('prediction').textContent === ''")
     return app.page
 
 

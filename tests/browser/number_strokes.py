@@ -104,7 +104,8 @@ def drawn(page, draw) -> None:
     """Run `draw()` (strokes on the pad) and wait for the page's final answer to it, bars included."""
     before = page.evaluate("window.digitsStats.count")
     draw()
-    page.wait_for_function(
+    pagekit.wait_for(
+        page,
         "(n) => window.digitsStats.count > n && document.querySelector('.answer').getAttribute('aria-busy') === 'false'"
         " && document.getElementById('bars').dataset.reading === String(window.digitsStats.count)",
         arg=before,

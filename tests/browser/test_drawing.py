@@ -27,7 +27,7 @@ def test_prediction_updates_live_while_drawing(page):
         assert page.locator(".answer").get_attribute("aria-busy") == "true"
     finally:
         page.mouse.up()
-    page.wait_for_function("document.querySelector('.answer').getAttribute('aria-busy') === 'false'")
+    pagekit.wait_for(page, "document.querySelector('.answer').getAttribute('aria-busy') === 'false'")
 
 
 def test_the_model_sees_preview_shows_the_preprocessed_input(page):
@@ -45,7 +45,7 @@ def test_undo_button_removes_the_last_stroke(page):
     page.click("#undo")
     assert page.evaluate("window.digitPad.strokes.length") == 1
     page.click("#undo")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     assert page.locator(".pad-hint").is_visible()
 
 
@@ -53,7 +53,7 @@ def test_clear_button_empties_the_pad(page):
     number_strokes.draw_digit(page, DIGIT_STROKES[0])
     pagekit.wait_prediction(page)
     page.click("#clear")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     assert page.text_content("#message") == "Your answer appears here as you write."
 
 
@@ -67,7 +67,7 @@ def test_escape_clears_and_ctrl_z_undoes(page):
     number_strokes.draw_digit(page, DIGIT_STROKES[1])
     pagekit.wait_prediction(page, "1")
     page.keyboard.press("Escape")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     assert page.evaluate("window.digitPad.strokes.length") == 0
 
 

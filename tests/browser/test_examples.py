@@ -12,12 +12,12 @@ def test_an_example_is_drawn_and_read_then_undone(page, text):
     assert row.is_visible()
     before = page.evaluate("window.digitsStats.count")
     page.get_by_role("button", name=f"Draw an example: {text}").click()
-    page.wait_for_function("(n) => window.digitsStats.count > n", arg=before)
+    pagekit.wait_for(page, "(n) => window.digitsStats.count > n", arg=before)
     assert pagekit.wait_prediction(page, text) == text
     assert page.evaluate("window.digitPad.strokes.length") > 0
     assert row.is_hidden()  # only while the pad is empty
     page.click("#undo")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     assert row.is_visible()
 
 

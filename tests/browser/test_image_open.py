@@ -70,7 +70,7 @@ def test_drawing_after_an_image_starts_a_fresh_pad(page, samples):
 
 def test_a_file_that_is_not_an_image_is_refused_politely(page):
     page.set_input_files("#file", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"}])
-    page.wait_for_function("document.getElementById('pad-status').textContent.includes('not an image')")
+    pagekit.wait_for(page, "document.getElementById('pad-status').textContent.includes('not an image')")
     assert pagekit.prediction(page) == ""
 
 
@@ -89,7 +89,7 @@ def test_a_failed_open_clears_the_stale_answer_and_says_why_in_its_place(page, s
     page.set_input_files("#file", files=[{"name": "d.png", "mimeType": "image/png", "buffer": scan_of(samples[8])}])
     pagekit.wait_prediction(page, "8")
     page.set_input_files("#file", files=[{"name": name, "mimeType": mime, "buffer": data}])
-    page.wait_for_function("(n) => document.getElementById('message').textContent.includes(n)", arg=name)
+    pagekit.wait_for(page, "(n) => document.getElementById('message').textContent.includes(n)", arg=name)
     message = page.text_content("#message")
     assert message.startswith(f"Could not open {name}: ") and reason in message and "\n" not in message, message
     assert page.locator("#message.unsure").count() == 1

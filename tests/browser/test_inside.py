@@ -92,7 +92,7 @@ def test_heat_map_toward_the_answer_and_the_runner_up(page, model):
     draw(page, 4)
     assert pagekit.wait_prediction(page, "4") == "4"
     open_panel(page)
-    page.wait_for_function(DONE)
+    pagekit.wait_for(page, DONE)
     x = pad_input(page)
     probs = model.predict_proba(x)[0]
     answer, second = inside.targets(probs, 4)
@@ -114,17 +114,17 @@ def test_heat_map_toward_the_answer_and_the_runner_up(page, model):
     # The toggle, from the keyboard: toward the runner-up.
     toggle.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "(t) => document.getElementById('inside-panel').dataset.heat === t", arg=f"runner-up {second}"
+    pagekit.wait_for(
+        page, "(t) => document.getElementById('inside-panel').dataset.heat === t", arg=f"runner-up {second}"
     )
-    page.wait_for_function(DONE)
+    pagekit.wait_for(page, DONE)
     assert toggle.get_attribute("aria-pressed") == "true"
     other = heat(page)
     assert (np.abs(other.astype(int) - toward.astype(int)).max(axis=-1) > 30).sum() >= 10, "the toggle changed nothing"
     assert sum(colours(other)) >= 10, colours(other)
     assert f"Why not {second}" in page.text_content("#heat-caption")
     toggle.click()  # and back
-    page.wait_for_function("(t) => document.getElementById('inside-panel').dataset.heat === t", arg=f"answer {answer}")
+    pagekit.wait_for(page, "(t) => document.getElementById('inside-panel').dataset.heat === t", arg=f"answer {answer}")
     assert toggle.get_attribute("aria-pressed") == "false"
 
 
@@ -133,7 +133,7 @@ def test_feature_maps_of_each_conv_stage(page, model):
 
     draw(page, 7)
     open_panel(page)
-    page.wait_for_function(DONE)
+    pagekit.wait_for(page, DONE)
     stages = page.evaluate(STAGES)
     want = engine.explain.feature_maps(model, pad_input(page))
     assert [s["name"] for s in stages] == [name for name, _ in want]
@@ -145,7 +145,7 @@ def test_feature_maps_of_each_conv_stage(page, model):
         assert s["text"] == inside.stage_text(name, maps.shape)
     # Clearing the pad blanks them; the panel says there is nothing to explain.
     page.click("#clear")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     assert all(m["lit"] == 0 for s in page.evaluate(STAGES) for m in s["maps"])
     assert "Draw a digit" in page.text_content("#heat-caption")
     assert page.locator("#heat-toggle").is_disabled()
@@ -173,10 +173,10 @@ def test_longest_task_while_the_panel_updates(page, record_property):
     open_panel(page)
     page.evaluate(LONG_TASKS)
     draw(page, 0)
-    page.wait_for_function(DONE)
+    pagekit.wait_for(page, DONE)
     page.locator("#heat-toggle").click()
-    page.wait_for_function("document.getElementById('inside-panel').dataset.heat.startsWith('runner-up')")
-    page.wait_for_function(DONE)
+    pagekit.wait_for(page, "document.getElementById('inside-panel').dataset.heat.startsWith('runner-up')")
+    pagekit.wait_for(page, DONE)
     page.wait_for_timeout(200)  # long task entries arrive after the task
     longest = max(page.evaluate("window.__long") + [0.0])
     times = page.evaluate("Array.from(window.digitsStats.inside)")
@@ -211,8 +211,8 @@ def test_filters_scores_mistakes_and_the_confusion_matrix(page, model):
 
     draw(page, 7)
     open_panel(page)
-    page.wait_for_function(DONE)
-    page.wait_for_function(GALLERY_READY)
+    pagekit.wait_for(page, DONE)
+    pagekit.wait_for(page, GALLERY_READY)
     # Filters: one canvas per first-layer kernel, the pixels web/inside.py makes of engine.explain.first_filters.
     filters = engine.explain.first_filters(model)
     drawn_filters = page.evaluate(
@@ -240,16 +240,16 @@ def test_filters_scores_mistakes_and_the_confusion_matrix(page, model):
     off = g.confusion - np.diag(np.diag(g.confusion))
     label, read = (int(v) for v in np.unravel_index(off.argmax(), off.shape))
     page.click(f"#confusion button[data-cell='{label}>{read}']")
-    page.wait_for_function("(f) => document.getElementById('gallery').dataset.filter === f", arg=f"{label}>{read}")
+    pagekit.wait_for(page, "(f) => document.getElementById('gallery').dataset.filter === f", arg=f"{label}>{read}")
     captions = page.locator("#gallery button.example span").all_text_contents()
     assert len(captions) == off[label, read] and all(c.startswith(f"{label} read as {read}") for c in captions)
     # One of them opened on the pad: read there like any picture, and said which test digit it is.
     first = g.entries(label, read)[0]
     before = page.evaluate("window.digitsStats.count")
     page.locator("#gallery button.example").first.click()
-    page.wait_for_function("(n) => window.digitsStats.count > n", arg=before)
-    page.wait_for_function(
-        "(t) => document.getElementById('gallery-chosen').textContent === t", arg=g.description(first)
+    pagekit.wait_for(page, "(n) => window.digitsStats.count > n", arg=before)
+    pagekit.wait_for(
+        page, "(t) => document.getElementById('gallery-chosen').textContent === t", arg=g.description(first)
     )
     assert f"MNIST test digit #{g.index[first]}" in page.text_content("#pad-status")
     snap = page.evaluate(
@@ -262,7 +262,7 @@ def test_filters_scores_mistakes_and_the_confusion_matrix(page, model):
     want_reading = reading.text if any(d.label is not None for d in reading.digits) else ""
     assert pagekit.wait_prediction(page, want_reading) == want_reading
     page.click("#gallery-all")
-    page.wait_for_function("document.getElementById('gallery').dataset.filter === 'all'")
+    pagekit.wait_for(page, "document.getElementById('gallery').dataset.filter === 'all'")
 
 
 OVERLAY_COLOURS = """(box) => {
@@ -286,13 +286,13 @@ def test_heat_map_over_the_drawing(page, model):
 
     draw(page, 4)
     open_panel(page)
-    page.wait_for_function(DONE)
+    pagekit.wait_for(page, DONE)
     box = page.evaluate("window.digitPad.boxes.digits[0].box")
     red, blue = page.evaluate(OVERLAY_COLOURS, box)
     heat_map = engine.explain.saliency(model, pad_input(page), 4)
     assert red >= 50, (red, blue)
     assert (red > blue) == ((heat_map > 0).sum() > (heat_map < 0).sum()), (red, blue)
     page.click("#inside-panel summary")  # closed: off the drawing, the box stays
-    page.wait_for_function("!document.getElementById('inside-panel').open")
+    pagekit.wait_for(page, "!document.getElementById('inside-panel').open")
     assert page.evaluate(OVERLAY_COLOURS, box) == [0, 0]
     assert page.evaluate("window.digitPad.boxes.digits.length") == 1

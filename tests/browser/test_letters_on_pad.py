@@ -11,6 +11,7 @@ import letter_strokes
 import number_strokes as ns
 import pytest
 
+import pagekit
 from conftest import MODEL
 
 # Least share of the drawings refused outright. With the reader and pen of be00060: 40 of 46 at
@@ -37,7 +38,7 @@ def test_target_letters_drawn_on_the_pad_are_refused(page, model):
     for name, strokes in letter_strokes.LETTERS.items():
         for size in SIZES:
             page.evaluate("window.digitPad.clear()")
-            page.wait_for_function("document.getElementById('prediction').textContent === ''")
+            pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
             cell = [[(0.5 + (x - 0.5) * size, 0.5 + (y - 0.5) * size) for x, y in s] for s in strokes]
             ns.drawn(page, lambda cell=cell: ns.draw_digit(page, cell))
             got = ns.shown(page)

@@ -102,7 +102,7 @@ def test_clearing_removes_the_boxes(page):
     ns.drawn(page, lambda: ns.draw_number(page, "42"))
     assert ns.overlay_ink(page)["total"] > 0
     page.click("#clear")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     assert ns.overlay_ink(page)["total"] == 0
     assert ns.shown(page)["glyphs"] == []
 
@@ -157,63 +157,38 @@ LONG_TASKS = """() => {
     window.__long = [];
     new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
         .observe({ type: 'longtask' });
-    // Each ink event: [ms the handler kept the thread, ms of it in reading (prepare + read_number)].
-    window.__sends = [];
-    const pad = window.digitPad, stats = window.digitsStats, send = pad.send.bind(pad);
-    pad.send = (final) => {
-        const n = stats.timings.length;
-        send(final);
-        window.__sends.push([pad.busyMs, stats.timings.length > n ? stats.timings[stats.timings.length - 1] : 0]);
-    };
 }"""
 
 
 def test_longest_task_during_a_prediction(page, record_property):
-    """The main thread stays usable: the longest task while a 4-digit number is drawn and read.
+    """The main thread stays free while a 4-digit number is drawn and read live: no task over 200 ms.
 
-    Measured with a PerformanceObserver for "longtask" entries (tasks over 50 ms) and printed
-    and recorded (pytest -s, or the junit report's properties) against the 200 ms budget.
-    read_number itself takes ~150 ms in Pyodide and is being sped up elsewhere, and this
-    machine's speed varies, so what is asserted is the page's own share: no long task but the
-    ink handler's, the handler adds little to its reading, and live readings are spaced by
-    twice the last one's time. DIGITS_TASK_BUDGET_MS=200 asserts the budget too.
+    Reading runs in the worker (web/compute.js); live readings go out while the pen moves, one
+    in flight at a time (web/bridge.js). Measured with a PerformanceObserver for "longtask" entries
+    (tasks over 50 ms), printed and recorded (pytest -s, or the junit report's properties).
     """
-    import os
-
     page.evaluate(LONG_TASKS)
+    before = page.evaluate("window.digitsStats.timings.length")
     t0 = page.evaluate("performance.now()")
     ns.drawn(page, lambda: ns.draw_number(page, "2026"))
     t1 = page.evaluate("performance.now()")
     assert pagekit.prediction(page) == "2026"
-    drawing = page.evaluate("window.__long")
-    # One final reading of the whole number on its own.
-    page.evaluate("window.__long = []")
-    page.evaluate("window.digitPad.send(true)")
+    page.evaluate("window.digitPad.send(true)")  # one more reading of the whole number on its own
+    pagekit.wait_for(page, f"window.digitsStats.timings.length > {before + 1}")
     page.wait_for_timeout(200)  # long task entries arrive after the task
-    single = page.evaluate("window.__long")
-    sends = page.evaluate("window.__sends")  # [[handler ms, reading ms], ...]
-    page.evaluate("delete window.digitPad.send")  # the class's own send again
-    longest = max(drawing + single + [0.0])
-    handler = max(h for h, _ in sends)
-    overhead = max(h - r for h, r in sends)
-    readings = sorted(r for _, r in sends)
-    share = sum(drawing) / max(1.0, t1 - t0)
+    tasks = page.evaluate("window.__long")
+    readings = page.evaluate(f"window.digitsStats.timings.slice({before})")
+    longest = max(tasks + [0.0])
     report = (
-        f"longest task {longest:.0f} ms (one reading of 2026 alone: {max(single + [0.0]):.0f} ms); "
-        f"while drawing: {len(drawing)} long tasks, {share:.0%} of {t1 - t0:.0f} ms; "
-        f"{len(sends)} readings: slowest {readings[-1]:.0f} ms, median {readings[len(readings) // 2]:.0f} ms; "
-        f"showing one adds at most {overhead:.0f} ms"
+        f"longest main-thread task {longest:.0f} ms ({len(tasks)} over 50 ms in {t1 - t0:.0f} ms of drawing); "
+        f"{len(readings)} readings in the worker: slowest {max(readings):.0f} ms, "
+        f"median {sorted(readings)[len(readings) // 2]:.0f} ms"
     )
     print("\n" + report)
     record_property("longest_task_ms", round(longest))
     record_property("long_tasks", report)
-    assert longest <= handler + 50, report  # nothing but reading the ink blocks the thread
-    assert overhead <= max(60.0, 0.5 * readings[-1]), report  # showing a reading costs little beside it
-    # The pad spaces live readings by twice the last one's time: reading never takes most of the thread.
-    assert page.evaluate("window.digitPad.liveInterval()") >= 2 * page.evaluate("window.digitPad.busyMs") - 1
-    budget = os.environ.get("DIGITS_TASK_BUDGET_MS")
-    if budget:
-        assert longest <= float(budget), report
+    assert longest <= 200, report
+    assert len(readings) >= 3, report  # live readings while drawing, not only the final one
 
 
 def test_an_opened_photo_of_a_number_is_read_with_boxes_over_it(page, model, mnist_test):
@@ -234,7 +209,7 @@ def test_an_opened_photo_of_a_number_is_read_with_boxes_over_it(page, model, mni
     scan = np.kron(255 - strip, np.ones((3, 3), np.uint8))  # dark ink on white paper, 3x larger
     png = pagekit.png_gray(scan.tolist())
     page.set_input_files("#file", files=[{"name": "number.png", "mimeType": "image/png", "buffer": png}])
-    page.wait_for_function("window.digitPad.boxes && window.digitPad.boxes.kind === 'image'")
+    pagekit.wait_for(page, "window.digitPad.boxes && window.digitPad.boxes.kind === 'image'")
     got = ns.shown(page)
     # The same pixels through the same code in CPython.
     w, h, r = page.evaluate(

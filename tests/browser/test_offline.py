@@ -22,7 +22,7 @@ def first_visit(visit):
     page = v.open()
     # Wait until the worker has installed (precache done) and controls the page.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    pagekit.wait_for(page, "navigator.serviceWorker.controller !== null", timeout=30_000)
     return v, page
 
 
@@ -68,7 +68,7 @@ def test_precache_list_names_the_runtime_and_existing_files():
         "web/vendor/pyodide/pyodide.asm.wasm",
         "web/vendor/pyodide/python_stdlib.zip",
         "web/vendor/pyodide/pyodide-lock.json",
-        "web/vendor/pyscript/core.js",
+        "web/vendor/pyodide/pyodide.mjs",
         "web/vendor/pyodide/numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl",
     ):
         assert needed in urls
@@ -107,7 +107,7 @@ def test_web_app_manifest_is_installable(visit):
 
 def test_the_footer_says_when_the_page_is_ready_offline(visit):
     v, page = first_visit(visit)
-    page.wait_for_function("document.getElementById('offline-status').textContent.startsWith('Ready for offline use')")
+    pagekit.wait_for(page, "document.getElementById('offline-status').textContent.startsWith('Ready for offline use')")
     assert page.locator("html.offline-ready").count() == 1
 
 
@@ -129,6 +129,6 @@ def test_install_is_offered_where_the_browser_supports_it(visit):
     )
     assert page.evaluate("window.__defaultPrevented") is True  # no mini-infobar of its own
     page.click("#install")
-    page.wait_for_function("window.__prompted === 1")
+    pagekit.wait_for(page, "window.__prompted === 1")
     assert page.locator("#install").is_hidden()
-    page.wait_for_function("document.getElementById('offline-status').textContent.startsWith('Installed')")
+    pagekit.wait_for(page, "document.getElementById('offline-status').textContent.startsWith('Installed')")

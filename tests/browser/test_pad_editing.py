@@ -11,7 +11,7 @@ STROKES = "window.digitPad.strokes.length"
 
 
 def wait_prediction_is(page, text: str) -> None:
-    page.wait_for_function("(t) => document.getElementById('prediction').textContent === t", arg=text)
+    pagekit.wait_for(page, "(t) => document.getElementById('prediction').textContent === t", arg=text)
 
 
 def test_undo_then_redo_with_keys_and_button(page):

@@ -21,6 +21,26 @@ def test_loading_reports_each_step_and_the_time_it_took(visit):
     assert re.search(r"Ready in \d+(\.\d)? s", status), status
 
 
+STATUS_TEXTS = """
+window.__status = [];
+addEventListener('DOMContentLoaded', () => {
+  const el = document.getElementById('load-status');
+  new MutationObserver(() => window.__status.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+});
+"""
+
+
+def test_loading_says_how_much_of_the_runtime_has_arrived(visit):
+    """While the runtime downloads the header counts its bytes: "… 3.1 of 15.6 MB (20%)", rising to 100%."""
+    v = visit(viewport={"width": 1100, "height": 900}, service_workers="block")
+    v.context.add_init_script(STATUS_TEXTS)
+    page = v.open()
+    shown = page.evaluate("window.__status")
+    percents = [int(m.group(1)) for t in shown if (m := re.search(r"of \d+\.\d MB \((\d+)%\)$", t))]
+    assert len(percents) >= 2 and percents == sorted(percents), shown
+    assert percents[-1] >= 95, shown  # the counted files are the ones precache.json sizes
+
+
 def test_empty_pad_shows_a_hint_not_a_guess(page):
     assert pagekit.prediction(page) == ""
     assert page.text_content("#message") == "Your answer appears here as you write."
@@ -37,7 +57,7 @@ def test_model_panel_explains_the_model_in_plain_words(page, model_card):
     from conftest import MODEL, ROOT
 
     sys.path.insert(0, str(ROOT / "web"))
-    sys.path.insert(0, str(ROOT / "digits"))
+    sys.path.append(str(ROOT / "digits"))  # after web/: digits/gallery.py must not shadow web/gallery.py
     import about_model
 
     steps = about_model.layer_steps(engine.load_model(MODEL).architecture)
@@ -98,3 +118,8 @@ def test_a_missing_model_is_reported_not_spun_on(visit):
     page.wait_for_selector("html.py-failed", state="attached", timeout=pagekit.READY_TIMEOUT_MS)
     assert "Could not load the model" in page.text_content("#load-status")
     assert pagekit.prediction(page) == ""
+    # A Retry button reloads the page; with the model back, it loads.
+    v.context.unroute("**/models/mnist_int8.npz")
+    page.click("#load-retry")
+    pagekit.wait_ready(page)
+    assert page.locator("#load-retry").is_hidden()

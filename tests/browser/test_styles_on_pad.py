@@ -91,7 +91,7 @@ def test_the_page_reads_most_style_samples_right(page, model, samples, record_pr
         if (style, index) not in READ:
             draw_and_check(page, model, samples[style][index])
             page.evaluate("window.digitPad.clear()")
-            page.wait_for_function("document.getElementById('prediction').textContent === ''")
+            pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
     right = [key for key in CASES if READ[key] == str(samples[key[0]][key[1]].label)]
     report = "; ".join(f"{s}[{i}] -> {READ[(s, i)]}" for s, i in CASES)
     print(f"\n{len(right)}/{len(CASES)} right: {report}")

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from test_styles_on_pad import draw_points, unit_strokes
 
+import pagekit
 from conftest import MODEL, ROOT, Visit
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -81,7 +82,7 @@ def shipped():
 
 def clear(page) -> None:
     page.evaluate("window.scrollTo(0, 0); window.digitPad.clear()")
-    page.wait_for_function("document.getElementById('prediction').textContent === ''")
+    pagekit.wait_for(page, "document.getElementById('prediction').textContent === ''")
 
 
 def draw(page, sample) -> str:
@@ -93,6 +94,21 @@ def draw(page, sample) -> str:
 
 def examples_shown(page) -> list[str]:
     return page.eval_on_selector_all("#examples .example-label", "els => els.map((e) => e.textContent)")
+
+
+def wait_examples(page, labels: list[str]) -> list[str]:
+    """Wait until the strip shows ``labels`` (the worker answers a press a moment later); return what it shows."""
+    try:
+        pagekit.wait_for(
+            page,
+            "(want) => [...document.querySelectorAll('#examples .example-label')]"
+            ".map((e) => e.textContent).join() === want.join()",
+            arg=labels,
+            timeout=5_000,
+        )
+    except TimeoutError:
+        pass  # the assertion that follows says what the strip shows
+    return examples_shown(page)
 
 
 def read_held_out(page, samples) -> list[tuple[str, np.ndarray]]:
@@ -116,19 +132,19 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
         page.keyboard.press("0")
     # Pressing another digit for the same drawing relabels it, then back.
     page.keyboard.press("6")
-    assert examples_shown(page) == ["0"] * 4 + ["6"]
+    assert wait_examples(page, ["0"] * 4 + ["6"]) == ["0"] * 4 + ["6"]
     page.keyboard.press("0")
-    assert examples_shown(page) == ["0"] * 5
+    assert wait_examples(page, ["0"] * 5) == ["0"] * 5
     assert page.evaluate(f"{PANEL}.model") == "shipped"
 
     # Learn, with nothing else going on: no task on the page may be longer than 100 ms.
     clear(page)
     page.evaluate(LONG_TASKS)
     page.click("#learn")
-    assert page.evaluate(f"{PANEL}.state") == "learning"
+    pagekit.wait_for(page, f"{PANEL}.state === 'learning'")
     assert page.is_visible("#learn-progress") and page.is_visible("#learn-cancel")
-    page.wait_for_function(f"{PANEL}.state === 'idle'", timeout=120_000)
-    page.wait_for_function(f"{PANEL}.model === 'personal'")
+    pagekit.wait_for(page, f"{PANEL}.state === 'idle'", timeout=120_000)
+    pagekit.wait_for(page, f"{PANEL}.model === 'personal'")
     page.wait_for_timeout(300)  # long-task entries arrive after their task
     longest = max(page.evaluate("window.__long") + [0.0])
     tasks = page.evaluate("Array.from(window.digitsStats.learn)")
@@ -146,11 +162,13 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
     ns.drawn(page, lambda: ns.draw_digit(page, ns.DIGITS[7]))
     read_while_learning = page.evaluate("window.__inkStates").count("learning")
     seven = page.text_content("#prediction")
-    page.wait_for_function(f"{PANEL}.state === 'idle'", timeout=120_000)
+    pagekit.wait_for(page, f"{PANEL}.state === 'idle'", timeout=120_000)
     # And once more, cancelled at once: the personal model stays as it was (the export below checks its bits).
     page.click("#learn")
+    pagekit.wait_for(page, f"{PANEL}.state === 'learning'")
     page.click("#learn-cancel")
-    assert page.evaluate(f"{PANEL}.state") == "idle" and "cancelled" in page.text_content("#teach-message")
+    pagekit.wait_for(page, "document.getElementById('teach-message').textContent.includes('cancelled')")
+    assert page.evaluate(f"{PANEL}.state") == "idle"
     assert page.evaluate(f"{PANEL}.model") == "personal"
 
     after = read_held_out(page, samples)
@@ -195,14 +213,12 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
 
 def test_reload_offline_keeps_the_personal_model(page, samples, visit_once):
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    pagekit.wait_for(page, "navigator.serviceWorker.controller !== null", timeout=30_000)
     visit_once.context.set_offline(True)
     try:
         page.reload()
-        import pagekit
-
         pagekit.wait_ready(page)
-        page.wait_for_function(f"{PANEL}.model === 'personal'", timeout=30_000)
+        pagekit.wait_for(page, f"{PANEL}.model === 'personal'", timeout=30_000)
         assert page.is_visible("#personal-mark")
         assert examples_shown(page) == ["0"] * 5
         shown = draw(page, samples[HELD_OUT[0]])
@@ -219,7 +235,7 @@ def test_a_hostile_import_is_refused_and_the_model_stays(page, samples, tmp_path
             dst.writestr(info, src.read(info))
         dst.writestr("payload.pkl", b"cos\nsystem\n(S'echo owned'\ntR.")
     page.set_input_files("#import-file", str(evil))
-    page.wait_for_function("document.getElementById('teach-message').textContent.startsWith('Could not import')")
+    pagekit.wait_for(page, "document.getElementById('teach-message').textContent.startsWith('Could not import')")
     message = page.text_content("#teach-message")
     assert "evil.npz" in message and "payload.pkl" in message and "current model is kept" in message, message
     assert page.evaluate(f"{PANEL}.model") == "personal"
@@ -228,18 +244,16 @@ def test_a_hostile_import_is_refused_and_the_model_stays(page, samples, tmp_path
 
 def test_forget_then_import_the_exported_files(page, visit_once):
     page.click("#forget")
-    page.wait_for_function(f"{PANEL}.model === 'shipped'")
+    pagekit.wait_for(page, f"{PANEL}.model === 'shipped'")
     assert examples_shown(page) == [] and not page.is_visible("#personal-mark")
     page.reload()
-    import pagekit
-
     pagekit.wait_ready(page)
     page.wait_for_timeout(500)  # the store is read after the page is ready
     assert page.evaluate(f"{PANEL}.model") == "shipped" and examples_shown(page) == []
     page.set_input_files("#import-file", str(STATE["files"]["digits-examples.npz"]))
-    page.wait_for_function(f"{PANEL}.examples === '5'")
+    pagekit.wait_for(page, f"{PANEL}.examples === '5'")
     page.set_input_files("#import-file", str(STATE["files"]["digits-personal-model.npz"]))
-    page.wait_for_function(f"{PANEL}.model === 'personal'")
+    pagekit.wait_for(page, f"{PANEL}.model === 'personal'")
     assert page.is_visible("#personal-mark")
 
 
@@ -258,10 +272,8 @@ def test_forget_then_import_the_exported_files(page, visit_once):
 def test_a_damaged_store_falls_back_to_the_shipped_model(page, visit_once, record, why):
     page.evaluate(f"window.digitsStore.put({record})")
     page.reload()
-    import pagekit
-
     pagekit.wait_ready(page)
-    page.wait_for_function("document.getElementById('teach-message').textContent.includes('could not be read')")
+    pagekit.wait_for(page, "document.getElementById('teach-message').textContent.includes('could not be read')")
     message = page.text_content("#teach-message")
     assert why in message and "using the shipped model" in message, message
     assert page.evaluate(f"{PANEL}.model") == "shipped" and not page.is_visible("#personal-mark")

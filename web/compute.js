@@ -1,0 +1,123 @@
+/* The Web Worker the page's Python runs in (started by web/bridge.js).
+ *
+ * It loads the vendored Pyodide and NumPy, writes the files pyscript.toml's [files] lists
+ * (the engine, the page's modules, the model) into Pyodide's file system, fetched in
+ * parallel with the runtime, and runs web/main.py. Messages from the page wait until
+ * Python is ready, then go to ui.handle (web/ui.py) one at a time; Python answers with
+ * postMessage. Steps, readiness and failure are reported as {type: "stage" | "ready" |
+ * "failed"} messages, and the runtime's download as {type: "bytes", received, total}
+ * (its bodies counted as they arrive, against the sizes web/vendor/precache.json lists),
+ * which the page shows (web/loader.js).
+ */
+
+import { loadPyodide } from "./vendor/pyodide/pyodide.mjs";
+
+const SITE = new URL("../", import.meta.url);  // the site's root: pyscript.toml's paths are relative to it
+const HOME = "/home/pyodide/";  // Python's working directory, first on its path: [files] land here
+
+const waiting = [];
+let handle = null;
+self.addEventListener("message", ({ data }) => (handle ? handle(data) : waiting.push(data)));
+
+const stage = (step, text) => postMessage({ type: "stage", step, text });
+
+/* ---------- how much of the runtime has arrived ---------- */
+
+const REPORT_EVERY_MS = 100;
+const download = { received: 0, total: 0, reported: 0 };
+
+function report(force = false) {
+  const now = performance.now();
+  if (!force && now - download.reported < REPORT_EVERY_MS) return;
+  download.reported = now;
+  postMessage({ type: "bytes", received: download.received, total: download.total });
+}
+
+/** The runtime's files Pyodide fetches (the module and its asm.js come by import, not fetch). */
+async function expectBytes() {
+  try {
+    const res = await fetch(new URL("./vendor/precache.json", import.meta.url));
+    const files = (await res.json()).files.filter((f) => !/\.m?js$/.test(f.url));
+    download.total += files.reduce((sum, f) => sum + f.bytes, 0);
+  } catch {
+    // no sizes: the header then shows the bytes without a percentage
+  }
+}
+
+const plainFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const res = await plainFetch(input, init);
+  if (res.status !== 200 || !res.body) return res;
+  const counted = res.body.pipeThrough(new TransformStream({
+    transform(chunk, out) {
+      download.received += chunk.byteLength;
+      report();
+      out.enqueue(chunk);
+    },
+  }));
+  // Same status and headers (Content-Type: application/wasm lets the wasm compile as it streams in).
+  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
+};
+
+/** The [files] of pyscript.toml as [[site path, file-system path], ...] ("./a" = "./b" lines). */
+function filesFromToml(text) {
+  const section = text.split(/^\[files\]\s*$/m)[1] || "";
+  const body = section.split(/^\[/m)[0];
+  return [...body.matchAll(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]);
+}
+
+async function fetchBytes(path) {
+  const res = await plainFetch(new URL(path, SITE));  // the page's own files: small, not counted
+  if (!res.ok) throw new Error(`${path.replace(/^\.\//, "")}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Every [files] entry and main.py, fetched at once: [[file-system path, bytes], ...] and main.py's text. */
+async function fetchFiles() {
+  const toml = new TextDecoder().decode(await fetchBytes("./pyscript.toml"));
+  const files = filesFromToml(toml);
+  const [main, ...bodies] = await Promise.all([fetchBytes("./web/main.py"), ...files.map(([src]) => fetchBytes(src))]);
+  return { main: new TextDecoder().decode(main), files: files.map(([, dst], i) => [dst, bodies[i]]) };
+}
+
+function writeFiles(pyodide, files) {
+  for (const [dst, bytes] of files) {
+    const path = HOME + dst.replace(/^\.\//, "");
+    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    pyodide.FS.writeFile(path, bytes);
+  }
+}
+
+async function start() {
+  stage("runtime", "Loading the Python runtime (Pyodide)…");
+  await expectBytes();
+  const fetching = fetchFiles();
+  fetching.catch(() => {});  // reported below, once the runtime is up
+  const pyodide = await loadPyodide();
+  stage("numpy", "Loading NumPy…");
+  await pyodide.loadPackage("numpy", { messageCallback: () => {}, checkIntegrity: true });
+  report(true);  // the runtime is all here
+  stage("engine", "Fetching the engine and the model…");
+  let site;
+  try {
+    site = await fetching;
+  } catch (err) {
+    const model = /models\//.test(err.message) ? "Could not load the model: " : "Could not load the page's files: ";
+    throw new Error(model + err.message);
+  }
+  writeFiles(pyodide, site.files);
+  pyodide.runPython(`import sys\nif ${JSON.stringify(HOME)} not in sys.path: sys.path.insert(0, ${JSON.stringify(HOME)})`);
+  pyodide.FS.chdir(HOME);
+  await pyodide.runPythonAsync(site.main, { filename: "main.py" });
+  const ui = pyodide.pyimport("ui");
+  handle = (message) => ui.handle(message);
+  postMessage({ type: "ready" });
+  for (const message of waiting.splice(0)) handle(message);
+}
+
+start().catch((err) => {
+  console.error("digits: Python did not start:", err);
+  const text = String(err?.message || err).split("\n").filter(Boolean);
+  // A Python exception's last line says what went wrong; a JavaScript one is one line.
+  postMessage({ type: "failed", message: text[text.length - 1] || "Python did not start." });
+});
