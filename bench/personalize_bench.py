@@ -25,6 +25,10 @@ V8 WebAssembly engine Chromium runs; needs node and web/vendor/), as the CPU tim
 spends on two runs beyond a run that only loads the model (a busy machine inflates wall time, not
 CPU time), and checks that the personal model's bits equal CPython's.
 
+``--chromium`` also times the page's own Learn on the same 50 examples in headless Chromium
+(imported through the Teach panel, Learn pressed 3 times; bench/page_learning.py), with the
+longest main-thread task meanwhile (target: at most 10 s; the page learns in its worker).
+
 ``--opt name=value`` passes a ``PersonalizeOptions`` field (for trying other settings).
 Figures go to ``bench/out/personalize_bench.json``.
 """
@@ -157,6 +161,7 @@ def main(argv=None) -> None:
     parser.add_argument("--opt", action="append", default=[], help="a PersonalizeOptions field, name=value")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pyodide", action="store_true", help="also time the 50 examples in Pyodide (Node.js)")
+    parser.add_argument("--chromium", action="store_true", help="also time Learn on the 50 examples in the page")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/out/personalize_bench.json")
     args = parser.parse_args(argv)
     opts = parse_opts(args.opt)
@@ -278,6 +283,17 @@ def main(argv=None) -> None:
                 f"V8 WebAssembly): {seconds:.2f} s of CPU per personalize on the 50 examples; "
                 f"same bits as CPython: {bits}"
             )
+    if args.chromium:
+        import page_learning
+
+        page = page_learning.learn_seconds(tx, ty)
+        result["whole_writer"]["chromium"] = page
+        lines.append(
+            f"In the page (headless Chromium, Learn pressed {len(page['seconds'])} times on the {page['examples']} "
+            f"examples): median {statistics.median(page['seconds']):.2f} s "
+            f"({', '.join(f'{t:.2f}' for t in page['seconds'])}); longest main-thread task meanwhile "
+            f"{page['longest_task_ms']:.0f} ms"
+        )
     print("\n".join(lines))
     if not args.no_save:
         RESULTS_DIR.mkdir(exist_ok=True)

@@ -45,19 +45,27 @@ async function expectBytes() {
 }
 
 const plainFetch = self.fetch.bind(self);
+const counting = [];  // one promise per body being counted
 self.fetch = async (input, init) => {
   const res = await plainFetch(input, init);
-  if (res.status !== 200 || !res.body) return res;
-  const counted = res.body.pipeThrough(new TransformStream({
-    transform(chunk, out) {
-      download.received += chunk.byteLength;
-      report();
-      out.enqueue(chunk);
-    },
-  }));
-  // Same status and headers (Content-Type: application/wasm lets the wasm compile as it streams in).
-  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
+  if (res.status === 200 && res.body) counting.push(count(res.clone().body));
+  // The response itself goes on untouched: a Response built here would have no URL, and Chromium
+  // keys its cache of compiled WebAssembly on the URL (a repeat visit would compile the wasm again).
+  return res;
 };
+
+/** Read a copy of a body as it arrives, only to count its bytes. */
+async function count(body) {
+  const reader = body.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      download.received += chunk.value.byteLength;
+      report();
+    }
+  } catch {
+    // the original's reader reports any failure
+  }
+}
 
 /** The [files] of pyscript.toml as [[site path, file-system path], ...] ("./a" = "./b" lines). */
 function filesFromToml(text) {
@@ -96,6 +104,7 @@ async function start() {
   const pyodide = await loadPyodide();
   stage("numpy", "Loading NumPy…");
   await pyodide.loadPackage("numpy", { messageCallback: () => {}, checkIntegrity: true });
+  await Promise.all(counting);
   report(true);  // the runtime is all here
   stage("engine", "Fetching the engine and the model…");
   let site;
