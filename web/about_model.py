@@ -4,8 +4,8 @@ each digit, and that it runs on this device.
 ``layer_steps`` turns the architecture stored in the model file into the diagram's steps with their sizes,
 ``story`` the card into four short paragraphs, ``digit_accuracy`` the per-digit figures; all pure Python,
 checked in CPython by tests/test_web_about_model.py. ``render`` builds the panel with the page's
-``document`` (passed in, so this module imports nothing of PyScript); every field of the card stays
-available under "All the details" (web/card.py's rows).
+``document`` (passed in: web/ui.py's stand-in in the page, so this module imports nothing of the browser);
+every field of the card stays available under "All the details" (web/card.py's rows).
 """
 
 from __future__ import annotations
