@@ -33,21 +33,31 @@ function report(force = false) {
   postMessage({ type: "bytes", received: download.received, total: download.total });
 }
 
-/** The runtime's files Pyodide fetches (the module and its asm.js come by import, not fetch). */
+/** The runtime's files Pyodide fetches (the module and its asm.js come by import, not fetch):
+ * their sizes for the percentage, and the NumPy wheel fetched at once, while the interpreter
+ * starts, instead of after it (Pyodide's own request for it is then answered with this one). */
 async function expectBytes() {
   try {
-    const res = await fetch(new URL("./vendor/precache.json", import.meta.url));
+    const res = await plainFetch(new URL("./vendor/precache.json", import.meta.url));
     const files = (await res.json()).files.filter((f) => !/\.m?js$/.test(f.url));
     download.total += files.reduce((sum, f) => sum + f.bytes, 0);
+    for (const f of files.filter((f) => f.url.endsWith(".whl"))) {
+      const url = new URL(f.url, SITE).href;
+      early.set(url, plainFetch(url));
+    }
   } catch {
-    // no sizes: the header then shows the bytes without a percentage
+    // no sizes: the header then shows the bytes without a percentage, and Pyodide fetches the wheel itself
   }
 }
 
 const plainFetch = self.fetch.bind(self);
 const counting = [];  // one promise per body being counted
+const early = new Map();  // URL -> the response promise of a request made before Pyodide asked
 self.fetch = async (input, init) => {
-  const res = await plainFetch(input, init);
+  const url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href;
+  const ahead = early.get(url);
+  early.delete(url);
+  const res = await (ahead || plainFetch(input, init));
   if (res.status === 200 && res.body) counting.push(count(res.clone().body));
   // The response itself goes on untouched: a Response built here would have no URL, and Chromium
   // keys its cache of compiled WebAssembly on the URL (a repeat visit would compile the wasm again).
@@ -98,10 +108,11 @@ function writeFiles(pyodide, files) {
 
 async function start() {
   stage("runtime", "Loading the Python runtime (Pyodide)…");
-  await expectBytes();
+  const expecting = expectBytes();
   const fetching = fetchFiles();
   fetching.catch(() => {});  // reported below, once the runtime is up
   const pyodide = await loadPyodide();
+  await expecting;
   stage("numpy", "Loading NumPy…");
   await pyodide.loadPackage("numpy", { messageCallback: () => {}, checkIntegrity: true });
   await Promise.all(counting);
