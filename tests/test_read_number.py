@@ -342,3 +342,17 @@ def test_the_error_sorter_names_a_touching_pair_left_whole(model, test_digits, m
     assert number_errors.categorize(model, pair, "42") == "right"
     monkeypatch.setattr(reader, "SPLIT_DEPTH", 0)  # never cut: the pair stays one glyph
     assert number_errors.categorize(model, pair, "42") == "missed split"
+
+
+def test_the_reader_is_tuned_on_digits_the_shipped_model_never_trained_on(mnist, model):
+    """number_bench.held_out is the shipped model's validation split (the --fit and --validate digits):
+    the model reads them as its card says it read its validation split, not as surely as the
+    training digits it learnt (99.7%)."""
+    import json
+
+    fit_x, fit_y = number_bench.held_out(mnist, "fit")
+    val_x, val_y = number_bench.held_out(mnist, "validate")
+    assert len(fit_y) == len(val_y) == number_bench.HELD_OUT // 2
+    card = json.loads((ROOT / "models" / "mnist_int8.json").read_text())
+    read = model.predict(np.concatenate([fit_x, val_x])) == np.concatenate([fit_y, val_y])
+    assert abs(float(read.mean()) - card["val_accuracy"]) < 0.001
