@@ -2,7 +2,8 @@
 
     python bench/number_errors.py [--numbers 400] [--touch 0.2] [--test]
 
-Numbers are composed from MNIST validation digits (training 50,000+; ``--test`` for the test
+Numbers are composed from MNIST digits the model never trained on (``number_bench.held_out``,
+the validation half; ``--test`` for the test
 digits, to report once) exactly as ``number_bench.py`` composes them. Each wrongly read number is
 put in the first category that explains it, comparing the glyphs the reader chose with the digit
 that drew each pixel:
@@ -27,7 +28,7 @@ import engine
 from digits.cpu_runtime import engine_threads
 from digits.mnist import load_mnist
 from engine import number_reader as reader
-from number_bench import FIT_DIGITS, _owned, random_numbers
+from number_bench import _owned, held_out, random_numbers
 
 MOST = 0.5  # a glyph holds most of a digit with this share of its ink
 OWN_SHARE = 0.15  # a glyph holds a piece of a digit with this share
@@ -72,7 +73,7 @@ def main():
     ap.add_argument("--numbers", type=int, default=400)
     ap.add_argument("--touch", type=float, default=0.2)
     ap.add_argument("--lengths", default="4", help="digits per number: 4, or a range 3-8")
-    ap.add_argument("--test", action="store_true", help="MNIST test digits (report once) instead of validation")
+    ap.add_argument("--test", action="store_true", help="MNIST test digits (report once) instead of held-out ones")
     args = ap.parse_args()
     print(f"Machine: {machine_line(machine())}")
     mnist = load_mnist(log=lambda m: None)
@@ -80,7 +81,7 @@ def main():
     if args.test:
         x, y = mnist["test_images"], mnist["test_labels"]
     else:
-        x, y = mnist["train_images"][FIT_DIGITS:], mnist["train_labels"][FIT_DIGITS:]
+        x, y = held_out(mnist, "validate")
     lo, _, hi = args.lengths.partition("-")
     lengths = range(int(lo), int(hi or lo) + 1)
     samples = random_numbers(np.random.default_rng(7), x, y, args.numbers, lengths, args.touch)
