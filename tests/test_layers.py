@@ -105,6 +105,38 @@ def test_batchnorm_gives_the_same_results_in_one_chunk_or_many(rng, monkeypatch)
         np.testing.assert_allclose(one_chunk, chunked, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape,chunk_elements", [((4, 9, 7, 10), 10 * 24), ((3, 8, 8, 16), 1 << 18), ((50, 6), 6 * 7)])
+def test_batchnorm_matches_the_two_pass_formulas(rng, monkeypatch, shape, chunk_elements):
+    """One-pass statistics on wide rows against the textbook two-pass float64 formulas, on inputs whose
+    mean is several standard deviations from 0 (where E[x²] - mean² loses digits), odd row counts
+    and channel counts that do not divide a wide row, with the ReLU after it."""
+    monkeypatch.setattr(parallel, "CHUNK_ELEMENTS", chunk_elements)
+    x = (rng.standard_normal(shape) * 2 + 6).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    c = shape[-1]
+    gamma, beta = np.linspace(0.5, 1.5, c), np.linspace(-1, 1, c)
+    layer = BatchNorm(c, momentum=0.0)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    layer.relu_after = True
+    y, dx = layer.forward(x, training=True), None
+    dx = layer.backward(dy)
+
+    rows, d = x.reshape(-1, c).astype(np.float64), dy.reshape(-1, c).astype(np.float64)
+    n = rows.shape[0]
+    mean, var = rows.mean(0), rows.var(0)
+    x_hat = (rows - mean) / np.sqrt(var + layer.eps)
+    pre = gamma * x_hat + beta
+    d = d * (pre > 0)
+    dgamma, dbeta = (d * x_hat).sum(0), d.sum(0)
+    expected_dx = gamma / np.sqrt(var + layer.eps) * (d - dbeta / n - x_hat * dgamma / n)
+    np.testing.assert_allclose(y.reshape(-1, c), np.maximum(pre, 0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dx.reshape(-1, c), expected_dx, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(layer.grads["gamma"], dgamma, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.grads["beta"], dbeta, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.buffers["running_mean"], mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.buffers["running_var"], var * n / (n - 1), rtol=1e-4)
+
+
 def test_batchnorm_inference_uses_running_statistics(rng):
     layer = BatchNorm(3, momentum=0.0)
     x = rng.standard_normal((50, 3)) * 2 + 5
