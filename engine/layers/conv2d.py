@@ -211,8 +211,10 @@ class Conv2D(Layer):
         c, f = self.in_channels, self.out_channels
         dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
         signs = winograd.signs(dLdy.dtype)
-        # dL/dV = dL/dM Uᵀ, with the signs of D (see winograd.output_gradient) folded into U
-        u_back = (signs * winograd.filter_tiles(self.params["W"].astype(dLdy.dtype, copy=False))).transpose(0, 2, 1)
+        # dL/dV = dL/dM Uᵀ, with the signs of D (see winograd.output_gradient) folded into U. Uᵀ is
+        # copied: a batched matmul with a transposed view as its second operand ran ~1.7x slower.
+        u = signs * winograd.filter_tiles(self.params["W"].astype(dLdy.dtype, copy=False))
+        u_back = np.ascontiguousarray(u.transpose(0, 2, 1))
         pieces = self._winograd_chunks(x.shape)
         tiles_of = dict(zip(pieces, tiles))  # each chunk's V from the forward, by its span
 
