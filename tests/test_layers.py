@@ -291,3 +291,38 @@ def test_batchnorm_applies_the_relu_after_it_with_the_same_bits(rng):
         runs.append([out] + [g.copy() for _, _, g in model.parameters()])
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_maxpool_after_batchnorm_relu_applies_the_relu_mask_with_the_same_bits(rng):
+    """BatchNorm -> ReLU -> MaxPool2D: the pool sends nothing to windows whose maximum is 0 and the
+    BatchNorm skips the ReLU's mask; with neither shortcut, the same bits. Channel 0's beta is very
+    negative, so most of its windows are all zeros (where tied zeros would share the gradient)."""
+    from engine.model import Sequential
+
+    config = {
+        "input_shape": [6, 7, 2],
+        "layers": [
+            {"type": "Conv2D", "in_channels": 2, "out_channels": 3, "padding": 1},
+            {"type": "BatchNorm", "channels": 3},
+            {"type": "ReLU"},
+            {"type": "MaxPool2D", "size": 2},
+            {"type": "Flatten"},
+            {"type": "Dense", "in_features": 27, "out_features": 4},
+        ],
+    }
+    x = rng.standard_normal((5, 6, 7, 2)).astype(np.float32)
+    dy = rng.standard_normal((5, 4)).astype(np.float32)
+    runs = []
+    for shortcut in (True, False):
+        model = Sequential.from_config(config, np.random.default_rng(0))
+        norm, pool = model.layers[1], model.layers[3]
+        assert norm.relu_masked_after and pool.after_relu
+        norm.relu_masked_after = pool.after_relu = shortcut
+        norm.params["beta"][0] = -1.5
+        out = model.forward(x, training=True)
+        zero_windows = (pool._y[..., 0] == 0).sum()  # the pool's output, kept for its backward
+        model.backward(dy)
+        runs.append([out] + [g.copy() for _, _, g in model.parameters()])
+    assert zero_windows > 10
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

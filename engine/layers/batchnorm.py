@@ -94,6 +94,9 @@ def relu_gradient(dy, y, out):
 class BatchNorm(Layer):
     # Set by Sequential when a ReLU follows: this layer then applies it (see the module docstring).
     relu_after = False
+    # Set by Sequential when a MaxPool2D follows that ReLU: the pool's gradient is already 0 wherever
+    # the ReLU's output is (MaxPool2D.after_relu), so the backward pass skips the ReLU's mask.
+    relu_masked_after = False
 
     def __init__(self, channels: int, momentum: float = 0.9, eps: float = 1e-5):
         super().__init__()
@@ -132,7 +135,8 @@ class BatchNorm(Layer):
         unbiased = var * (count / max(count - 1, 1))
         self.buffers["running_var"] = (m * self.buffers["running_var"] + (1 - m) * unbiased).astype(np.float32)
         self._rows, self._mean, self._inv_std = rows, mean, inv_std  # x_hat = (x - mean) * inv_std, float64 stats
-        self._y = y if self.relu_after else None  # the ReLU's output: where it is positive, dL/dy flows
+        # the ReLU's output: where it is positive, dL/dy flows
+        self._y = y if self.relu_after and not self.relu_masked_after else None
         return y.reshape(x.shape)
 
     def backward(self, dLdy):

@@ -17,6 +17,10 @@ class MaxPool2D(Layer):
     argmax, and ties, common among a ReLU's zeros, stay shared).
     """
 
+    # Set by Sequential when the input is a ReLU's output (y >= 0): windows whose maximum is 0 then
+    # send no gradient (the ReLU passes none there), so the BatchNorm before can skip its ReLU mask.
+    after_relu = False
+
     def __init__(self, size: int = 2):
         super().__init__()
         self.size = int(size)
@@ -59,6 +63,8 @@ class MaxPool2D(Layer):
             for hit in positions[1:]:
                 count += hit  # adds, not np.sum over two small axes, which is ~2x slower
             share = np.divide(dLdy[a:b], count)
+            if self.after_relu:
+                share *= y[a:b] > 0
             np.multiply(hits, share[:, :, None, :, None, :], out=self._windows(dx[a:b]))
 
         map_rows(images, x.shape[0], x[:1].size)
