@@ -326,3 +326,22 @@ def test_a_maxpool_after_batchnorm_relu_applies_the_relu_mask_with_the_same_bits
     assert zero_windows > 10
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_stride_1_input_gradient_is_the_same_as_a_full_convolution_or_by_col2im(rng, monkeypatch, padding):
+    """dL/dx by col2im (valid convolutions, whose output is smaller than the input) against the full
+    convolution of dL/dy with the flipped kernel (what 'same' convolutions use), to float32 rounding."""
+    import engine.layers.conv2d as conv
+
+    assert conv.full_convolution_pays(3, 1, 1) and not conv.full_convolution_pays(3, 1, 0)
+    layer = Conv2D(4, 5, 3, 1, padding, rng=rng)
+    layer.winograd_allowed = False
+    x = rng.standard_normal((3, 7, 7, 4)).astype(np.float32)
+    dy = rng.standard_normal((3,) + layer.output_shape((7, 7, 4))).astype(np.float32)
+    results = []
+    for full in (True, False):
+        monkeypatch.setattr(conv, "full_convolution_pays", lambda k, s, p, full=full: full)
+        layer.forward(x, training=True)
+        results.append(layer.backward(dy))
+    np.testing.assert_allclose(results[0], results[1], atol=1e-5 * np.abs(results[0]).max())
