@@ -22,9 +22,10 @@ STEPS = 3
 # sha256 of every model and optimizer array after STEPS training steps (see state_digest).
 TRAINING_DIGESTS = {
     # Both recorded again when BatchNorm moved to one-pass statistics on wide rows (issue 18): its
-    # sums are taken in another order and dL/dx as dy * gain + x * slope + offset. The cnn's again
+    # sums are taken in another order and dL/dx as dy * gain + x * slope + offset (the mlp's again when
+    # rows of 256 features or more were no longer widened, their sums in one piece). The cnn's again
     # when the valid 7x7 -> 5x5 convolution's dL/dx moved from the full convolution to col2im.
-    "mlp": "066e74f9e279055344728209dcb39a7d09c606b09687290dadf1efa1ffcd8a0a",
+    "mlp": "08c6c6ba16c7da266f89af2ee750ddf3cfa1eb4e9924756ed38f409a27b6b4d3",
     # Recorded again when training's 3x3 convolutions moved to Winograd F(2x2, 3x3) (issue 18): it
     # rounds differently from im2col (within 2e-6 of it, tests/test_winograd.py). Like the mlp's, this
     # digest is for BLAS on its default threads (2 here); with BLAS pinned to one, as train_offline.py

@@ -106,7 +106,10 @@ def test_batchnorm_gives_the_same_results_in_one_chunk_or_many(rng, monkeypatch)
         np.testing.assert_allclose(one_chunk, chunked, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("shape,chunk_elements", [((4, 9, 7, 10), 10 * 24), ((3, 8, 8, 16), 1 << 18), ((50, 6), 6 * 7)])
+@pytest.mark.parametrize(
+    "shape,chunk_elements",
+    [((4, 9, 7, 10), 10 * 24), ((3, 8, 8, 16), 1 << 18), ((50, 6), 6 * 7), ((40, 300), 300 * 16)],  # 300: not widened
+)
 def test_batchnorm_matches_the_two_pass_formulas(rng, monkeypatch, shape, chunk_elements):
     """One-pass statistics on wide rows against the textbook two-pass float64 formulas, on inputs whose
     mean is several standard deviations from 0 (where E[x²] - mean² loses digits), odd row counts
