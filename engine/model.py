@@ -7,7 +7,7 @@ rejection) is ``classifier.Classifier``.
 import numpy as np
 
 from .classifier import Classifier
-from .layers import BatchNorm, Layer, ReLU, build_layer
+from .layers import BatchNorm, Layer, MaxPool2D, ReLU, build_layer
 from .rejection import RejectRule
 
 __all__ = ["Classifier", "Sequential"]
@@ -40,6 +40,12 @@ class Sequential(Classifier):
         for norm, relu in zip(self.layers, self.layers[1:]):
             if isinstance(norm, BatchNorm) and isinstance(relu, ReLU):
                 norm.relu_after = relu.fused_into_previous = True
+        # A max-pool after such a ReLU sends no gradient to windows whose maximum is 0, the only
+        # places where the ReLU's output is 0 and a gradient could arrive: the BatchNorm's mask is
+        # then already applied, and it skips it (a comparison and a product per element).
+        for norm, pool in zip(self.layers, self.layers[2:]):  # relu_after: a ReLU between them
+            if isinstance(norm, BatchNorm) and norm.relu_after and isinstance(pool, MaxPool2D):
+                norm.relu_masked_after = pool.after_relu = True
 
     def _pack_parameters(self) -> None:
         """Move every parameter into one flat buffer and every gradient into another; layers keep views.

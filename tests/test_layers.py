@@ -67,11 +67,12 @@ def test_maxpool_gradients(rng, shape, size):
     check_layer_gradients(MaxPool2D(size), rng.standard_normal(shape), rng)
 
 
-def test_maxpool_ties_share_the_gradient():
-    layer = MaxPool2D(2)
-    x = np.ones((1, 2, 2, 1))
+@pytest.mark.parametrize("size", [2, 16])  # 16: 256 ties, more than a byte counts
+def test_maxpool_ties_share_the_gradient(size):
+    layer = MaxPool2D(size)
+    x = np.ones((1, size, size, 1))
     layer.forward(x, training=True)
-    np.testing.assert_allclose(layer.backward(np.ones((1, 1, 1, 1))), np.full((1, 2, 2, 1), 0.25))
+    np.testing.assert_allclose(layer.backward(np.ones((1, 1, 1, 1))), np.full((1, size, size, 1), 1 / size**2))
 
 
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 3, 2), (5, 1)])
@@ -103,6 +104,41 @@ def test_batchnorm_gives_the_same_results_in_one_chunk_or_many(rng, monkeypatch)
         results.append([y, layer.backward(dy), *layer.grads.values(), *layer.buffers.values()])
     for one_chunk, chunked in zip(*results):
         np.testing.assert_allclose(one_chunk, chunked, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shape,chunk_elements",
+    [((4, 9, 7, 10), 10 * 24), ((3, 8, 8, 16), 1 << 18), ((50, 6), 6 * 7), ((40, 300), 300 * 16)],  # 300: not widened
+)
+def test_batchnorm_matches_the_two_pass_formulas(rng, monkeypatch, shape, chunk_elements):
+    """One-pass statistics on wide rows against the textbook two-pass float64 formulas, on inputs whose
+    mean is several standard deviations from 0 (where E[x²] - mean² loses digits), odd row counts
+    and channel counts that do not divide a wide row, with the ReLU after it."""
+    monkeypatch.setattr(parallel, "CHUNK_ELEMENTS", chunk_elements)
+    x = (rng.standard_normal(shape) * 2 + 6).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    c = shape[-1]
+    gamma, beta = np.linspace(0.5, 1.5, c), np.linspace(-1, 1, c)
+    layer = BatchNorm(c, momentum=0.0)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    layer.relu_after = True
+    y, dx = layer.forward(x, training=True), None
+    dx = layer.backward(dy)
+
+    rows, d = x.reshape(-1, c).astype(np.float64), dy.reshape(-1, c).astype(np.float64)
+    n = rows.shape[0]
+    mean, var = rows.mean(0), rows.var(0)
+    x_hat = (rows - mean) / np.sqrt(var + layer.eps)
+    pre = gamma * x_hat + beta
+    d = d * (pre > 0)
+    dgamma, dbeta = (d * x_hat).sum(0), d.sum(0)
+    expected_dx = gamma / np.sqrt(var + layer.eps) * (d - dbeta / n - x_hat * dgamma / n)
+    np.testing.assert_allclose(y.reshape(-1, c), np.maximum(pre, 0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dx.reshape(-1, c), expected_dx, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(layer.grads["gamma"], dgamma, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.grads["beta"], dbeta, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.buffers["running_mean"], mean, rtol=1e-5)
+    np.testing.assert_allclose(layer.buffers["running_var"], var * n / (n - 1), rtol=1e-4)
 
 
 def test_batchnorm_inference_uses_running_statistics(rng):
@@ -259,3 +295,57 @@ def test_batchnorm_applies_the_relu_after_it_with_the_same_bits(rng):
         runs.append([out] + [g.copy() for _, _, g in model.parameters()])
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_maxpool_after_batchnorm_relu_applies_the_relu_mask_with_the_same_bits(rng):
+    """BatchNorm -> ReLU -> MaxPool2D: the pool sends nothing to windows whose maximum is 0 and the
+    BatchNorm skips the ReLU's mask; with neither shortcut, the same bits. Channel 0's beta is very
+    negative, so most of its windows are all zeros (where tied zeros would share the gradient)."""
+    from engine.model import Sequential
+
+    config = {
+        "input_shape": [6, 7, 2],
+        "layers": [
+            {"type": "Conv2D", "in_channels": 2, "out_channels": 3, "padding": 1},
+            {"type": "BatchNorm", "channels": 3},
+            {"type": "ReLU"},
+            {"type": "MaxPool2D", "size": 2},
+            {"type": "Flatten"},
+            {"type": "Dense", "in_features": 27, "out_features": 4},
+        ],
+    }
+    x = rng.standard_normal((5, 6, 7, 2)).astype(np.float32)
+    dy = rng.standard_normal((5, 4)).astype(np.float32)
+    runs = []
+    for shortcut in (True, False):
+        model = Sequential.from_config(config, np.random.default_rng(0))
+        norm, pool = model.layers[1], model.layers[3]
+        assert norm.relu_masked_after and pool.after_relu
+        norm.relu_masked_after = pool.after_relu = shortcut
+        norm.params["beta"][0] = -1.5
+        out = model.forward(x, training=True)
+        zero_windows = (pool._y[..., 0] == 0).sum()  # the pool's output, kept for its backward
+        model.backward(dy)
+        runs.append([out] + [g.copy() for _, _, g in model.parameters()])
+    assert zero_windows > 10
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_stride_1_input_gradient_is_the_same_as_a_full_convolution_or_by_col2im(rng, monkeypatch, padding):
+    """dL/dx by col2im (valid convolutions, whose output is smaller than the input) against the full
+    convolution of dL/dy with the flipped kernel (what 'same' convolutions use), to float32 rounding."""
+    import engine.layers.conv2d as conv
+
+    assert conv.full_convolution_pays(3, 1, 1) and not conv.full_convolution_pays(3, 1, 0)
+    layer = Conv2D(4, 5, 3, 1, padding, rng=rng)
+    layer.winograd_allowed = False
+    x = rng.standard_normal((3, 7, 7, 4)).astype(np.float32)
+    dy = rng.standard_normal((3,) + layer.output_shape((7, 7, 4))).astype(np.float32)
+    results = []
+    for full in (True, False):
+        monkeypatch.setattr(conv, "full_convolution_pays", lambda k, s, p, full=full: full)
+        layer.forward(x, training=True)
+        results.append(layer.backward(dy))
+    np.testing.assert_allclose(results[0], results[1], atol=1e-5 * np.abs(results[0]).max())

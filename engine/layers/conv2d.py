@@ -29,6 +29,14 @@ def weight_gradient(cols, dy):
     return cols.T @ dy
 
 
+def full_convolution_pays(kernel: int, stride: int, padding: int) -> bool:
+    """Whether dL/dx is better as the full convolution of dL/dy (one GEMM with a row per input pixel)
+    than as dL/dy Wᵀ scattered back by col2im (a row per output pixel, then k*k adds): at stride 1
+    when the output is at least as big as the input. A valid 3x3 convolution of 7x7 images has 25
+    outputs for 49 inputs: the full convolution made twice the flops of the forward product."""
+    return stride == 1 and 2 * padding >= kernel - 1
+
+
 # Images per chunk are chosen so a chunk's patch matrix holds about this many numbers
 # (4 MB of float32): it stays in the L3 cache next to the other thread's chunk, which
 # made conv layers ~2.5x faster than one batch-sized patch matrix on a 2-core EPYC.
@@ -149,16 +157,17 @@ class Conv2D(Layer):
             return self._winograd_backward(x, dLdy)
         w = self.params["W"]
         dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
-        # Stride 1: dL/dx is a full convolution of dL/dy with the kernel flipped in
-        # space and transposed in channels; a dense GEMM instead of a scatter-add.
-        flipped = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, self.in_channels) if s == 1 else None
+        # Stride 1 with an output as big as the input: dL/dx is a full convolution of dL/dy with the
+        # kernel flipped in space and transposed in channels; a dense GEMM instead of a scatter-add.
+        full = full_convolution_pays(k, s, p)
+        flipped = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, self.in_channels) if full else None
 
         def chunk(a, b):
             dy = dLdy[a:b]
             cols = self._patch_matrix(x[a:b], thread_scratch(self._scratch), training=True)
             dW = weight_gradient(cols, dy.reshape(-1, f))
             db = column_sums(dy.reshape(-1, f))
-            if dx is not None and flipped is not None:  # stride 1
+            if dx is not None and flipped is not None:  # stride 1, output as big as the input
                 dcols = im2col(dy, k, 1, k - 1 - p, thread_scratch(self._dy_scratch))  # (n_c, H, W, k, k, F)
                 np.matmul(dcols.reshape(-1, flipped.shape[0]), flipped, out=dx[a:b].reshape(-1, self.in_channels))
             elif dx is not None:
@@ -211,8 +220,10 @@ class Conv2D(Layer):
         c, f = self.in_channels, self.out_channels
         dx = np.empty(x.shape, dLdy.dtype) if self.needs_input_grad else None
         signs = winograd.signs(dLdy.dtype)
-        # dL/dV = dL/dM Uᵀ, with the signs of D (see winograd.output_gradient) folded into U
-        u_back = (signs * winograd.filter_tiles(self.params["W"].astype(dLdy.dtype, copy=False))).transpose(0, 2, 1)
+        # dL/dV = dL/dM Uᵀ, with the signs of D (see winograd.output_gradient) folded into U. Uᵀ is
+        # copied: a batched matmul with a transposed view as its second operand ran ~1.7x slower.
+        u = signs * winograd.filter_tiles(self.params["W"].astype(dLdy.dtype, copy=False))
+        u_back = np.ascontiguousarray(u.transpose(0, 2, 1))
         pieces = self._winograd_chunks(x.shape)
         tiles_of = dict(zip(pieces, tiles))  # each chunk's V from the forward, by its span
 

@@ -73,20 +73,24 @@ def _forward_stage(src: np.ndarray, out: np.ndarray, axis: int) -> None:
 def _adjoint_stage(grad: np.ndarray, src_grad: np.ndarray, axis: int, scratch: dict, name: str) -> None:
     """The adjoint of ``_forward_stage``: ``grad`` (4, ...) of its outputs, summed into ``src_grad``
     (2, ...), the even and odd samples they came from (neighbouring tiles share two samples):
-    each sample gets a head from its own tile and a tail from the tile before."""
+    even sample t gets g0 from tile t and (g1 + g2 - g0) from tile t - 1; odd sample t gets
+    (g1 - g2 + g3) from tile t and -g3 from tile t - 1. Six whole-array passes, no copies."""
     g0, g1, g2, g3 = grad
     t = g0.shape[axis - 1]
-    parts = scratch_buffer(scratch, name, (2,) + grad.shape, grad.dtype)
-    head, tail = parts[0, :2], parts[1, :2]  # (2, ...) each: [even, odd]
-    np.add(g1, g2, out=tail[0])
-    tail[0] -= g0  # -g0 + g1 + g2: the next even sample's
-    np.copyto(head[0], g0)
-    np.subtract(g1, g2, out=head[1])
-    head[1] += g3  # g1 - g2 + g3: this odd sample's; -g3 goes to the next one
-    np.negative(g3, out=tail[1])
-    np.copyto(_cut(src_grad, axis, 0, 1), _cut(head, axis, 0, 1))
-    np.add(_cut(head, axis, 1, None), _cut(tail, axis, 0, t - 1), out=_cut(src_grad, axis, 1, t))
-    np.copyto(_cut(src_grad, axis, t, None), _cut(tail, axis, t - 1, None))
+    parts = scratch_buffer(scratch, name, (2,) + g0.shape, grad.dtype)
+    tail, head = parts  # tail: the next even sample's share; head: this odd sample's
+    np.add(g1, g2, out=tail)
+    tail -= g0
+    np.subtract(g1, g2, out=head)
+    head += g3
+    even, odd = src_grad
+    k = axis - 1  # the tile axis of one parity's arrays
+    np.copyto(_cut(even, k, 0, 1), _cut(g0, k, 0, 1))
+    np.add(_cut(g0, k, 1, None), _cut(tail, k, 0, t - 1), out=_cut(even, k, 1, t))
+    np.copyto(_cut(even, k, t, None), _cut(tail, k, t - 1, None))
+    np.copyto(_cut(odd, k, 0, 1), _cut(head, k, 0, 1))
+    np.subtract(_cut(head, k, 1, None), _cut(g3, k, 0, t - 1), out=_cut(odd, k, 1, t))
+    np.negative(_cut(g3, k, t - 1, None), out=_cut(odd, k, t, None))
 
 
 def _planes(x: np.ndarray, scratch: dict) -> np.ndarray:
