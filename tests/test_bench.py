@@ -29,7 +29,9 @@ def test_train_bench_smoke(mnist):
     result = train_bench.run(archs=("mlp", "cnn"), steps=4, repeats=1, batch_size=32, images=images)
     assert result["matmul_gflops"] > 0
     for row in result["rows"]:
-        assert row["engine"]["step_ms"] > 0 and 0 < row["engine"]["efficiency"] < 1.5
+        # Nominal GEMM flops over the matmul rate: Winograd's convolutions multiply up to 2.25x less than
+        # that count, and on a loaded machine the matmul rate is measured low, so above 1 is possible.
+        assert row["engine"]["step_ms"] > 0 and 0 < row["engine"]["efficiency"] < 3.0
     mlp_row = result["rows"][0]
     assert mlp_row["gemm_only_ms"] > 0 and "gemm_only_ms" not in result["rows"][1]  # ceiling: dense nets only
     floor = mlp_row["floor"]
