@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Keep pyscript.toml's [files] table in step with the engine's import graph.
 
-The browser has no directory listing, so PyScript must be told every file the
+The browser has no directory listing, so the page's worker (web/compute.js) must be told every file the
 page needs. Which engine modules those are follows from the imports, starting
 at engine/__init__.py; this script reads them with `ast` (nothing is
 imported or executed) and lists every module reachable from there.

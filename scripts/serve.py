@@ -99,6 +99,12 @@ def choose_coding(header: str | None, available: list[str]) -> str | None:
     return best
 
 
+# A worker's rules come with its own response, not from the page's meta tag: the Python worker
+# may compile WebAssembly and fetch from this origin, nothing else (a host should send the same).
+WORKER_PATH = "/web/compute.js"
+WORKER_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'"
+
+
 class DevRequestHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with pinned MIME types and development cache headers."""
 
@@ -130,6 +136,8 @@ class DevRequestHandler(http.server.SimpleHTTPRequestHandler):
         # on reload, while ETag/Last-Modified keep revalidation cheap.
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if urllib.parse.urlsplit(self.path).path.endswith(WORKER_PATH):
+            self.send_header("Content-Security-Policy", WORKER_CSP)
         if self._vary:
             self.send_header("Vary", "Accept-Encoding")
         super().end_headers()

@@ -3,7 +3,7 @@
 Node.js runs the vendored Pyodide 0.27.7 with loadPyodide({indexURL}), loads
 NumPy from the local wheel through pyodide-lock.json (as the page does), and
 writes every file pyscript.toml's [files] table names into Pyodide's file
-system (as PyScript does). Then both interpreters run engine.preprocess and
+system (as the page's worker, web/compute.js, does). Then both interpreters run engine.preprocess and
 model.predict_proba on the same inputs: MNIST test images, and large synthetic
 drawings of the kind the pad produces.
 
@@ -50,7 +50,7 @@ const { loadPyodide } = require(path.join(indexURL, "pyodide.js"));
   const t0 = Date.now();
   const py = await loadPyodide({ indexURL: indexURL + path.sep, stdout: (s) => console.log(s), stderr: (s) => console.error(s) });
   await py.loadPackage("numpy", { messageCallback: () => {} });
-  // What PyScript does with [files]: fetch each URL, write it under the home directory.
+  // What the page's worker (web/compute.js) does with [files]: fetch each URL, write it under the home directory.
   const files = JSON.parse(fs.readFileSync(path.join(work, "files.json"), "utf8"));
   for (const [src, dest] of Object.entries(files)) {
     const target = path.posix.join("/home/pyodide", dest);

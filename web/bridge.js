@@ -45,8 +45,8 @@ const EVENTS = [
   ["teach-import", "#teach-panel", "import", (e) => ({ name: e.detail.name, bytes: e.detail.bytes })],
 ];
 
-function post(message, transfer = []) {
-  worker.postMessage(message, transfer);
+function post(message) {
+  worker.postMessage(message);
 }
 
 function wireEvents() {
@@ -67,9 +67,7 @@ function sendInk(detail) {
   if (inkInFlight) { inkWaiting = detail; return; }
   inkInFlight = true;
   const strokes = detail.kind === "pad" ? JSON.stringify(pad.strokes) : "null";
-  // The pad's pixels are a fresh copy for each "pad" event: hand them over; an image's stay with the pad.
-  const transfer = detail.kind === "pad" && detail.rgba ? [detail.rgba.buffer] : [];
-  post({ type: "ink", detail: { ...detail, strokes } }, transfer);
+  post({ type: "ink", detail: { ...detail, strokes } });  // copied: other listeners may read the pixels too
 }
 
 function inkAnswered() {
@@ -148,6 +146,8 @@ worker.addEventListener("message", ({ data }) => {
   if (data.type === "ops") {
     apply(data.ops);
     if (data.answered === "ink") inkAnswered();
+  } else if (data.type === "failed" && ready) {
+    console.error("digits:", data.message);  // the page works: Python failed after it was ready
   } else if (data.type === "stage") {
     loader.stage(data.step, data.text);
   } else if (data.type === "bytes") {
@@ -155,13 +155,14 @@ worker.addEventListener("message", ({ data }) => {
   } else if (data.type === "ready") {
     ready = true;
     loader.ready();
-    if (!pad.isEmpty()) sendInk(pad.snapshot(true));  // what was drawn while loading
+    sendInk(pad.snapshot(true));  // what was drawn while loading (an empty pad resets the loading note)
   } else if (data.type === "failed") {
     loader.fail(data.message);
   }
 });
 worker.addEventListener("error", (e) => {
-  loader.fail(`The page's Python could not start (${e.message || "the worker failed to load"}).`);
+  if (ready) console.error("digits: the Python worker reported an error:", e.message);  // it keeps running
+  else loader.fail(`The page's Python could not start (${e.message || "the worker failed to load"}).`);
 });
 
 /* ---------- what only the page can do for Python ---------- */
@@ -178,7 +179,7 @@ window.digitsPage = {
     } catch (err) { reply("restore-failed", { error: String(err) }); }
   },
   storeSave(model, labels, pixels, strokes) {
-    try { window.digitsStore.save(model, labels, pixels, strokes).catch(failed); } catch (err) { failed(err); }
+    try { window.digitsStore.save(model ?? null, labels, pixels, strokes).catch(failed); } catch (err) { failed(err); }
   },
   storeClear() {
     try { window.digitsStore.clear().catch(failed); } catch (err) { failed(err); }

@@ -57,12 +57,27 @@ self.fetch = async (input, init) => {
   const url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href;
   const ahead = early.get(url);
   early.delete(url);
-  const res = await (ahead || plainFetch(input, init));
+  if (ahead) return checked(await ahead, init?.integrity, url);
+  const res = await plainFetch(input, init);
   if (res.status === 200 && res.body) counting.push(count(res.clone().body));
   // The response itself goes on untouched: a Response built here would have no URL, and Chromium
   // keys its cache of compiled WebAssembly on the URL (a repeat visit would compile the wasm again).
   return res;
 };
+
+/** A response fetched ahead, held to the integrity Pyodide asked for (its lock file's sha256): the
+ * browser checks `integrity` only on the request that carries it, which this one did not. */
+async function checked(res, integrity, url) {
+  const bytes = await res.arrayBuffer();
+  download.received += bytes.byteLength;
+  const [algorithm, want] = (integrity || "").split(/-(.*)/s);
+  if (!res.ok || !want) throw new TypeError(`${url}: HTTP ${res.status}, or no integrity to check it against`);
+  const digest = await crypto.subtle.digest(algorithm.replace(/^sha/, "SHA-"), bytes);
+  if (btoa(String.fromCharCode(...new Uint8Array(digest))) !== want) {
+    throw new TypeError(`${url} does not match the integrity Pyodide's lock file gives it`);
+  }
+  return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
 
 /** Read a copy of a body as it arrives, only to count its bytes. */
 async function count(body) {
@@ -114,7 +129,9 @@ async function start() {
   const pyodide = await loadPyodide();
   await expecting;
   stage("numpy", "Loading NumPy…");
-  await pyodide.loadPackage("numpy", { messageCallback: () => {}, checkIntegrity: true });
+  const problems = [];  // loadPackage reports a package it could not load here, and resolves anyway
+  await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => problems.push(m), checkIntegrity: true });
+  if (!pyodide.loadedPackages.numpy) throw new Error(`NumPy could not be loaded: ${problems.join(" ") || "no reason given"}`);
   await Promise.all(counting);
   report(true);  // the runtime is all here
   stage("engine", "Fetching the engine and the model…");
@@ -130,14 +147,23 @@ async function start() {
   pyodide.FS.chdir(HOME);
   await pyodide.runPythonAsync(site.main, { filename: "main.py" });
   const ui = pyodide.pyimport("ui");
-  handle = (message) => ui.handle(message);
+  handle = (message) => {
+    try {
+      ui.handle(message);
+    } catch (err) {
+      console.error("digits: a message to Python failed:", err);
+    }
+  };
   postMessage({ type: "ready" });
   for (const message of waiting.splice(0)) handle(message);
 }
 
 start().catch((err) => {
   console.error("digits: Python did not start:", err);
-  const text = String(err?.message || err).split("\n").filter(Boolean);
-  // A Python exception's last line says what went wrong; a JavaScript one is one line.
-  postMessage({ type: "failed", message: text[text.length - 1] || "Python did not start." });
+  // The reason is the last "SomethingError: ..." line (a Python traceback's last line; Pyodide wraps
+  // a failed package load in advice and a "See https://..." pointer), else the last line.
+  const lines = String(err?.message || err).split("\n").map((line) => line.trim()).filter(Boolean);
+  const reasons = lines.filter((line) => /\b\w*(Error|Exception)\b:/.test(line));
+  const reason = reasons[reasons.length - 1] || lines[lines.length - 1] || "Python did not start.";
+  postMessage({ type: "failed", message: reason.replace(/^.*?\b(\w*(Error|Exception)\b:)/, "$1") });
 });

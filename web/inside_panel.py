@@ -152,7 +152,10 @@ class Inside:
         try:
             stages = engine.explain.feature_maps(self.model, self.x)
         except Exception as exc:
-            self.stages.textContent = f"Could not compute the feature maps: {exc}"
+            p = document.createElement("p")
+            p.textContent = f"Could not compute the feature maps: {exc}"
+            self.stages.replaceChildren(p)  # the stage canvases go (and are built again next time)
+            self.layout, self.canvases = None, []
             return
         layout = tuple((name, tuple(a.shape)) for name, a in stages)
         if layout != self.layout:

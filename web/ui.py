@@ -211,7 +211,12 @@ def handle(message) -> None:
         fn(message)
     except Exception:
         _report(kind)
-    flush(answered=kind)
+    try:
+        flush(answered=kind)
+    except Exception:  # the operations could not be posted: still answer, or the pad waits forever
+        _report(f"{kind} answer")
+        _ops.clear()
+        js.postMessage(to_js({"type": "ops", "ops": [], "answered": kind}, dict_converter=js.Object.fromEntries))
 
 
 def _fire(key: int) -> None:

@@ -82,3 +82,34 @@ def test_control_eval_on_the_page_is_refused(visit):
     assert any(x["directive"].startswith("script-src") and x["blocked"] == "eval" for x in violations), violations
     number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
     assert pagekit.wait_prediction(page, "1") == "1"
+
+
+def test_a_tampered_numpy_wheel_is_refused(visit):
+    """The worker fetches the NumPy wheel early and holds it to the sha256 Pyodide's lock file gives it
+    (web/compute.js's checked): one changed byte and the page says it could not start, instead of running it."""
+    v = visit(service_workers="block")
+
+    def tampered(route):
+        resp = route.fetch()
+        body = bytearray(resp.body())
+        body[len(body) // 2] ^= 0xFF
+        route.fulfill(response=resp, body=bytes(body))
+
+    v.context.route("**/*.whl", tampered)
+    page = v.open(wait_ready=False)
+    page.wait_for_selector("html.py-failed", state="attached", timeout=pagekit.READY_TIMEOUT_MS)
+    assert "integrity" in page.text_content("#load-status")
+    assert not page.evaluate("document.documentElement.classList.contains('py-ready')")
+
+
+def test_the_python_worker_has_its_own_policy(visit):
+    """A worker's CSP comes with its own response: scripts/serve.py sends one for web/compute.js
+    (WebAssembly and this origin only), and the page runs under it."""
+    v = visit(service_workers="block")
+    headers = {}
+    v.page.on("response", lambda r: headers.update(r.headers) if r.url.endswith("/web/compute.js") else None)
+    page = v.open()
+    policy = headers.get("content-security-policy", "")
+    assert "script-src 'self' 'wasm-unsafe-eval'" in policy and "connect-src 'self'" in policy, headers
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
+    assert pagekit.wait_prediction(page, "1") == "1"
