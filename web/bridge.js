@@ -18,7 +18,7 @@ const worker = new Worker(new URL("./compute.js", import.meta.url), { type: "mod
 const LOADING_NOTE = "Your drawing will be read as soon as the model is ready.";
 
 let ready = false;
-let inkInFlight = false;
+let inkInFlight = 0;  // ink messages Python has not answered yet
 let inkWaiting = null;  // the newest ink not yet sent (null: none)
 
 /* ---------- what the page tells Python ---------- */
@@ -53,7 +53,11 @@ function wireEvents() {
   for (const [event, selector, type, extract] of EVENTS) {
     document.querySelector(selector)?.addEventListener(event, (e) => {
       const fields = extract(e);
-      if (fields) post({ type, ...fields });
+      if (!fields) return;
+      // A press answers what is on the pad now ("It was a 5" right after the pen lifts): ink still
+      // waiting goes first, so Python reads it before it handles the press.
+      if (inkWaiting) postInk(takeWaiting());
+      post({ type, ...fields });
     });
   }
 }
@@ -64,19 +68,29 @@ function sendInk(detail) {
     if (detail.kind !== "empty") say(LOADING_NOTE);
     return;  // the ink is read when Python is ready (see "ready" below)
   }
-  if (inkInFlight) { inkWaiting = detail; return; }
-  inkInFlight = true;
-  const strokes = detail.kind === "pad" ? JSON.stringify(pad.strokes) : "null";
-  post({ type: "ink", detail: { ...detail, strokes } });  // copied: other listeners may read the pixels too
+  if (inkInFlight) { inkWaiting = { ...detail, strokes: strokesOf(detail) }; return; }
+  postInk({ ...detail, strokes: strokesOf(detail) });
+}
+
+/** The pad's strokes behind `detail` (JSON), taken when the ink is, not when it is sent. */
+function strokesOf(detail) {
+  return detail.kind === "pad" ? JSON.stringify(pad.strokes) : "null";
+}
+
+function postInk(detail) {
+  inkInFlight += 1;
+  post({ type: "ink", detail });  // copied, not transferred: other listeners may read the pixels too
+}
+
+function takeWaiting() {
+  const next = inkWaiting;
+  inkWaiting = null;
+  return next;
 }
 
 function inkAnswered() {
-  inkInFlight = false;
-  if (inkWaiting) {
-    const next = inkWaiting;
-    inkWaiting = null;
-    sendInk(next);
-  }
+  inkInFlight = Math.max(0, inkInFlight - 1);
+  if (inkWaiting && !inkInFlight) postInk(takeWaiting());
 }
 
 function say(text) {

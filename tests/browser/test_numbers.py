@@ -88,6 +88,8 @@ def test_choosing_a_digit_shows_it_in_the_bars(page):
     assert ns.shown(page)["best"] == 4
     before = page.evaluate("window.digitsStats.count")
     page.locator("#digits button.glyph").nth(1).click()
+    # The worker answers the click a moment later, with the bars, the preview and the boxes in one batch.
+    pagekit.wait_for(page, "document.querySelector('#digits button.glyph[data-index=\"1\"]').ariaPressed === 'true'")
     got = ns.shown(page)
     assert got["best"] == 2, got
     assert [g["pressed"] for g in got["glyphs"]] == ["false", "true"]

@@ -153,7 +153,9 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
     message = page.text_content("#teach-message")
     assert "of your 5 examples right; before," in message, message
     bound = f"learning: {len(tasks)} tasks, longest {max(tasks):.0f} ms, longest task on the page {longest:.0f} ms"
-    assert max(tasks) <= 100 and longest <= 100, bound
+    # The page itself: never a task over 100 ms (Python learns in its worker). The worker's own tasks
+    # bound how long new ink waits to be read while learning: pieces of 20-70 ms, more on a loaded machine.
+    assert longest <= 100 and max(tasks) <= 500, bound
 
     # Learn again (the same examples give the same model) and draw meanwhile: the pad is read while it runs.
     page.evaluate(INK_STATES)
