@@ -18,6 +18,8 @@ Kinds (``KINDS``):
   edge); the last two often come out empty, which is what such photos become;
 - ``fragments``: 30-60% of an MNIST digit's ink, cut off by a straight line at a
   random angle (the digits are an argument: pass training digits, never validation);
+- ``pairs``: two MNIST digits pressed together until they touch (``number_layout``): what
+  the number reader must cut rather than read as one;
 - ``fashion``: Fashion-MNIST clothes and shoes, from Debian's ``dataset-fashion-mnist``
   (``scripts/install_fashion_mnist.sh``, run by ``make install``).
 
@@ -51,6 +53,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 import engine
 
+from .number_layout import compose, ink_crops
+
 SIZE = 28
 UPPER = string.ascii_uppercase
 LOWER = string.ascii_lowercase
@@ -79,6 +83,7 @@ DEFAULT_MIX: dict[str, float] = {
     "symbols": 0.10,
     "scribbles": 0.10,
     "fragments": 0.10,
+    "pairs": 0.15,
     "fashion": 0.10,
     "loops": 0.06,
     "lines": 0.05,
@@ -569,6 +574,27 @@ def fragments(rng: np.random.Generator, count: int, digits: np.ndarray) -> np.nd
     return out
 
 
+def pairs(rng: np.random.Generator, count: int, digits: np.ndarray) -> np.ndarray:
+    """``count`` pairs of random MNIST digits pressed together until their ink touches, as one glyph.
+
+    What ``engine.read_number`` must cut in two, so the model must not read it as one digit:
+    without these it read two touching digits as a 0, 4 or 8, sure of it, and the reader kept
+    them whole. Only whole pairs: a pair cut through its second digit too often looks like the
+    first digit alone (taught as "not a digit", real digits would be refused). ``digits``: MNIST
+    training images, as for ``fragments``."""
+    digits = np.asarray(digits)
+    if digits.ndim != 3 or len(digits) == 0:
+        raise ValueError(f"pairs need MNIST digits shaped (N, 28, 28), got {digits.shape}")
+    out = np.zeros((count, SIZE, SIZE), np.uint8)
+    for i in range(count):
+        while True:
+            chosen = digits[rng.integers(len(digits), size=2)]
+            if chosen.reshape(2, -1).max(axis=1).min() > 0:
+                break
+        out[i] = _finish(compose(rng, ink_crops(chosen), touch=1.0, height=rng.uniform(24, 64)).image)
+    return out
+
+
 @functools.lru_cache(maxsize=2)
 def fashion_mnist(split: str = "train") -> np.ndarray:
     """Fashion-MNIST images (N, 28, 28) uint8 of ``split`` ("train": 60,000, "test": 10,000)."""
@@ -614,7 +640,7 @@ DRAWN: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
     "smudge": smudge,
     "shadow": shadow,
 }
-KINDS = ("letters", "symbols", *DRAWN, "fragments", "fashion")
+KINDS = ("letters", "symbols", *DRAWN, "fragments", "pairs", "fashion")
 
 
 def drawn(rng: np.random.Generator, kind: str, count: int) -> np.ndarray:
@@ -663,10 +689,10 @@ def _kind_set(
     if kind in ("letters", "symbols"):
         images, chars, names = glyphs(rng, count, _chars_to_draw(kind, exclude_letters, lookalikes), fonts)
         return NegativeSet(images, np.full(count, kind).astype(str), chars, names)
-    if kind == "fragments":
+    if kind in ("fragments", "pairs"):
         if digits is None:
-            raise ValueError("the 'fragments' kind needs MNIST digits: pass digits=<training images (N, 28, 28) uint8>")
-        images = fragments(rng, count, digits)
+            raise ValueError(f"the {kind!r} kind needs MNIST digits: pass digits=<training images (N, 28, 28) uint8>")
+        images = (fragments if kind == "fragments" else pairs)(rng, count, digits)
     elif kind == "fashion":
         images = fashion(rng, count, split)
     else:
@@ -770,7 +796,9 @@ def evaluation_negatives(
         kinds = [
             k
             for k in KINDS
-            if k != "letters" and (k != "fashion" or fashion_available()) and (k != "fragments" or digits is not None)
+            if k != "letters"
+            and (k != "fashion" or fashion_available())
+            and (k not in ("fragments", "pairs") or digits is not None)
         ]
     held = held_out_fonts() if fonts is None else fonts
     parts = [

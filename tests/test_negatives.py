@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import reject_bench  # noqa: E402
 from digits import negatives as neg  # noqa: E402
+from engine.components import label_components  # noqa: E402
 
 ALL_KINDS = [k for k in neg.KINDS if k != "fashion" or neg.fashion_available()]
 INKED_KINDS = [k for k in ALL_KINDS if k not in neg.EMPTYISH]
@@ -124,6 +125,33 @@ def test_fragments_are_pieces_of_digits_not_whole_ones(digits):
     assert not any(p.tobytes() in whole for p in pieces)
     with pytest.raises(ValueError, match="needs MNIST digits"):
         neg.negatives(np.random.default_rng(0), 4, kinds=["fragments"])
+
+
+def test_pairs_are_two_touching_digits_in_one_glyph(digits):
+    pairs = neg.pairs(np.random.default_rng(9), 40, digits[:20])
+    assert pairs.shape == (40, 28, 28) and pairs.dtype == np.uint8
+    ink = pairs > 64
+    cols = ink.any(axis=1)
+    width = 28 - cols[:, ::-1].argmax(axis=1) - cols.argmax(axis=1)
+    height = 28 - ink.any(axis=2)[:, ::-1].argmax(axis=1) - ink.any(axis=2).argmax(axis=1)
+    # one MNIST digit is taller than wide (median width/height 0.7 in these); two side by side are wider
+    assert np.median(width / height) > 1.0 > np.median(_aspects(digits[:20]))
+    touching = [_pieces(p) == 1 for p in ink]
+    assert np.mean(touching) > 0.8  # pressed together: one connected mark, not two
+    with pytest.raises(ValueError, match="'pairs' kind needs MNIST digits"):
+        neg.negatives(np.random.default_rng(0), 4, kinds=["pairs"])
+
+
+def _aspects(images):
+    ink = images > 64
+    cols, rows = ink.any(axis=1), ink.any(axis=2)
+    return (28 - cols[:, ::-1].argmax(axis=1) - cols.argmax(axis=1)) / (
+        28 - rows[:, ::-1].argmax(axis=1) - rows.argmax(axis=1)
+    )
+
+
+def _pieces(ink):
+    return int((label_components(ink).areas >= 4).sum())  # specks of the resampling aside
 
 
 def test_fashion_items_come_from_the_debian_package_by_split():
