@@ -470,11 +470,12 @@ def main():
     ap.add_argument("--fit", action="store_true", help="fit number_reader.Priors on numbers from held-out digits")
     ap.add_argument("--write", action="store_true", help="with --fit: write the weights into number_reader.py")
     ap.add_argument("--validate", action="store_true", help="accuracy on held-out digits, reject thresholds")
+    ap.add_argument("--model", default=str(ROOT / "models" / "mnist_int8.npz"), help="model file (the shipped one)")
     args = ap.parse_args()
     info = machine()
     print(f"Machine: {machine_line(info)}")
     mnist = load_mnist(log=lambda m: None)
-    model = engine.load_model(str(ROOT / "models" / "mnist_int8.npz"))
+    model = engine.load_model(args.model)
     train_x, train_y = mnist["train_images"], mnist["train_labels"]
     with engine_threads(1):
         if args.fit:
