@@ -167,11 +167,6 @@ def wait_for(page, expression: str, arg=None, timeout: float = 20_000, interval_
         page.wait_for_timeout(interval_ms)
 
 
-def poll(page, expression: str, timeout_ms: int = 10_000, interval_ms: int = 100):
-    """wait_for with the timeout in its older spelling."""
-    return wait_for(page, expression, timeout=timeout_ms, interval_ms=interval_ms)
-
-
 def wait_ready(page):
     page.wait_for_selector("html.py-ready", state="attached", timeout=READY_TIMEOUT_MS)
 
