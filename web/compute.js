@@ -19,7 +19,7 @@ const waiting = [];
 let handle = null;
 self.addEventListener("message", ({ data }) => (handle ? handle(data) : waiting.push(data)));
 
-const stage = (step, text) => postMessage({ type: "stage", step, text });
+const stage = (step, text) => postMessage({ type: "stage", step, text });  // no text: web/loader.js's own
 
 /* ---------- how much of the runtime has arrived ---------- */
 
@@ -122,13 +122,13 @@ function writeFiles(pyodide, files) {
 }
 
 async function start() {
-  stage("runtime", "Loading the Python runtime (Pyodide)…");
+  stage("runtime");
   const expecting = expectBytes();
   const fetching = fetchFiles();
   fetching.catch(() => {});  // reported below, once the runtime is up
   const pyodide = await loadPyodide();
   await expecting;
-  stage("numpy", "Loading NumPy…");
+  stage("numpy");
   const problems = [];  // loadPackage reports a package it could not load here, and resolves anyway
   await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => problems.push(m), checkIntegrity: true });
   if (!pyodide.loadedPackages.numpy) throw new Error(`NumPy could not be loaded: ${problems.join(" ") || "no reason given"}`);
