@@ -11,6 +11,7 @@
  */
 
 import { loadPyodide } from "./vendor/pyodide/pyodide.mjs";
+import "./toml_files.js";  // self.filesFromToml, shared with web/sw.js
 
 const SITE = new URL("../", import.meta.url);  // the site's root: pyscript.toml's paths are relative to it
 const HOME = "/home/pyodide/";  // Python's working directory, first on its path: [files] land here
@@ -92,13 +93,6 @@ async function count(body) {
   }
 }
 
-/** The [files] of pyscript.toml as [[site path, file-system path], ...] ("./a" = "./b" lines). */
-function filesFromToml(text) {
-  const section = text.split(/^\[files\]\s*$/m)[1] || "";
-  const body = section.split(/^\[/m)[0];
-  return [...body.matchAll(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]);
-}
-
 async function fetchBytes(path) {
   const res = await plainFetch(new URL(path, SITE));  // the page's own files: small, not counted
   if (!res.ok) throw new Error(`${path.replace(/^\.\//, "")}: HTTP ${res.status}`);
@@ -108,7 +102,7 @@ async function fetchBytes(path) {
 /** Every [files] entry and main.py, fetched at once: [[file-system path, bytes], ...] and main.py's text. */
 async function fetchFiles() {
   const toml = new TextDecoder().decode(await fetchBytes("./pyscript.toml"));
-  const files = filesFromToml(toml);
+  const files = self.filesFromToml(toml);
   const [main, ...bodies] = await Promise.all([fetchBytes("./web/main.py"), ...files.map(([src]) => fetchBytes(src))]);
   return { main: new TextDecoder().decode(main), files: files.map(([, dst], i) => [dst, bodies[i]]) };
 }
