@@ -75,14 +75,6 @@ def percentile(values: list[float], q: float) -> float:
 SENT: list[dict] = []
 
 
-LONG_TASKS_PROBE = """
-window.__longTasks = [];
-try {
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
-    .observe({ type: 'longtask', buffered: true });
-} catch (e) {}
-"""
-
 # Chromium's emulation of a slow link and a phone-class CPU (issue 15's second setting).
 SLOW = {"download_bps": 8e6 / 8, "upload_bps": 2e6 / 8, "latency_ms": 40, "cpu": 4}
 
@@ -120,7 +112,7 @@ def cold_load(browser, url: str, slow: bool = False) -> dict:
     """A first visit (empty cache, no service worker), a digit drawn as soon as the pad shows; then a repeat visit."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
     ctx.add_init_script(FIRST_PREDICTION_PROBE)
-    ctx.add_init_script(LONG_TASKS_PROBE)
+    ctx.add_init_script(pagekit.LONG_TASKS_BUFFERED)
     page = ctx.new_page()
     cdp = ctx.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -139,7 +131,7 @@ def cold_load(browser, url: str, slow: bool = False) -> dict:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_timeout(1500)
     cold = served(since)
-    longest = max(page.evaluate("window.__longTasks") + [0.0])
+    longest = max(pagekit.long_tasks(page) + [0.0])
     result = {
         "first_prediction_s": first / 1000,
         "ready_s": ready / 1000,
@@ -157,7 +149,7 @@ def cold_load(browser, url: str, slow: bool = False) -> dict:
     page.reload(wait_until="commit")
     pagekit.wait_ready(page)
     result["warm_ready_s"] = page.evaluate("window.digitsLoader.readyMs") / 1000
-    result["warm_longest_task_ms"] = max(page.evaluate("window.__longTasks") + [0.0])
+    result["warm_longest_task_ms"] = max(pagekit.long_tasks(page) + [0.0])
     result["warm_bytes"] = served(since)["bytes"]
     ctx.close()
     return result

@@ -25,11 +25,6 @@ import pagekit  # noqa: E402
 import serve  # noqa: E402
 
 PANEL = "document.getElementById('teach-panel').dataset"
-LONG_TASKS = """() => {
-    window.__long = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
-        .observe({ type: 'longtask' });
-}"""
 
 
 def learn_seconds(x: np.ndarray, y: np.ndarray, runs: int = 3) -> dict:
@@ -48,7 +43,7 @@ def learn_seconds(x: np.ndarray, y: np.ndarray, runs: int = 3) -> dict:
             pagekit.wait_ready(page)
             page.set_input_files("#import-file", str(examples))
             pagekit.wait_for(page, f"{PANEL}.examples === '{len(y)}'", timeout=30_000)
-            page.evaluate(LONG_TASKS)
+            page.evaluate(pagekit.LONG_TASKS_FROM_NOW)
             seconds = []
             for run in range(runs):
                 page.click("#learn")
@@ -61,7 +56,7 @@ def learn_seconds(x: np.ndarray, y: np.ndarray, runs: int = 3) -> dict:
                 )
                 seconds.append(float(note.split()[-1]) / 1000)  # "learned 50 in 8123"
             page.wait_for_timeout(300)  # long-task entries arrive after their task
-            longest = max(page.evaluate("window.__long") + [0.0])
+            longest = max(pagekit.long_tasks(page) + [0.0])
             browser.close()
     finally:
         server.shutdown()

@@ -42,6 +42,28 @@ document.addEventListener('securitypolicyviolation', (e) => window.__csp.push({
 """
 
 
+# Main-thread tasks over 50 ms: each one's duration (ms) goes to window.__long as it ends, which
+# long_tasks reads. LONG_TASKS_BUFFERED is an init script (context.add_init_script): it runs before
+# any of the page's scripts and, buffered, gets every task from navigation on. LONG_TASKS_FROM_NOW is
+# for page.evaluate: it starts the list empty and gets only the tasks after it.
+_LONG_TASK_OBSERVER = (
+    "new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })"
+)
+LONG_TASKS_BUFFERED = f"""
+window.__long = [];
+{_LONG_TASK_OBSERVER}.observe({{ type: 'longtask', buffered: true }});
+"""
+LONG_TASKS_FROM_NOW = f"""() => {{
+    window.__long = [];
+    {_LONG_TASK_OBSERVER}.observe({{ type: 'longtask' }});
+}}"""
+
+
+def long_tasks(page) -> list[float]:
+    """The durations (ms) of the long tasks seen so far (an entry arrives just after its task ends)."""
+    return page.evaluate("window.__long")
+
+
 # Digit shapes as strokes in pad coordinates (0..1), drawn the way people do.
 def _ellipse(cx, cy, rx, ry, start=-math.pi / 2, turns=1.05, n=40):
     return [
@@ -143,11 +165,6 @@ def wait_for(page, expression: str, arg=None, timeout: float = 20_000, interval_
         if time.monotonic() > deadline:
             raise TimeoutError(f"{expression!r} stayed falsy for {timeout:.0f} ms")
         page.wait_for_timeout(interval_ms)
-
-
-def poll(page, expression: str, timeout_ms: int = 10_000, interval_ms: int = 100):
-    """wait_for with the timeout in its older spelling."""
-    return wait_for(page, expression, timeout=timeout_ms, interval_ms=interval_ms)
 
 
 def wait_ready(page):

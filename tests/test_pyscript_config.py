@@ -69,6 +69,7 @@ def test_page_loads_nothing_from_another_origin():
         "web/loader.js",
         "web/bridge.js",
         "web/compute.js",
+        "web/toml_files.js",
         "web/style.css",
         "web/main.py",
     ):

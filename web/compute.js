@@ -11,6 +11,7 @@
  */
 
 import { loadPyodide } from "./vendor/pyodide/pyodide.mjs";
+import "./toml_files.js";  // self.filesFromToml, shared with web/sw.js
 
 const SITE = new URL("../", import.meta.url);  // the site's root: pyscript.toml's paths are relative to it
 const HOME = "/home/pyodide/";  // Python's working directory, first on its path: [files] land here
@@ -19,7 +20,7 @@ const waiting = [];
 let handle = null;
 self.addEventListener("message", ({ data }) => (handle ? handle(data) : waiting.push(data)));
 
-const stage = (step, text) => postMessage({ type: "stage", step, text });
+const stage = (step, text) => postMessage({ type: "stage", step, text });  // no text: web/loader.js's own
 
 /* ---------- how much of the runtime has arrived ---------- */
 
@@ -92,13 +93,6 @@ async function count(body) {
   }
 }
 
-/** The [files] of pyscript.toml as [[site path, file-system path], ...] ("./a" = "./b" lines). */
-function filesFromToml(text) {
-  const section = text.split(/^\[files\]\s*$/m)[1] || "";
-  const body = section.split(/^\[/m)[0];
-  return [...body.matchAll(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]);
-}
-
 async function fetchBytes(path) {
   const res = await plainFetch(new URL(path, SITE));  // the page's own files: small, not counted
   if (!res.ok) throw new Error(`${path.replace(/^\.\//, "")}: HTTP ${res.status}`);
@@ -108,7 +102,7 @@ async function fetchBytes(path) {
 /** Every [files] entry and main.py, fetched at once: [[file-system path, bytes], ...] and main.py's text. */
 async function fetchFiles() {
   const toml = new TextDecoder().decode(await fetchBytes("./pyscript.toml"));
-  const files = filesFromToml(toml);
+  const files = self.filesFromToml(toml);
   const [main, ...bodies] = await Promise.all([fetchBytes("./web/main.py"), ...files.map(([src]) => fetchBytes(src))]);
   return { main: new TextDecoder().decode(main), files: files.map(([, dst], i) => [dst, bodies[i]]) };
 }
@@ -122,13 +116,13 @@ function writeFiles(pyodide, files) {
 }
 
 async function start() {
-  stage("runtime", "Loading the Python runtime (Pyodide)…");
+  stage("runtime");
   const expecting = expectBytes();
   const fetching = fetchFiles();
   fetching.catch(() => {});  // reported below, once the runtime is up
   const pyodide = await loadPyodide();
   await expecting;
-  stage("numpy", "Loading NumPy…");
+  stage("numpy");
   const problems = [];  // loadPackage reports a package it could not load here, and resolves anyway
   await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => problems.push(m), checkIntegrity: true });
   if (!pyodide.loadedPackages.numpy) throw new Error(`NumPy could not be loaded: ${problems.join(" ") || "no reason given"}`);

@@ -56,7 +56,7 @@ class Inside:
         self.canvases: list[list] = []
         self.timer = None
         self.want_maps = True
-        self.gallery = MistakesView(model_bytes, pad)
+        self.gallery = MistakesView(model_bytes)
 
     def update(self, x, probs, label, glyph: int = 0) -> None:
         """A new glyph (or a new reading of it) to explain: (28, 28) input, its probabilities, its label."""
@@ -238,9 +238,8 @@ class MistakesView:
     #gallery's data-count is the number of mistakes the file holds and data-filter the cell
     shown ("all", or "9>4" for 9s read as 4); tests wait on them."""
 
-    def __init__(self, model_bytes: bytes, pad):
+    def __init__(self, model_bytes: bytes):
         self.model_bytes = model_bytes
-        self.pad = pad
         self.grid = document.getElementById("gallery")
         self.caption = document.getElementById("gallery-caption")
         self.matrix = document.getElementById("confusion")

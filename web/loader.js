@@ -13,6 +13,7 @@ const TEXT = {
   model: "Loading the model…",
   ready: "Ready",
 };
+const DOWNLOADING = ["runtime", "numpy"];  // the steps whose text is followed by how much has arrived
 
 const loader = {
   step: "runtime",
@@ -33,7 +34,7 @@ const loader = {
     this.step = step;
     this.bar.value = i;
     if (text) this.texts[step] = text;
-    this.el.textContent = (this.texts[step] || TEXT[step]) + (["runtime", "numpy"].includes(step) ? this.bytesText() : "");
+    this.el.textContent = (this.texts[step] || TEXT[step]) + (DOWNLOADING.includes(step) ? this.bytesText() : "");
     document.documentElement.dataset.loadStep = step;
   },
 
@@ -41,7 +42,7 @@ const loader = {
   bytes(received, total) {
     this.received = received;
     this.total = total;
-    if (["runtime", "numpy"].includes(this.step)) this.stage(this.step);
+    if (DOWNLOADING.includes(this.step)) this.stage(this.step);
   },
 
   /** "3.1 of 15.6 MB (20%)" (or "3.1 MB" without a total), once anything has arrived. */

@@ -295,7 +295,7 @@ def start() -> App:
 
 
 app = start()
-teacher = teach.start(app, put_rgba)  # the Teach panel (web/teach.py): examples, Learn, the personal model
+teacher = teach.start(app)  # the Teach panel (web/teach.py): examples, Learn, the personal model
 
 
 # The page's messages (web/bridge.js's EVENTS): each handler's changes reach the page when it returns.

@@ -19,6 +19,8 @@
  *                 NETWORK_TIMEOUT_MS on a network that hangs
  */
 
+importScripts("./web/toml_files.js");  // self.filesFromToml, shared with web/compute.js
+
 const APP_CACHE = "digits-app-v1";
 const VENDOR_PREFIX = "digits-vendor-";
 const NETWORK_TIMEOUT_MS = 4000;
@@ -32,6 +34,7 @@ const APP_FILES = [
   "web/main.py",
   "web/bridge.js",
   "web/compute.js",
+  "web/toml_files.js",
   "web/pad.js",
   "web/pad_strokes.js",
   "web/ink_pen.js",
@@ -53,13 +56,6 @@ const APP_FILES = [
 
 const scopeURL = (path) => new URL(path, self.registration.scope).href;
 
-/** The [files] keys of pyscript.toml ("./engine/x.py" = "./engine/x.py" lines). */
-function filesFromToml(text) {
-  const section = text.split(/^\[files\]\s*$/m)[1] || "";
-  const body = section.split(/^\[/m)[0];
-  return [...body.matchAll(/^\s*"([^"]+)"\s*=/gm)].map((m) => m[1]);
-}
-
 async function vendorList() {
   const res = await fetch(scopeURL("web/vendor/precache.json"), { cache: "no-cache" });
   if (!res.ok) throw new Error(`web/vendor/precache.json: HTTP ${res.status} (run scripts/vendor.py)`);
@@ -69,7 +65,7 @@ async function vendorList() {
 async function precacheApp() {
   const toml = await fetch(scopeURL("pyscript.toml"), { cache: "no-cache" }).then((r) => r.text());
   const app = await caches.open(APP_CACHE);
-  const appUrls = [...APP_FILES, ...filesFromToml(toml)].map(scopeURL);
+  const appUrls = [...APP_FILES, ...self.filesFromToml(toml).map(([src]) => src)].map(scopeURL);
   // "no-cache" revalidates with the server (If-Modified-Since), so the offline copy is the current
   // one, yet a file the page has just fetched comes back as a 304 from the HTTP cache instead of
   // being sent a second time ("reload" did that: every app file twice on a first visit).

@@ -79,9 +79,8 @@ def same_frozen_layers(mine, shipped) -> bool:
 class Teacher:
     """The examples, the personal model, a learning job in progress, and the panel showing them."""
 
-    def __init__(self, app, put_rgba):
+    def __init__(self, app):
         self.app = app
-        self.put_rgba = put_rgba
         self.shipped = app.model
         self.personal = None
         self.labels: list[int] = []
@@ -155,7 +154,7 @@ class Teacher:
             li = document.createElement("li")
             canvas = document.createElement("canvas")
             canvas.width = canvas.height = 28
-            self.put_rgba(canvas.getContext("2d"), ink.preview_rgba(px / 255.0), 28, 28)
+            ui.put_rgba(canvas.getContext("2d"), ink.preview_rgba(px / 255.0), 28, 28)
             span = document.createElement("span")
             span.className = "example-label"
             span.textContent = str(label)
@@ -412,9 +411,9 @@ class Teacher:
             return False  # engine.load_model then says what is wrong with it
 
 
-def start(app, put_rgba) -> Teacher:
+def start(app) -> Teacher:
     """Create the panel's Teacher, bind its messages (web/bridge.js) and restore what this browser kept."""
-    teacher = Teacher(app, put_rgba)
+    teacher = Teacher(app)
     handlers = {
         "teach": lambda m: teacher.teach(int(str(m.value).split("-")[1])),
         "remove": lambda m: teacher.remove(int(m.value)),

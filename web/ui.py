@@ -43,7 +43,17 @@ def js_bytes(data: bytes, kind: str = "Uint8Array"):
     return out
 
 
-class _Shadow:
+class _ReadsBack:
+    """Reads an attribute back from what Python set (``self._values``), never from the page."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"{name} was not set from Python, and the worker cannot read the page") from None
+
+
+class _Shadow(_ReadsBack):
     """What Python set on one part of a stand-in (read back from here, never from the page)."""
 
     def __init__(self, element: Element, op: str):
@@ -54,12 +64,6 @@ class _Shadow:
     def __setattr__(self, name: str, value) -> None:
         self._values[name] = value
         _record(self._op, self._element.ref, name, value)
-
-    def __getattr__(self, name: str):
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"{name} was not set from Python, and the worker cannot read the page") from None
 
 
 class ClassList:
@@ -89,7 +93,7 @@ class Context2D:
         _record("fillRect", self.ref, x, y, w, h)
 
 
-class Element:
+class Element(_ReadsBack):
     """One element of the page: by id or selector (``ref`` a string), or created here (``ref`` a number)."""
 
     def __init__(self, ref: str | int):
@@ -104,12 +108,6 @@ class Element:
             raise AttributeError(f"setting {name} is not supported from the worker")
         self._values[name] = value
         _record("set", self.ref, name, value)
-
-    def __getattr__(self, name: str):
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"{name} was not set from Python, and the worker cannot read the page") from None
 
     def setAttribute(self, name: str, value: str) -> None:  # noqa: N802
         _record("attr", self.ref, name, str(value))
@@ -177,13 +175,18 @@ class Stats:
 stats = Stats()
 
 
+def _post(ops: list, answered: str | None) -> None:
+    """One batch of operations to web/bridge.js, which applies them on the main thread."""
+    js.postMessage(to_js({"type": "ops", "ops": ops, "answered": answered}, dict_converter=js.Object.fromEntries))
+
+
 def flush(answered: str | None = None) -> None:
     """Post the recorded operations to the main thread (``answered``: the message kind they answer)."""
     global _ops
     if not _ops and answered is None:
         return
     ops, _ops = _ops, []
-    js.postMessage(to_js({"type": "ops", "ops": ops, "answered": answered}, dict_converter=js.Object.fromEntries))
+    _post(ops, answered)
 
 
 def _report(kind: str) -> None:
@@ -216,7 +219,7 @@ def handle(message) -> None:
     except Exception:  # the operations could not be posted: still answer, or the pad waits forever
         _report(f"{kind} answer")
         _ops.clear()
-        js.postMessage(to_js({"type": "ops", "ops": [], "answered": kind}, dict_converter=js.Object.fromEntries))
+        _post([], kind)
 
 
 def _fire(key: int) -> None:

@@ -151,10 +151,7 @@ def test_feature_maps_of_each_conv_stage(page, model):
     assert page.locator("#heat-toggle").is_disabled()
 
 
-LONG_TASKS = """() => {
-    window.__long = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
-        .observe({ type: 'longtask' });
+STATS_FROM_NOW = """() => {
     window.digitsStats.inside.length = 0;
     window.__reads = window.digitsStats.timings.length;
 }"""
@@ -171,14 +168,15 @@ def test_longest_task_while_the_panel_updates(page, record_property):
     import os
 
     open_panel(page)
-    page.evaluate(LONG_TASKS)
+    page.evaluate(pagekit.LONG_TASKS_FROM_NOW)
+    page.evaluate(STATS_FROM_NOW)
     draw(page, 0)
     pagekit.wait_for(page, DONE)
     page.locator("#heat-toggle").click()
     pagekit.wait_for(page, "document.getElementById('inside-panel').dataset.heat.startsWith('runner-up')")
     pagekit.wait_for(page, DONE)
     page.wait_for_timeout(200)  # long task entries arrive after the task
-    longest = max(page.evaluate("window.__long") + [0.0])
+    longest = max(pagekit.long_tasks(page) + [0.0])
     times = page.evaluate("Array.from(window.digitsStats.inside)")
     reads = page.evaluate("window.digitsStats.timings.slice(window.__reads)")
     heat_ms = [float(t.split()[1]) for t in times if t.startswith("heat")]

@@ -16,16 +16,11 @@ import number_strokes as ns
 import pagekit
 
 BUDGET_MS = 200
-LONG_TASKS = """
-window.__long = [];
-new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push([e.startTime, e.duration]); })
-    .observe({ type: 'longtask', buffered: true });
-"""
 
 
 def test_no_main_thread_task_over_200_ms(visit, record_property):
     v = visit(viewport={"width": 1100, "height": 900}, service_workers="block")
-    v.context.add_init_script(LONG_TASKS)
+    v.context.add_init_script(pagekit.LONG_TASKS_BUFFERED)
     page = v.open(wait_ready=False)
     page.wait_for_selector("#pad", state="visible")
     # Drawing while the runtime loads: acknowledged at once, read once the model is ready.
@@ -33,7 +28,7 @@ def test_no_main_thread_task_over_200_ms(visit, record_property):
     assert "as soon as the model is ready" in page.text_content("#message")
     pagekit.wait_ready(page)
     assert pagekit.wait_prediction(page, "7") == "7"
-    loading = page.evaluate("window.__long.map(([, d]) => d)")
+    loading = pagekit.long_tasks(page)
 
     page.evaluate("window.digitPad.clear()")
     ns.drawn(page, lambda: ns.draw_number(page, "2026"))
@@ -46,7 +41,7 @@ def test_no_main_thread_task_over_200_ms(visit, record_property):
     page.click("#digits button.glyph >> nth=2")
     pagekit.wait_for(page, "document.querySelectorAll('#digits button[aria-pressed=true]')[0]?.dataset.index === '2'")
     page.wait_for_timeout(300)  # long-task entries arrive after their task
-    using = page.evaluate("window.__long.map(([, d]) => d)")[len(loading) :]
+    using = pagekit.long_tasks(page)[len(loading) :]
 
     report = (
         f"longest main-thread task: {max(loading + [0.0]):.0f} ms while loading ({len(loading)} over 50 ms), "

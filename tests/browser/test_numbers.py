@@ -155,13 +155,6 @@ def test_a_digit_beside_a_mark_reads_with_a_question_mark(page, model):
         assert [g["label"] for g in got["glyphs"]] == ["4", "?"]
 
 
-LONG_TASKS = """() => {
-    window.__long = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
-        .observe({ type: 'longtask' });
-}"""
-
-
 def test_longest_task_during_a_prediction(page, record_property):
     """The main thread stays free while a 4-digit number is drawn and read live: no task over 200 ms.
 
@@ -169,7 +162,7 @@ def test_longest_task_during_a_prediction(page, record_property):
     in flight at a time (web/bridge.js). Measured with a PerformanceObserver for "longtask" entries
     (tasks over 50 ms), printed and recorded (pytest -s, or the junit report's properties).
     """
-    page.evaluate(LONG_TASKS)
+    page.evaluate(pagekit.LONG_TASKS_FROM_NOW)
     before = page.evaluate("window.digitsStats.timings.length")
     t0 = page.evaluate("performance.now()")
     ns.drawn(page, lambda: ns.draw_number(page, "2026"))
@@ -178,7 +171,7 @@ def test_longest_task_during_a_prediction(page, record_property):
     page.evaluate("window.digitPad.send(true)")  # one more reading of the whole number on its own
     pagekit.wait_for(page, f"window.digitsStats.timings.length > {before + 1}")
     page.wait_for_timeout(200)  # long task entries arrive after the task
-    tasks = page.evaluate("window.__long")
+    tasks = pagekit.long_tasks(page)
     readings = page.evaluate(f"window.digitsStats.timings.slice({before})")
     longest = max(tasks + [0.0])
     report = (

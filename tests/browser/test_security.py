@@ -59,7 +59,7 @@ def test_control_an_inline_script_is_reported(visit):
     v = visit(service_workers="block")
     _variant(v, lambda html: html.replace("</body>", "<script>window.__inline = 1</script></body>"))
     page = v.open(wait_ready=False)
-    pagekit.poll(page, "window.__csp.length > 0")
+    pagekit.wait_for(page, "window.__csp.length > 0", timeout=10_000, interval_ms=100)
     violations = v.csp_violations()
     assert any(x["directive"].startswith("script-src") and x["blocked"] == "inline" for x in violations), violations
     assert page.evaluate("window.__inline") is None

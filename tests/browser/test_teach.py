@@ -38,11 +38,6 @@ TAUGHT_BY_BUTTON, TAUGHT_BY_KEY = (1, 2, 3), (4, 8)
 HELD_OUT = (9, 10, 12, 15)  # misread in CPython's rendering by the shipped model; never taught
 STATE = {}  # what one test leaves for the next: files, readings
 
-LONG_TASKS = """() => {
-    window.__long = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
-        .observe({ type: 'longtask' });
-}"""
 PANEL = "document.getElementById('teach-panel').dataset"
 # The panel's state at each pad reading (this listener runs after the page's own, which reads the pad).
 INK_STATES = """() => {
@@ -139,14 +134,14 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
 
     # Learn, with nothing else going on: no task on the page may be longer than 100 ms.
     clear(page)
-    page.evaluate(LONG_TASKS)
+    page.evaluate(pagekit.LONG_TASKS_FROM_NOW)
     page.click("#learn")
     pagekit.wait_for(page, f"{PANEL}.state === 'learning'")
     assert page.is_visible("#learn-progress") and page.is_visible("#learn-cancel")
     pagekit.wait_for(page, f"{PANEL}.state === 'idle'", timeout=120_000)
     pagekit.wait_for(page, f"{PANEL}.model === 'personal'")
     page.wait_for_timeout(300)  # long-task entries arrive after their task
-    longest = max(page.evaluate("window.__long") + [0.0])
+    longest = max(pagekit.long_tasks(page) + [0.0])
     tasks = page.evaluate("Array.from(window.digitsStats.learn)")
     notes = page.evaluate("Array.from(window.digitsStats.teach)")
     assert page.is_visible("#personal-mark")
