@@ -51,7 +51,7 @@ from .run_folder import (
 )
 from .training_mix import Mix, extend, validation_negatives, validation_styled
 
-DEFAULT_MIX = Mix(negatives=11500, styled=8000)  # for the 55,000 MNIST training images; --limit scales it
+DEFAULT_MIX = Mix(negatives=10000, styled=8000)  # for the 55,000 MNIST training images; --limit scales it
 FULL_TRAINING_SPLIT = 55000
 
 ARCH_DEFAULTS = {  # per-architecture defaults, chosen on the validation split
