@@ -162,7 +162,7 @@ def build(out: Path, log=print, cache: Path | None = CACHE_DIR) -> dict:
             continue  # already copied with web/
         (staging / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, staging / rel)
-    repacked = repack_runtime.repack(staging / "web" / "vendor")
+    repacked = repack_runtime.repack(staging / "web" / "vendor", staging)
     paths = [p for p in staging.rglob("*") if p.is_file()]
     summary = {"files": len(paths), "bytes": sum(p.stat().st_size for p in paths)}
     summary["precompressed"] = packed = precompress(staging, cache)
@@ -178,6 +178,10 @@ def build(out: Path, log=print, cache: Path | None = CACHE_DIR) -> dict:
         )
     for name, (before, after) in repacked.items():
         log(f"  {name}: repacked as a stored zip, {mb(before)} -> {mb(after)} before compression")
+    for line in repack_runtime.COMPILED:
+        log(f"  {line} (.pyc, scripts/compile_pyc.py)")
+    if not repack_runtime.COMPILED:
+        log("  the runtime's Python is not precompiled (no node on the PATH): each visit compiles it, ~3 s slower")
     if brotli is None:
         log("  no .br copies: the brotli package is not installed (pip install brotli)")
     return summary
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         build(args.out)
-    except (BuildError, vendor.VendorError, repack_runtime.RepackError) as exc:
+    except (BuildError, vendor.VendorError, repack_runtime.RepackError, repack_runtime.compile_pyc.CompileError) as exc:
         print(f"build_site.py: error: {exc}", file=sys.stderr)
         return 1
     return 0

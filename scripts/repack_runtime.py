@@ -25,8 +25,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compile_pyc  # noqa: E402
 
 NUMPY_UNUSED_DIRS = ("numpy/f2py/", "numpy/_pyinstaller/")
 NUMPY_UNUSED_SUFFIXES = (".pyi", ".pxd")
@@ -34,6 +38,8 @@ STDLIB_NAME = "python_stdlib.zip"
 LOCK_NAME = "pyodide-lock.json"
 PRECACHE_NAME = "precache.json"
 VERSION_SUFFIX = "-stored"
+PYC_SUFFIX = "-pyc"  # added when the archives' Python is precompiled (scripts/compile_pyc.py)
+COMPILED: list[str] = []  # what the last repack compiled, one line per archive (empty: no node)
 
 
 class RepackError(RuntimeError):
@@ -57,9 +63,10 @@ def stored_copy(archive: bytes, keep=lambda name: True) -> bytes:
     return out.getvalue()
 
 
-def repack(vendor_dir: Path) -> dict[str, tuple[int, int]]:
+def repack(vendor_dir: Path, site: Path | None = None) -> dict[str, tuple[int, int]]:
     """Repack ``vendor_dir``/pyodide's NumPy wheel and stdlib zip in place (a site's copy of
-    web/vendor/); returns {file name: (bytes before, bytes after)}."""
+    web/vendor/), their Python precompiled where node is installed (what the page at ``site``
+    imports at start-up, or all of it without a site); returns {file name: (bytes before, bytes after)}."""
     pyodide = vendor_dir / "pyodide"
     lock_path = pyodide / LOCK_NAME
     lock = json.loads(lock_path.read_text())
@@ -68,23 +75,25 @@ def repack(vendor_dir: Path) -> dict[str, tuple[int, int]]:
     data = wheel.read_bytes()
     if hashlib.sha256(data).hexdigest() != numpy["sha256"]:
         raise RepackError(f"{wheel}: its sha256 is not the one {LOCK_NAME} pins; run scripts/vendor.py again")
-    sizes = {}
-    repacked = stored_copy(data, numpy_keeps)
-    wheel.write_bytes(repacked)
-    sizes[wheel.name] = (len(data), len(repacked))
-    numpy["sha256"] = hashlib.sha256(repacked).hexdigest()
-    lock_path.write_text(json.dumps(lock, separators=(",", ":")))
-
+    wheel.write_bytes(stored_copy(data, numpy_keeps))
     stdlib = pyodide / STDLIB_NAME
     before = stdlib.read_bytes()
     stdlib.write_bytes(stored_copy(before))
-    sizes[stdlib.name] = (len(before), stdlib.stat().st_size)
+    compiled = compile_pyc.compile_archives(
+        pyodide, [(wheel, compile_pyc.SITE_PACKAGES), (stdlib, compile_pyc.STDLIB_PREFIX)], site
+    )
+    repacked = wheel.read_bytes()
+    numpy["sha256"] = hashlib.sha256(repacked).hexdigest()
+    lock_path.write_text(json.dumps(lock, separators=(",", ":")))
+    sizes = {wheel.name: (len(data), len(repacked)), stdlib.name: (len(before), stdlib.stat().st_size)}
+    COMPILED[:] = compiled if compiled is not None else []
 
     precache_path = vendor_dir / PRECACHE_NAME
     precache = json.loads(precache_path.read_text())
     for entry in precache["files"]:
         path = vendor_dir / entry["url"].removeprefix("web/vendor/")
         entry["bytes"] = path.stat().st_size
-    precache["version"] = precache["version"].removesuffix(VERSION_SUFFIX) + VERSION_SUFFIX
+    suffix = VERSION_SUFFIX + (PYC_SUFFIX if compiled is not None else "")
+    precache["version"] = precache["version"].removesuffix(PYC_SUFFIX).removesuffix(VERSION_SUFFIX) + suffix
     precache_path.write_text(json.dumps(precache, indent=1) + "\n")
     return sizes

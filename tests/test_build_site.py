@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_site  # noqa: E402
+import compile_pyc  # noqa: E402
 import pyscript_files  # noqa: E402
 import repack_runtime  # noqa: E402
 import vendor  # noqa: E402
@@ -30,6 +31,7 @@ def require(ok: bool, message: str) -> None:
 
 
 VENDORED = vendor.VENDOR_DIR / "pyodide"
+PY312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
 
 
 def numpy_wheel_name() -> str:
@@ -141,22 +143,41 @@ def test_the_runtime_archives_are_stored_zips_with_the_official_contents(dist):
     lock = json.loads((site / "pyodide-lock.json").read_text())["packages"]["numpy"]
     wheel = site / lock["file_name"]
     assert hashlib.sha256(wheel.read_bytes()).hexdigest() == lock["sha256"]  # what Pyodide checks on load
+    pyc = bool(repack_runtime.COMPILED)  # node was there: what start-up imports became .pyc
     for name, keep in ((lock["file_name"], repack_runtime.numpy_keeps), ("python_stdlib.zip", lambda n: True)):
         with zipfile.ZipFile(VENDORED / name) as official, zipfile.ZipFile(site / name) as repacked:
             kept = [i.filename for i in official.infolist() if keep(i.filename)]
-            assert [i.filename for i in repacked.infolist()] == kept, name
+            names = repacked.namelist()
+            compiled = {n[:-1] for n in names if n.endswith(".pyc")}  # the rest keep their sources
+            assert [n + "c" if n in compiled else n for n in kept] == names, name
             assert {i.compress_type for i in repacked.infolist()} == {zipfile.ZIP_STORED}, name
-            assert all(official.read(n) == repacked.read(n) for n in kept), name
+            assert all(official.read(n) == repacked.read(n) for n in kept if n not in compiled), name
+            assert bool(compiled) == pyc, name
+            for n in compiled:
+                # CPython 3.12's magic number (Pyodide 0.27's Python), hash-based and unchecked (PEP 552)
+                assert repacked.read(n + "c")[:8] == PY312_MAGIC + (1).to_bytes(4, "little"), (name, n)
     with zipfile.ZipFile(wheel) as repacked:
         names = repacked.namelist()
-    assert "numpy/__init__.py" in names and "numpy/linalg/__init__.py" in names
+    ext = ".pyc" if pyc else ".py"  # both imported by `import numpy`
+    assert f"numpy/__init__{ext}" in names and f"numpy/linalg/__init__{ext}" in names
     assert not [n for n in names if n.startswith("numpy/f2py/") or n.endswith(".pyi")]
+
+
+def test_the_runtime_python_is_precompiled_where_node_is_installed(dist):
+    require(compile_pyc.node() is not None, "no node on the PATH: the runtime's Python is shipped as source")
+    assert len(repack_runtime.COMPILED) == 2 and all("0 did not compile" in line for line in repack_runtime.COMPILED)
+    with zipfile.ZipFile(dist / "web/vendor/pyodide/python_stdlib.zip") as stdlib:
+        names = set(stdlib.namelist())
+    # Pyodide's own start-up and what the engine imports are compiled; what the page never imports is not.
+    assert {"_pyodide/_base.pyc", "pyodide/ffi/__init__.pyc", "dataclasses.pyc", "zipfile/__init__.pyc"} <= names
+    assert {"xml/dom/minidom.py", "unittest/case.py"} <= names
 
 
 def test_the_precache_list_states_the_repacked_sizes_and_a_new_version(dist):
     precache = json.loads((dist / "web/vendor/precache.json").read_text())
     vendored = json.loads((vendor.VENDOR_DIR / "precache.json").read_text())
-    assert precache["version"] == vendored["version"] + repack_runtime.VERSION_SUFFIX
+    pyc = repack_runtime.PYC_SUFFIX if repack_runtime.COMPILED else ""
+    assert precache["version"] == vendored["version"] + repack_runtime.VERSION_SUFFIX + pyc
     for entry in precache["files"]:
         assert entry["bytes"] == (dist / entry["url"]).stat().st_size, entry["url"]
 

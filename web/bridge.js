@@ -168,6 +168,7 @@ worker.addEventListener("message", ({ data }) => {
     loader.bytes(data.received, data.total);
   } else if (data.type === "ready") {
     ready = true;
+    loader.marks = (data.marks || []).map(([name, t]) => [name, Math.round(t - performance.timeOrigin)]);
     loader.ready();
     sendInk(pad.snapshot(true));  // what was drawn while loading (an empty pad resets the loading note)
   } else if (data.type === "failed") {

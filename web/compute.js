@@ -22,6 +22,12 @@ self.addEventListener("message", ({ data }) => (handle ? handle(data) : waiting.
 
 const stage = (step, text) => postMessage({ type: "stage", step, text });  // no text: web/loader.js's own
 
+// Where start-up goes: [name, absolute ms (timeOrigin + now)], sent with "ready" (the page keeps them as
+// digitsLoader.marks, ms since its navigation start; bench/load_breakdown.py reads them). main.py adds its own.
+const marks = [["worker", performance.timeOrigin], ["pyodide.mjs imported", performance.timeOrigin + performance.now()]];
+const mark = (name) => marks.push([name, performance.timeOrigin + performance.now()]);
+self.digitsMark = mark;
+
 /* ---------- how much of the runtime has arrived ---------- */
 
 const REPORT_EVERY_MS = 100;
@@ -119,13 +125,16 @@ async function start() {
   stage("runtime");
   const expecting = expectBytes();
   const fetching = fetchFiles();
-  fetching.catch(() => {});  // reported below, once the runtime is up
-  const pyodide = await loadPyodide();
+  fetching.then(() => mark("files fetched"), () => {});  // a failure is reported below, once the runtime is up
+  mark("loadPyodide");
+  const pyodide = await loadPyodide({ fsInit: () => mark("wasm instantiated") });
+  mark("loadPyodide done");
   await expecting;
   stage("numpy");
   const problems = [];  // loadPackage reports a package it could not load here, and resolves anyway
   await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => problems.push(m), checkIntegrity: true });
   if (!pyodide.loadedPackages.numpy) throw new Error(`NumPy could not be loaded: ${problems.join(" ") || "no reason given"}`);
+  mark("numpy loaded");
   await Promise.all(counting);
   report(true);  // the runtime is all here
   stage("engine", "Fetching the engine and the model…");
@@ -137,6 +146,7 @@ async function start() {
     throw new Error(model + err.message);
   }
   writeFiles(pyodide, site.files);
+  mark("files written");
   pyodide.runPython(`import sys\nif ${JSON.stringify(HOME)} not in sys.path: sys.path.insert(0, ${JSON.stringify(HOME)})`);
   pyodide.FS.chdir(HOME);
   await pyodide.runPythonAsync(site.main, { filename: "main.py" });
@@ -148,7 +158,8 @@ async function start() {
       console.error("digits: a message to Python failed:", err);
     }
   };
-  postMessage({ type: "ready" });
+  mark("main.py done");
+  postMessage({ type: "ready", marks });
   for (const message of waiting.splice(0)) handle(message);
 }
 

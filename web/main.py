@@ -27,18 +27,30 @@ the event handlers.
 
 import json
 
+import js
+
 import ui
 from ui import document
 
 ui.call("digitsLoader.stage", "engine", "Importing the engine…")
 ui.flush()
 
-import about_model  # noqa: E402  (imported after the progress update on purpose)
-import engine  # noqa: E402
+mark = js.digitsMark  # web/compute.js's start-up marks (digitsLoader.marks on the page)
+mark("main.py")
+import engine  # noqa: E402  (imported after the progress update on purpose)
+
+mark("import engine")
+import about_model  # noqa: E402
 import ink  # noqa: E402
-import teach  # noqa: E402
 import wording  # noqa: E402
+
+mark("import about_model, ink, wording")
+import teach  # noqa: E402
+
+mark("import teach")
 from inside_panel import Inside  # noqa: E402
+
+mark("import inside_panel")
 from ui import now_ms, put_rgba  # noqa: E402
 from wording import percent  # noqa: E402
 
@@ -284,6 +296,7 @@ def start() -> App:
         with open(MODEL_PATH, "rb") as f:
             model_bytes = f.read()
         model = engine.load_model(MODEL_PATH)
+        mark("model loaded")
     except (OSError, ValueError) as exc:  # engine errors are ValueErrors that say what to do
         ui.call("digitsLoader.fail", f"Could not load the model: {exc}")
         document.getElementById("message").textContent = "The model could not be loaded, so nothing can be predicted."
@@ -291,11 +304,13 @@ def start() -> App:
         raise
     app = App(model, model.card, model_bytes)
     app.render_card()
+    mark("App and card")
     return app
 
 
 app = start()
 teacher = teach.start(app)  # the Teach panel (web/teach.py): examples, Learn, the personal model
+mark("teach.start")
 
 
 # The page's messages (web/bridge.js's EVENTS): each handler's changes reach the page when it returns.

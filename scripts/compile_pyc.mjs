@@ -1,0 +1,84 @@
+// Compile the .py files of zip archives to .pyc with the site's own Pyodide, in Node.js.
+//
+//   node scripts/compile_pyc.mjs INDEX_URL SITE_DIR|- IN.zip OUT.zip PREFIX [IN.zip OUT.zip PREFIX ...]
+//
+// Run by scripts/compile_pyc.py (see there for why). INDEX_URL is a folder holding pyodide.mjs;
+// each .py entry of IN.zip is written to OUT.zip as a sourceless .pyc (an unchecked hash-based
+// pyc, so no source is needed or consulted), compiled by the very interpreter the page runs,
+// with PREFIX + its name as the file name tracebacks show. Other entries are copied as they are,
+// and a file that does not compile keeps its source.
+//
+// With a SITE_DIR (a built site), only the modules the page imports are compiled: its [files] are
+// written into Pyodide's file system the way web/compute.js writes them, NumPy is loaded, web/main.py
+// runs (the page's messages go nowhere) and the model reads one drawn digit; what sys.modules then
+// holds from these archives is compiled, and every other file keeps its source, which compresses
+// to about half of its bytecode.
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [indexURL, siteDir, ...rest] = process.argv.slice(2);
+const { loadPyodide } = await import(pathToFileURL(path.join(indexURL, "pyodide.mjs")).href);
+const pyodide = await loadPyodide({ indexURL: path.resolve(indexURL) + "/" });
+
+/** The files the page's start-up and first reading import (their paths in Pyodide), or null for all. */
+async function startupFiles() {
+  if (siteDir === "-") return null;
+  const toml = fs.readFileSync(path.join(siteDir, "pyscript.toml"), "utf8");
+  const body = (toml.split(/^\[files\]\s*$/m)[1] || "").split(/^\[/m)[0];
+  const home = "/home/pyodide/";
+  const files = [...body.matchAll(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]);
+  for (const [src, dst] of [...files, ["./web/main.py", "./main.py"]]) {
+    const to = home + dst.replace(/^\.\//, "");
+    pyodide.FS.mkdirTree(to.slice(0, to.lastIndexOf("/")));
+    pyodide.FS.writeFile(to, fs.readFileSync(path.join(siteDir, src)));
+  }
+  await pyodide.loadPackage("numpy", { messageCallback: () => {}, checkIntegrity: false });
+  globalThis.postMessage = () => {};  // the page's operations (web/ui.py) go nowhere here
+  globalThis.digitsMark = () => {};
+  pyodide.FS.chdir(home);
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);
+  await pyodide.runPythonAsync(fs.readFileSync(path.join(siteDir, "web/main.py"), "utf8"), { filename: "main.py" });
+  return pyodide.runPython(`
+import numpy as np
+gray = np.zeros((80, 60), np.uint8)
+gray[15:65, 28:34] = 255  # a 1
+reading = engine.read_number(app.model, gray)
+app.model.predict_proba(engine.preprocess(gray))
+sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""})
+`).toJs();
+}
+const wanted = await startupFiles();
+
+
+pyodide.runPython(`
+import importlib.util, marshal, zipfile
+
+def to_pyc(src, dst, prefix, wanted):
+    compiled = kept = 0
+    wanted = None if wanted is None else set(wanted)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(".py") and (wanted is None or prefix + info.filename in wanted):
+                try:
+                    code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
+                except SyntaxError:
+                    kept += 1
+                else:
+                    flags = (1).to_bytes(4, "little")  # hash-based, source not checked (PEP 552)
+                    data = importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(data) + marshal.dumps(code)
+                    info = zipfile.ZipInfo(info.filename + "c", info.date_time)
+                    compiled += 1
+            info.compress_type = zipfile.ZIP_STORED
+            zout.writestr(info, data)
+    return f"{compiled} compiled, {kept} did not compile"
+`);
+const toPyc = pyodide.globals.get("to_pyc");
+for (let i = 0; i + 2 < rest.length; i += 3) {
+  const [src, dst, prefix] = rest.slice(i, i + 3);
+  pyodide.FS.writeFile("/tmp/in.zip", fs.readFileSync(src));
+  const said = toPyc("/tmp/in.zip", "/tmp/out.zip", prefix, wanted ? pyodide.toPy(wanted.filter((f) => f.startsWith(prefix))) : null);
+  fs.writeFileSync(dst, pyodide.FS.readFile("/tmp/out.zip"));
+  console.log(`${path.basename(src)}: ${said}`);
+}
