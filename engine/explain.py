@@ -128,11 +128,15 @@ def saliency(model, image28, target=None, method: str = "gradient_x_input", step
     if target is None:
         target = int(net.forward(x)[0, :DIGITS].argmax())
     target = _check_target(target, int(net.output_shape[0]))
+    # In float64: which input of a pooling window wins and which units a ReLU passes decide where
+    # the gradient flows, and in float32 a near-tie falls one way with OpenBLAS's kernels and the
+    # other with Pyodide's plain NumPy (maps 9% apart on an AMD host); float64 makes that vanishingly rare.
+    x = x.astype(np.float64)
     if method == "gradient_x_input":
         _, grad = logit_gradients(net, x, np.array([target]))
         return (grad[0] * x[0]).reshape(image.shape).astype(np.float32)
-    alphas = ((np.arange(steps, dtype=np.float32) + 0.5) / steps).reshape((steps,) + (1,) * x[0].ndim)
-    _, grads = logit_gradients(net, (alphas * x).astype(np.float32), np.full(steps, target))
+    alphas = ((np.arange(steps, dtype=np.float64) + 0.5) / steps).reshape((steps,) + (1,) * x[0].ndim)
+    _, grads = logit_gradients(net, alphas * x, np.full(steps, target))
     return (grads.mean(axis=0) * x[0]).reshape(image.shape).astype(np.float32)
 
 

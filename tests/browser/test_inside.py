@@ -284,6 +284,9 @@ def test_heat_map_over_the_drawing(page, model):
 
     draw(page, 4)
     open_panel(page)
+    # DONE alone can hold before the worker has heard of the opening (the previous version's pictures
+    # are all drawn); the heat map's mark is set in the task that lays it over the pad
+    pagekit.wait_for(page, "(document.getElementById('inside-panel').dataset.heat || '').startsWith('answer')")
     pagekit.wait_for(page, DONE)
     box = page.evaluate("window.digitPad.boxes.digits[0].box")
     red, blue = page.evaluate(OVERLAY_COLOURS, box)
