@@ -212,6 +212,12 @@ window.digitsPage = {
   },
 };
 
+/* ---------- the heat map is on the drawing only while "Inside the model" is open ---------- */
+
+const insidePanel = document.getElementById("inside-panel");
+pad.wantHeat(insidePanel.open);
+insidePanel.addEventListener("toggle", () => pad.wantHeat(insidePanel.open));
+
 /* ---------- the "About the model" panel remembers whether it was open ---------- */
 
 const modelPanel = document.getElementById("model-panel");

@@ -83,10 +83,9 @@ class Inside:
         self.schedule()
 
     def closed(self) -> None:
-        """The panel was closed: pending work dropped, the heat map taken off the drawing."""
+        """The panel was closed: pending work dropped (the page itself takes the heat map off the drawing)."""
         self.open = False
         self.cancel()
-        self.pad.clearHeat()
 
     def cancel(self) -> None:
         ui.cancel(self.timer)

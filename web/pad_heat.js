@@ -7,10 +7,22 @@
  * glyph it explains. The ink's box in the input is the glyph's ink box on the pad
  * (preprocess only scales and shifts it), so that part of the map is stretched over the
  * glyph's box. A new reading (showBoxes) or clearing the boxes drops it.
+ *
+ * The map belongs to the open "Inside the model" panel: web/bridge.js calls wantHeat(open)
+ * from the panel's own toggle event, so closing it takes the map off at once, and a map the
+ * worker computed before it heard of the closing is not laid back on.
  */
 
 export const heatOverlay = {
+  heatWanted: false,
+
+  wantHeat(on) {
+    this.heatWanted = on;
+    if (!on) this.clearHeat();
+  },
+
   showHeat(rgba, inner, index) {
+    if (!this.heatWanted) return;
     const c = this.heatCanvas || (this.heatCanvas = document.createElement("canvas"));
     c.width = c.height = 28;
     const data = new ImageData(rgba, 28, 28);

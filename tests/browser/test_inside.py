@@ -294,6 +294,10 @@ def test_heat_map_over_the_drawing(page, model):
     assert red >= 50, (red, blue)
     assert (red > blue) == ((heat_map > 0).sum() > (heat_map < 0).sum()), (red, blue)
     page.click("#inside-panel summary")  # closed: off the drawing, the box stays
-    pagekit.wait_for(page, "!document.getElementById('inside-panel').open")
+    pagekit.wait_for(page, "!document.getElementById('inside-panel').open && !window.digitPad.heat")
+    assert page.evaluate(OVERLAY_COLOURS, box) == [0, 0]
+    # a map the worker computed before it heard of the closing is not laid back on
+    red_map = "new Uint8ClampedArray(28 * 28 * 4).map((_, i) => (i % 4 === 1 || i % 4 === 2 ? 0 : 255))"
+    page.evaluate(f"window.digitPad.showHeat({red_map}, [0, 0, 28, 28], 0)")
     assert page.evaluate(OVERLAY_COLOURS, box) == [0, 0]
     assert page.evaluate("window.digitPad.boxes.digits.length") == 1
