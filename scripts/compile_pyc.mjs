@@ -24,10 +24,11 @@ const pyodide = await loadPyodide({ indexURL: path.resolve(indexURL) + "/" });
 /** The files the page's start-up and first reading import (their paths in Pyodide), or null for all. */
 async function startupFiles() {
   if (siteDir === "-") return null;
-  const toml = fs.readFileSync(path.join(siteDir, "pyscript.toml"), "utf8");
-  const body = (toml.split(/^\[files\]\s*$/m)[1] || "").split(/^\[/m)[0];
+  // pyscript.toml's [files], read by the page's own reader (a classic script that sets self.filesFromToml)
+  globalThis.self ??= globalThis;
+  await import(pathToFileURL(path.join(siteDir, "web/toml_files.js")).href);
+  const files = self.filesFromToml(fs.readFileSync(path.join(siteDir, "pyscript.toml"), "utf8"));
   const home = "/home/pyodide/";
-  const files = [...body.matchAll(/^\s*"([^"]+)"\s*=\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]);
   for (const [src, dst] of [...files, ["./web/main.py", "./main.py"]]) {
     const to = home + dst.replace(/^\.\//, "");
     pyodide.FS.mkdirTree(to.slice(0, to.lastIndexOf("/")));
