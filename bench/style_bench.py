@@ -1,6 +1,6 @@
 """Handwriting styles MNIST barely has: accuracy per style and per digit on the stroke test set.
 
-    python bench/style_bench.py [--model models/mnist_int8.npz] [--pad-pen] [--redraw]
+    python bench/style_bench.py [--model models/mnist_int8.npz] [--pad-pen | --ink-pen] [--redraw]
 
 The samples are ``tests/strokes/styles/*.json`` (made by ``tests/strokes/make_styles.py``,
 never seen by training): slashed zeros, flagged and footed ones, crossed and hooked
@@ -14,8 +14,10 @@ rejects (reads as "not a digit") and its accuracy (a rejected sample counts as w
 what the wrong readings were. Also by digit height on the pad and by pen width. Figures
 go to ``bench/out/style_bench.json``.
 
-``--pad-pen`` draws every sample with the page's own pen (21 px on the 280 px pad)
-instead of the sample's; ``--redraw`` paints each stroke's path once (the page's
+``--pad-pen`` draws every sample with the visible pad's pen (21 px on the 280 px pad)
+instead of the sample's; ``--ink-pen`` with the pen the page really draws the model's input
+with (``web/ink_pen.js``: 0.12 of the tallest glyph's height, so the figures are the page's);
+``--redraw`` paints each stroke's path once (the page's
 ``redraw`` after undo or resize) instead of piece by piece as the pen moves.
 """
 
@@ -58,7 +60,8 @@ def sample_height(s: stroke_files.Sample) -> float:
     return float(np.ptp(pts[:, 1])) * stroke_files.INK_SIZE / s.pad
 
 
-def run(model, styles: dict[str, list[stroke_files.Sample]], live: bool = True, pen: float | None = None) -> dict:
+def run(model, styles: dict[str, list[stroke_files.Sample]], live: bool = True, pen=None) -> dict:
+    """``pen`` as ``stroke_files.inputs`` takes it: None (each sample's), pad pixels, or ``ink_pen``."""
     samples = [s for group in styles.values() for s in group]
     t0 = time.perf_counter()
     x = stroke_files.inputs(samples, live=live, pen=pen)  # (N, 28, 28)
@@ -69,7 +72,7 @@ def run(model, styles: dict[str, list[stroke_files.Sample]], live: bool = True, 
     labels = np.array([s.label for s in samples])
     names = np.array([s.style for s in samples])
     heights = np.array([sample_height(s) for s in samples])
-    pens = np.array([s.pen if pen is None else pen for s in samples])
+    pens = np.array([s.pen if pen is None else pen(s) if callable(pen) else pen for s in samples])
 
     def figures(mask: np.ndarray) -> dict:
         return group_figures(labels[mask], plain[mask], rejecting[mask])
@@ -78,7 +81,7 @@ def run(model, styles: dict[str, list[stroke_files.Sample]], live: bool = True, 
         "samples": len(samples),
         "render_seconds": round(t1 - t0, 2),
         "live": live,
-        "pen": "per sample" if pen is None else pen,
+        "pen": "per sample" if pen is None else "the page's ink pen" if callable(pen) else pen,
         "overall": figures(np.ones(len(samples), bool)),
         "styles": {name: figures(names == name) for name in styles},
         "digits": {str(d): figures(labels == d) for d in range(10) if (labels == d).any()},
@@ -122,13 +125,20 @@ def report(result: dict) -> list[str]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=SHIPPED_MODEL, help="model file (default: the shipped int8 model)")
-    ap.add_argument("--pad-pen", action="store_true", help="draw every sample with the page's 21 px pen")
+    pens = ap.add_mutually_exclusive_group()
+    pens.add_argument("--pad-pen", action="store_true", help="draw every sample with the visible pad's 21 px pen")
+    pens.add_argument(
+        "--ink-pen",
+        action="store_true",
+        help="draw every sample with the pen the page draws the model's input with (web/ink_pen.js)",
+    )
     ap.add_argument("--redraw", action="store_true", help="paint each stroke once instead of as the pen moves")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR / "style_bench.json", help="where the figures go")
     args = ap.parse_args(argv)
     model = engine.load_model(args.model)
     styles = stroke_files.load_styles()
-    result = run(model, styles, live=not args.redraw, pen=stroke_files.PAD_PEN if args.pad_pen else None)
+    pen = stroke_files.PAD_PEN if args.pad_pen else stroke_files.ink_pen if args.ink_pen else None
+    result = run(model, styles, live=not args.redraw, pen=pen)
     result = {"model": str(args.model), "machine": machine(), **result}
     print("\n".join(report(result)))
     args.out.parent.mkdir(parents=True, exist_ok=True)

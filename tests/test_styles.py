@@ -171,3 +171,14 @@ def test_shipped_model_reads_every_style_at_least_its_floor(styles):
     measured = accuracies(engine.load_model(SHIPPED_MODEL), styles)
     below = {k: f"{measured[k]:.1%} < floor {floor:.0%}" for k, floor in FLOORS.items() if measured[k] < floor}
     assert not below, f"styles read worse than their floor: {below} (python bench/style_bench.py for the table)"
+
+
+def test_the_ink_pen_follows_the_glyphs_height_as_the_page_draws_the_models_input(styles):
+    """``inputs(pen=ink_pen)`` (style_bench --ink-pen) draws each sample with web/ink_pen.js's pen, not the pad's."""
+    by_height = sorted((s for group in styles.values() for s in group), key=lambda s: np.ptp(np.concatenate(s.strokes)[:, 1]))
+    small, large = by_height[0], by_height[-1]
+    assert stroke_files.ink_pen(small) < stroke_files.ink_pen(large), "a taller glyph gets a thicker pen"
+    assert stroke_files.ink_pen(small) < PAD_PEN < stroke_files.ink_pen(large)
+    pad_pen, ink_pen = stroke_files.inputs([small], pen=PAD_PEN), stroke_files.inputs([small], pen=stroke_files.ink_pen)
+    assert (ink_pen > 0.5).sum() < (pad_pen > 0.5).sum(), "a small digit is not drawn as a blob"
+    assert np.array_equal(ink_pen[0], engine.preprocess(stroke_files.render(small, pen=stroke_files.ink_pen(small))))
