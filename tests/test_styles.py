@@ -175,7 +175,9 @@ def test_shipped_model_reads_every_style_at_least_its_floor(styles):
 
 def test_the_ink_pen_follows_the_glyphs_height_as_the_page_draws_the_models_input(styles):
     """``inputs(pen=ink_pen)`` (style_bench --ink-pen) draws each sample with web/ink_pen.js's pen, not the pad's."""
-    by_height = sorted((s for group in styles.values() for s in group), key=lambda s: np.ptp(np.concatenate(s.strokes)[:, 1]))
+    by_height = sorted(
+        (s for group in styles.values() for s in group), key=lambda s: np.ptp(np.concatenate(s.strokes)[:, 1])
+    )
     small, large = by_height[0], by_height[-1]
     assert stroke_files.ink_pen(small) < stroke_files.ink_pen(large), "a taller glyph gets a thicker pen"
     assert stroke_files.ink_pen(small) < PAD_PEN < stroke_files.ink_pen(large)
