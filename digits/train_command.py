@@ -78,7 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--patience",
         type=int,
         default=TrainConfig.patience,
-        help="stop after this many epochs without a better validation loss",
+        help="stop after this many epochs without a better validation accuracy (the lower loss breaks ties)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for the split, initialization, shuffling, augmentation")
     p.add_argument(

@@ -1,7 +1,8 @@
 """The training loop: mini-batches, augmentation, validation, early stopping, checkpoints.
 
-``Trainer.fit`` runs epochs until done or until the validation loss has not
-improved for ``patience`` epochs, then restores the best weights. After every
+``Trainer.fit`` runs epochs until done or until validation has not improved
+for ``patience`` epochs, then restores the best weights: the best epoch is the
+one with the highest validation accuracy, the lower loss breaking ties (``better``). After every
 epoch it writes a checkpoint atomically (model, best model, optimizer state,
 RNG state, history), so Ctrl-C or a crash loses at most the running epoch and
 ``resume`` continues exactly where the last checkpoint left off: a resumed run
@@ -48,7 +49,7 @@ class TrainConfig:
     label_smoothing: float = 0.05  # softens targets: better calibrated, slightly more accurate
     augment: bool = True  # random affine warps of training images
     elastic: bool = False  # elastic distortion on top (slower to converge, more robust)
-    patience: int = 6  # early stopping: epochs without a better validation loss
+    patience: int = 6  # early stopping: epochs without a better validation accuracy (``better``)
     seed: int = 0  # every random choice derives from this
 
 
@@ -71,6 +72,19 @@ class TrainState:
     best_val_loss: float = math.inf
     best_epoch: int = 0
     history: list = field(default_factory=list)
+
+
+def better(record: EpochRecord, state: TrainState) -> bool:
+    """Whether ``record``'s epoch beats the best so far: higher validation accuracy, or the same and a lower loss.
+
+    Not the loss alone: late in a onecycle schedule the model grows surer of what it gets wrong
+    faster than it gets more right, so the loss bottoms out epochs before the accuracy does (the
+    default run of 2026-12-03: loss best at epoch 7, 0.0689 at 99.10%; epoch 13 0.0740 at 99.44%;
+    patience stopped it there and shipped epoch 7's weights, 99.20% on the test set)."""
+    if state.best_epoch == 0:
+        return True
+    best = state.history[state.best_epoch - 1]
+    return (record.val_accuracy, -record.val_loss) > (best["val_accuracy"], -best["val_loss"])
 
 
 def evaluate(model, images: np.ndarray, labels: np.ndarray, batch_size: int = 1000) -> tuple[float, float]:
@@ -286,9 +300,10 @@ class Trainer:
                 time.perf_counter() - start,
                 seen / train_seconds,
             )
+            improved = better(record, self.state)
             self.state.history.append(asdict(record))
             self.state.epoch = epoch
-            if val_loss < self.state.best_val_loss:
+            if improved:
                 self.state.best_val_loss, self.state.best_epoch = val_loss, epoch
                 self.best_arrays = {k: v.copy() for k, v in model.state_arrays().items()}
             patience_left = cfg.patience - (epoch - self.state.best_epoch)

@@ -257,3 +257,22 @@ def test_bad_flag_values_are_refused_by_name(flags, message):
     result = run_cli(*flags, timeout=60)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_best_epoch_is_the_most_accurate_the_lower_loss_breaking_ties():
+    """A onecycle run's loss bottoms out before its accuracy does: accuracy decides which epoch is kept."""
+    from dataclasses import asdict
+
+    from engine.train import EpochRecord, TrainState, better
+
+    def record(epoch, loss, acc):
+        return EpochRecord(epoch, 0.3, 0.98, loss, acc, 1e-3, 1.0, 100.0)
+
+    state = TrainState()
+    first = record(1, 0.0689, 0.9910)
+    assert better(first, state)
+    state.history.append(asdict(first))
+    state.best_epoch, state.best_val_loss = 1, first.val_loss
+    assert better(record(2, 0.0740, 0.9944), state), "more accurate, though the loss is higher"
+    assert not better(record(2, 0.0600, 0.9908), state), "lower loss, less accurate"
+    assert better(record(2, 0.0650, 0.9910), state) and not better(record(2, 0.0700, 0.9910), state), "ties: loss"
