@@ -169,6 +169,10 @@ def test_train_offline_end_to_end_writes_every_artifact(tmp_path):
     assert (run / "history.csv").read_text().count("\n") == 3
     card = json.loads((models / "mnist_int8.json").read_text())
     assert card["kind"] == "int8" and card["command"].startswith("python train_offline.py")
+    # the exact-integer path ships, whichever variant validates best (the others are in the comparison)
+    comparison = json.loads((run / "comparison.json").read_text())
+    assert card["inference"] == "int8" and comparison["chosen"].startswith("int8 (int8,")
+    assert {r["model"] for r in comparison["rows"]} >= {"int8 (dequantized, max calibration)", "float32"}
     assert "epoch   2" in result.stdout and "float32" in result.stdout
     # "not a digit": an eleventh output trained on negatives, its threshold chosen on validation, in the file
     assert card["outputs"] == 11 and card["negatives_trained"] == math.ceil(10000 * 2000 / 55000)
@@ -276,3 +280,17 @@ def test_the_best_epoch_is_the_most_accurate_the_lower_loss_breaking_ties():
     assert better(record(2, 0.0740, 0.9944), state), "more accurate, though the loss is higher"
     assert not better(record(2, 0.0600, 0.9908), state), "lower loss, less accurate"
     assert better(record(2, 0.0650, 0.9910), state) and not better(record(2, 0.0700, 0.9910), state), "ties: loss"
+
+
+def test_the_exact_integer_variant_ships_even_when_a_dequantized_one_validates_better():
+    from digits.export import shipped_row
+
+    rows = [
+        {"model": "int8 (int8, max calibration)", "val_accuracy": 0.9944},
+        {"model": "int8 (dequantized, max calibration)", "val_accuracy": 0.9948},
+        {"model": "int8 (int8, percentile calibration)", "val_accuracy": 0.9946},
+        {"model": "int8 (dequantized, percentile calibration)", "val_accuracy": 0.9948},
+    ]
+    assert shipped_row(rows)["model"] == "int8 (int8, percentile calibration)"
+    rows[2]["val_accuracy"] = 0.9944  # a tie: the first calibration listed
+    assert shipped_row(rows)["model"] == "int8 (int8, max calibration)"
