@@ -456,9 +456,10 @@ def cross(rng: np.random.Generator) -> np.ndarray:
 
 
 # Where a loop's tail may leave it (degrees, counter-clockwise from "right", y up), and how far
-# from that: sideways, up to the right or down to the left. A tail down the right side makes a 9
-# or an a, one up the left side a 6, one straight down a 9 or a q: those directions are never drawn.
-TAIL_DIRECTIONS = ((0.0, 25.0), (180.0, 25.0), (45.0, 12.0), (225.0, 12.0))
+# from that: sideways. A tail down the right side makes a 9 or an a, one up the left side a 6, one
+# straight down a 9 or a q, and one up to the right or down to the left the end of a slashed
+# zero's slash: those directions are never drawn.
+TAIL_DIRECTIONS = ((0.0, 25.0), (180.0, 25.0))
 
 
 def loop_with_tail(rng: np.random.Generator) -> np.ndarray:

@@ -93,13 +93,16 @@ def zero_plain(rng: np.random.Generator) -> list[Stroke]:
 
 
 def zero_slashed(rng: np.random.Generator) -> list[Stroke]:
-    """A 0 with a slash through it, / or \\, from inside the oval to well outside it."""
+    """A 0 with a slash through it, / or \\, from inside the oval to well outside it.
+
+    From a slight lean to nearly upright (as in the letter Ø), reaching just past the ring or
+    far beyond it at either end: people slash zeros every such way."""
     oval, rx, ry = _oval(rng)
-    angle = rng.uniform(50.0, 75.0) * (1 if rng.random() < 0.6 else -1)  # "/" more often than "\"
+    angle = rng.uniform(40.0, 85.0) * (1 if rng.random() < 0.6 else -1)  # "/" more often than "\"
     a = np.deg2rad(angle)
     d = np.array([np.cos(a), -np.sin(a)])  # towards the upper right for "/"
     reach = 1.0 / np.hypot(d[0] / rx, d[1] / ry)  # the oval's radius in that direction
-    lo, hi = reach * rng.uniform(0.55, 1.45), reach * rng.uniform(0.55, 1.45)
+    lo, hi = reach * rng.uniform(0.5, 1.8), reach * rng.uniform(0.5, 1.8)
     c = rng.uniform(-0.05, 0.05, 2)
     slash = _pts(*(c - lo * d), *(c + hi * d))
     if rng.random() < 0.5:
@@ -133,7 +136,7 @@ def one_plain(rng: np.random.Generator) -> list[Stroke]:
 def one_flag(rng: np.random.Generator) -> list[Stroke]:
     """A 1 with a long flag: up from the left to the top, then down, in one stroke."""
     top, _, stem = _one_stem(rng)
-    return [[_flag(rng, top, (0.22, 0.42), (30, 55)), stem]]  # flatter and longer is a 7
+    return [[_flag(rng, top, (0.22, 0.52), (28, 58)), stem]]  # flatter is a 7
 
 
 def one_flag_foot(rng: np.random.Generator) -> list[Stroke]:
@@ -433,15 +436,15 @@ def _ink_points(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _slash(rng: np.random.Generator, img: np.ndarray) -> list[np.ndarray]:
     x, y, w = _ink_points(img)
     c = np.array([np.average(x, weights=w), np.average(y, weights=w)])
-    # A diagonal, / (35-70 degrees) or \ (110-145), that crosses the 0's long axis (MNIST zeros
-    # lean) at 25 degrees or more: along the axis it would be lost in the ring, and a steep one is a phi.
+    # A diagonal, / (35-80 degrees) or \ (100-145), that crosses the 0's long axis (MNIST zeros
+    # lean) at 25 degrees or more: along the axis it would be lost in the ring.
     cov = np.cov(np.stack([x - c[0], c[1] - y]), aweights=w)
     major = np.degrees(np.arctan2(*np.linalg.eigh(cov)[1][::-1, 1])) % 180.0  # y up, 0..180
     first = 0 if rng.random() < 0.5 else 1
     angle = 0.0
-    for lo_deg in ((35.0, 110.0)[first], (35.0, 110.0)[1 - first]):
+    for lo_deg in ((35.0, 100.0)[first], (35.0, 100.0)[1 - first]):
         for _ in range(8):
-            angle = rng.uniform(lo_deg, lo_deg + 35.0)
+            angle = rng.uniform(lo_deg, lo_deg + 45.0)
             if abs((angle - major + 90.0) % 180.0 - 90.0) >= 25.0:
                 break
         else:
@@ -451,7 +454,7 @@ def _slash(rng: np.random.Generator, img: np.ndarray) -> list[np.ndarray]:
     a = np.deg2rad(angle)
     d = np.array([np.cos(a), -np.sin(a)])
     along = (x - c[0]) * d[0] + (y - c[1]) * d[1]
-    lo, hi = -along.min() * rng.uniform(0.6, 1.35), along.max() * rng.uniform(0.6, 1.35)
+    lo, hi = -along.min() * rng.uniform(0.55, 1.7), along.max() * rng.uniform(0.55, 1.7)
     return [np.stack([c - lo * d, c + hi * d])]
 
 
@@ -471,7 +474,7 @@ def _one_flag(rng: np.random.Generator, img: np.ndarray, foot: bool) -> list[np.
     # The flag leaves at an angle to the stem's own direction, but never flatter than 28 degrees:
     # a long flat flag on a leaning stem is a 7.
     drop = np.deg2rad(np.clip(rng.uniform(30.0, 55.0) + np.degrees(np.arctan(a)), 28.0, 70.0))
-    end = top + rng.uniform(0.2, 0.38) * height * np.array([-np.cos(drop), np.sin(drop)])
+    end = top + rng.uniform(0.2, 0.48) * height * np.array([-np.cos(drop), np.sin(drop)])
     added = [np.stack([end, 0.5 * (top + end) + rng.uniform(-0.4, 0.4, 2), top])]
     if foot:
         bottom = np.array([a * y_bottom + b, y_bottom])

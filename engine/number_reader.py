@@ -108,36 +108,36 @@ class Priors:
     composed from MNIST training digits.
     """
 
-    log_prob: float = 0.12  # log of the top digit's probability
-    is_digit: float = 0.53  # log P(a digit) from a model's "not a digit" output (0 for ten-output models)
-    top_logit: float = 0.69  # the top digit's logit: low for what the model never saw (two digits, a sliver)
-    glyph: float = -0.67  # 1 per glyph: > 0 favours more, smaller glyphs
-    aspect: float = 0.04  # z^2 / 2 of log(width / height) under the class's MNIST digits
-    ink: float = -0.16  # z^2 / 2 of log(stroke length / height) above the class's MNIST digits'
-    wide: float = 0.05  # width above 1
-    short: float = -0.03  # height below 0.6
-    cut_one: float = -0.83  # read as 1 beside a cut (a sliver cut off a digit reads as 1)
-    cut_ink: float = -0.02  # ink the cut on its left goes through, in stroke widths
-    cut_strokes: float = -0.61  # strokes (vertical ink runs) that cut goes through
+    log_prob: float = 0.25  # log of the top digit's probability
+    is_digit: float = 0.57  # log P(a digit) from a model's "not a digit" output (0 for ten-output models)
+    top_logit: float = 0.54  # the top digit's logit: low for what the model never saw (two digits, a sliver)
+    glyph: float = -0.57  # 1 per glyph: > 0 favours more, smaller glyphs
+    aspect: float = 0.01  # z^2 / 2 of log(width / height) under the class's MNIST digits
+    ink: float = -0.15  # z^2 / 2 of log(stroke length / height) above the class's MNIST digits'
+    wide: float = 0.06  # width above 1
+    short: float = -0.01  # height below 0.6
+    cut_one: float = -0.88  # read as 1 beside a cut (a sliver cut off a digit reads as 1)
+    cut_ink: float = -0.04  # ink the cut on its left goes through, in stroke widths
+    cut_strokes: float = -0.62  # strokes (vertical ink runs) that cut goes through
     gap: float = -0.0  # blank gap between the glyph's parts
-    aspect_wide: float = -0.14  # z^2 / 2 of the aspect when wider than the class's MNIST digits
-    margin: float = 0.16  # the top logit above the second, up to 8
-    unsure: float = -0.01  # the top logit below 3
-    sliver: float = -0.0  # width below 0.35 when not read as 1
-    very_wide: float = 0.07  # (width above 0.9)^2
+    aspect_wide: float = -0.17  # z^2 / 2 of the aspect when wider than the class's MNIST digits
+    margin: float = 0.34  # the top logit above the second, up to 8
+    unsure: float = -0.09  # the top logit below 3
+    sliver: float = 0.0  # width below 0.35 when not read as 1
+    very_wide: float = 0.06  # (width above 0.9)^2
     # a constant per glyph read as this digit (two digits pressed together read as some digits more than others)
-    read_0: float = 0.42
-    read_1: float = -0.78
-    read_2: float = -0.3
-    read_3: float = -0.02
-    read_4: float = 0.11
-    read_5: float = -0.15
-    read_6: float = -0.23
-    read_7: float = -0.3
-    read_8: float = 0.07
-    read_9: float = 0.51
-    aspect_z: float = -0.08  # z of the aspect (signed: wider or narrower than the class's digits)
-    ink_z: float = 0.43  # z of the stroke length (signed)
+    read_0: float = 0.14
+    read_1: float = -0.81
+    read_2: float = -0.27
+    read_3: float = 0.02
+    read_4: float = 0.04
+    read_5: float = -0.03
+    read_6: float = -0.18
+    read_7: float = -0.17
+    read_8: float = 0.24
+    read_9: float = 0.47
+    aspect_z: float = -0.17  # z of the aspect (signed: wider or narrower than the class's digits)
+    ink_z: float = 0.5  # z of the stroke length (signed)
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f.name) for f in fields(self)], np.float64)

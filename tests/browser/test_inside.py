@@ -292,7 +292,12 @@ def test_heat_map_over_the_drawing(page, model):
     red, blue = page.evaluate(OVERLAY_COLOURS, box)
     heat_map = engine.explain.saliency(model, pad_input(page), 4)
     assert red >= 50, (red, blue)
-    assert (red > blue) == ((heat_map > 0).sum() > (heat_map < 0).sum()), (red, blue)
+    # Red and blue cover the box in the map's own proportions: of its pixels strong enough to show (the
+    # overlay's alpha is sqrt(|heat| / max); fainter than ~0.25 of full strength is not counted above),
+    # the share pushing toward the answer. (Which colour merely has more pixels flips on near-even maps.)
+    strength = np.sqrt(np.abs(heat_map) / np.abs(heat_map).max())
+    toward = ((heat_map > 0) & (strength >= 0.25)).sum() / max(1, (strength >= 0.25).sum())
+    assert abs(red / (red + blue) - toward) <= 0.15, (red, blue, float(toward))
     page.click("#inside-panel summary")  # closed: off the drawing, the box stays
     pagekit.wait_for(page, "!document.getElementById('inside-panel').open && !window.digitPad.heat")
     assert page.evaluate(OVERLAY_COLOURS, box) == [0, 0]

@@ -3,10 +3,11 @@
 One browser context for the module (its IndexedDB and service worker carry the personal model
 from one test to the next; the tests run in file order, each building on the last):
 
-- slashed zeros (tests/strokes/styles/0-slashed.json), which the shipped model mostly refuses
-  as "not a digit", are drawn with the mouse as test_styles_on_pad.py draws them; TAUGHT of them
-  are taught with the "It was a ..." buttons and the 0 key, Learn runs, and the HELD_OUT ones
-  (never taught) are drawn before and after: more of them must read "0" after, and what the
+- one writer's 1s with a long, flat flag (``flat_flag_ones``: tests/test_personalize.py's writer as
+  pen strokes), which the shipped model mostly reads as 7, are drawn with the mouse as
+  test_styles_on_pad.py draws its samples; five of them are taught with the "It was a ..." buttons
+  and the 1 key, Learn runs, and the HELD_OUT ones (never taught) are drawn before and after: more
+  of them must read "1" after, and what the
   page shows must be engine.read_number of the page's own pixels with the model it exported,
   which must be engine.personalize's model of the exported examples in CPython, bit for bit;
 - while Learn runs no task is longer than 100 ms (PerformanceObserver 'longtask') and a digit
@@ -33,9 +34,13 @@ from conftest import MODEL, ROOT, Visit
 sys.path.insert(0, str(ROOT / "tests"))
 import stroke_files  # noqa: E402
 
-STYLE = "0-slashed"
+# The writer's style and digit. Slashed zeros were taught until the model of 2026-12-03, which reads
+# them (it misreads 1 of the stroke set's 16, and 5 examples of the long-flag 1s it misreads do not fix them).
+STYLE, LABEL = "1-flat-flag", "1"
 TAUGHT_BY_BUTTON, TAUGHT_BY_KEY = (1, 2, 3), (4, 8)
-HELD_OUT = (9, 10, 12, 15)  # misread in CPython's rendering by the shipped model; never taught
+# Read as 7 in CPython's rendering by the shipped model of 2026-12-03 (11 of the 16 are), never taught;
+# CPython's personalize of the five taught reads three of them right.
+HELD_OUT = (0, 5, 9, 12)
 STATE = {}  # what one test leaves for the next: files, readings
 
 PANEL = "document.getElementById('teach-panel').dataset"
@@ -63,9 +68,28 @@ def page(visit_once):
     return p
 
 
+def flat_flag_ones(count: int = 16, seed: int = 16) -> list[stroke_files.Sample]:
+    """One writer's 1s with a long flat flag as pad strokes: digits/styles.py's pen paths (the writer
+    of tests/test_personalize.py), 110-190 px tall on the 280 px pad, slanted up to 12 degrees,
+    placed about the middle, a point every 5 px."""
+    from digits import styles
+    from test_personalize import long_flag_one
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        (line,) = [styles._dense(stroke) for stroke in long_flag_one(rng)]
+        height, slant = rng.uniform(110, 190), np.tan(np.deg2rad(rng.uniform(-12, 12)))
+        cx, cy = rng.uniform(110, 170), rng.uniform(120, 160)
+        pad = np.stack([cx + (line[:, 0] - slant * line[:, 1]) * height, cy + line[:, 1] * height], axis=1)
+        points = np.round(styles._resample(pad, 5.0)).astype(int).tolist()
+        out.append(stroke_files.Sample(STYLE, int(LABEL), [points], stroke_files.INK_SIZE, stroke_files.PAD_PEN, i))
+    return out
+
+
 @pytest.fixture(scope="module")
 def samples():
-    return stroke_files.load_style(stroke_files.STYLES_DIR / f"{STYLE}.json")
+    return flat_flag_ones()
 
 
 @pytest.fixture(scope="module")
@@ -120,16 +144,16 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
     before = read_held_out(page, samples)
     for i in TAUGHT_BY_BUTTON:
         draw(page, samples[i])
-        page.click("#teach-0")
+        page.click(f"#teach-{LABEL}")
     for i in TAUGHT_BY_KEY:
         draw(page, samples[i])
         page.focus("#pad")
-        page.keyboard.press("0")
+        page.keyboard.press(LABEL)
     # Pressing another digit for the same drawing relabels it, then back.
     page.keyboard.press("6")
-    assert wait_examples(page, ["0"] * 4 + ["6"]) == ["0"] * 4 + ["6"]
-    page.keyboard.press("0")
-    assert wait_examples(page, ["0"] * 5) == ["0"] * 5
+    assert wait_examples(page, [LABEL] * 4 + ["6"]) == [LABEL] * 4 + ["6"]
+    page.keyboard.press(LABEL)
+    assert wait_examples(page, [LABEL] * 5) == [LABEL] * 5
     assert page.evaluate(f"{PANEL}.model") == "shipped"
 
     # Learn, with nothing else going on: no task on the page may be longer than 100 ms.
@@ -178,8 +202,8 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
     print("\n" + report)
     record_property("teach", report)
     assert read_while_learning and seven == "7", report
-    right_before = sum(s == "0" for s, _ in before)
-    right_after = sum(s == "0" for s, _ in after)
+    right_before = sum(s == LABEL for s, _ in before)
+    right_after = sum(s == LABEL for s, _ in after)
     assert right_after > right_before and right_after >= len(HELD_OUT) / 2, report
 
     # Export: the page's personal model and examples, checked in CPython.
@@ -198,7 +222,7 @@ def test_teach_learn_and_read_the_style(page, samples, shipped, tmp_path_factory
     assert sorted(files) == ["digits-examples.npz", "digits-personal-model.npz"], files
     mine = engine.load_model(files["digits-personal-model.npz"])
     x, y = engine.load_examples(files["digits-examples.npz"])
-    assert y.tolist() == [0] * 5 and x.shape == (5, 28, 28)
+    assert y.tolist() == [int(LABEL)] * 5 and x.shape == (5, 28, 28)
     again = engine.personalize(shipped, x, y, rng=np.random.default_rng(0))
     differ = [k for k, v in again.arrays.items() if not np.array_equal(v, mine.arrays[k])]
     assert not differ, f"the page's personal model differs from CPython's in {differ}"
@@ -217,7 +241,7 @@ def test_reload_offline_keeps_the_personal_model(page, samples, visit_once):
         pagekit.wait_ready(page)
         pagekit.wait_for(page, f"{PANEL}.model === 'personal'", timeout=30_000)
         assert page.is_visible("#personal-mark")
-        assert examples_shown(page) == ["0"] * 5
+        assert examples_shown(page) == [LABEL] * 5
         shown = draw(page, samples[HELD_OUT[0]])
         assert shown == STATE["after"][0][0]
         assert page.evaluate("navigator.onLine") is False
