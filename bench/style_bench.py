@@ -61,7 +61,7 @@ def sample_height(s: stroke_files.Sample) -> float:
 
 
 def run(model, styles: dict[str, list[stroke_files.Sample]], live: bool = True, pen=None) -> dict:
-    """``pen`` as ``stroke_files.inputs`` takes it: None (each sample's), pad pixels, or ``ink_pen``."""
+    """``pen`` as ``stroke_files.pen_for`` takes it: None (each sample's), pad pixels, or ``ink_pen``."""
     samples = [s for group in styles.values() for s in group]
     t0 = time.perf_counter()
     x = stroke_files.inputs(samples, live=live, pen=pen)  # (N, 28, 28)
@@ -72,7 +72,7 @@ def run(model, styles: dict[str, list[stroke_files.Sample]], live: bool = True, 
     labels = np.array([s.label for s in samples])
     names = np.array([s.style for s in samples])
     heights = np.array([sample_height(s) for s in samples])
-    pens = np.array([s.pen if pen is None else pen(s) if callable(pen) else pen for s in samples])
+    pens = np.array([stroke_files.pen_for(s, pen) for s in samples])
 
     def figures(mask: np.ndarray) -> dict:
         return group_figures(labels[mask], plain[mask], rejecting[mask])

@@ -222,11 +222,15 @@ def render(sample: Sample, live: bool = True, pen: float | None = None) -> np.nd
     return ink_canvas(sample, live, pen)[y : y + h, x : x + w]
 
 
-def inputs(samples: list[Sample], live: bool = True, pen=None) -> np.ndarray:
-    """(N, 28, 28) float32: every sample rendered and preprocessed, as the model reads it.
+def pen_for(sample: Sample, pen=None) -> float:
+    """The pen diameter (pad pixels) ``pen`` gives ``sample``: None for the sample's own, a diameter,
+    or a function of the sample (``ink_pen``: the pen the page draws the model's input with)."""
+    return sample.pen if pen is None else float(pen(sample)) if callable(pen) else float(pen)
 
-    ``pen``: None (each sample's own), a diameter in pad pixels, or a function of the sample
-    (``ink_pen``: the pen the page draws the model's input with)."""
+
+def inputs(samples: list[Sample], live: bool = True, pen=None) -> np.ndarray:
+    """(N, 28, 28) float32: every sample rendered and preprocessed, as the model reads it (``pen`` as
+    ``pen_for`` takes it)."""
     import engine
 
-    return np.stack([engine.preprocess(render(s, live, pen(s) if callable(pen) else pen)) for s in samples])
+    return np.stack([engine.preprocess(render(s, live, pen_for(s, pen))) for s in samples])

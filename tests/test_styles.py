@@ -159,12 +159,13 @@ def test_live_drawing_paints_over_itself_like_the_pad():
 # ---------- the shipped model on each style ----------
 
 
-def accuracies(model, styles: dict[str, list[Sample]]) -> dict[str, float]:
-    """{style: share read right by predict(), "all": over every sample}."""
+def accuracies(model, styles: dict[str, list[Sample]], pen=None, reject: bool = False) -> dict[str, float]:
+    """{style: share read right by predict(..., reject=reject), "all": over every sample}; drawn with
+    ``pen`` as ``stroke_files.pen_for`` takes it (a refused sample counts as wrong)."""
     samples = [s for group in styles.values() for s in group]
     labels = np.array([s.label for s in samples])
     names = np.array([s.style for s in samples])
-    right = model.predict(stroke_files.inputs(samples)) == labels
+    right = model.predict(stroke_files.inputs(samples, pen=pen), reject=reject) == labels
     return {"all": float(right.mean()), **{name: float(right[names == name].mean()) for name in styles}}
 
 
@@ -181,11 +182,7 @@ REJECT_FLOORS = {"all": 0.982, "0-slashed": 0.87, "0-plain": 0.93, "1-long-flag"
 
 
 def test_shipped_model_keeps_the_styles_as_digits_when_it_may_refuse(styles):
-    model = engine.load_model(SHIPPED_MODEL)
-    samples = [s for group in styles.values() for s in group]
-    labels, names = np.array([s.label for s in samples]), np.array([s.style for s in samples])
-    right = model.predict(stroke_files.inputs(samples, pen=stroke_files.ink_pen), reject=True) == labels
-    measured = {"all": float(right.mean()), **{k: float(right[names == k].mean()) for k in REJECT_FLOORS if k != "all"}}
+    measured = accuracies(engine.load_model(SHIPPED_MODEL), styles, pen=stroke_files.ink_pen, reject=True)
     below = {k: f"{measured[k]:.1%} < {floor:.0%}" for k, floor in REJECT_FLOORS.items() if measured[k] < floor}
     assert not below, f"styles refused or misread (reject=True): {below} (python bench/style_bench.py --ink-pen)"
 
