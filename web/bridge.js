@@ -68,8 +68,15 @@ function sendInk(detail) {
     if (detail.kind !== "empty") say(LOADING_NOTE);
     return;  // the ink is read when Python is ready (see "ready" below)
   }
-  if (inkInFlight) { inkWaiting = { ...detail, strokes: strokesOf(detail) }; return; }
+  if (inkInFlight) { inkWaiting = { ...detail, strokes: strokesOf(detail) }; markBusy(); return; }
   postInk({ ...detail, strokes: strokesOf(detail) });
+}
+
+/** The answer on screen is about to change: busy until Python shows the reading of the newest ink
+ * (a final reading, or an empty pad, sets it back), so neither a screen reader nor a test takes the
+ * reading of an earlier stroke for the answer while a later one waits for its turn. */
+function markBusy() {
+  document.querySelector(".answer")?.setAttribute("aria-busy", "true");
 }
 
 /** The pad's strokes behind `detail` (JSON), taken when the ink is, not when it is sent. */
@@ -79,6 +86,7 @@ function strokesOf(detail) {
 
 function postInk(detail) {
   inkInFlight += 1;
+  markBusy();
   post({ type: "ink", detail });  // copied, not transferred: other listeners may read the pixels too
 }
 

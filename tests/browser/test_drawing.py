@@ -30,6 +30,32 @@ def test_prediction_updates_live_while_drawing(page):
     pagekit.wait_for(page, "document.querySelector('.answer').getAttribute('aria-busy') === 'false'")
 
 
+def test_the_answer_stays_busy_while_newer_ink_waits(page):
+    """A stroke ending while the previous one is still being read: the first answer must not look settled.
+
+    Two final inks in one task: the first goes to Python, the second waits for its turn. After every task
+    the answer is either busy or shows the reading of the newest ink (the CI flake of test_ink_size: a 4's
+    first stroke, refused, was taken for the answer while its second stroke waited).
+    """
+    number_strokes.drawn(page, lambda: number_strokes.draw_digit(page, DIGIT_STROKES[4]))
+    settled = page.evaluate(
+        """() => new Promise((resolve) => {
+        const answer = document.querySelector('.answer'), stats = window.digitsStats;
+        const target = stats.count + 2, settled = [];
+        const watch = new MutationObserver(() => {
+            if (answer.getAttribute('aria-busy') !== 'false') return;
+            settled.push(stats.count);
+            if (stats.count >= target) { watch.disconnect(); resolve(settled); }
+        });
+        watch.observe(answer, { attributes: true, attributeFilter: ['aria-busy'] });
+        window.digitPad.send(true);
+        window.digitPad.send(true);
+        setTimeout(() => resolve(settled.concat(['timed out'])), 30000);
+    })"""
+    )
+    assert settled and all(count == settled[-1] for count in settled), settled
+
+
 def test_the_model_sees_preview_shows_the_preprocessed_input(page):
     number_strokes.drawn(page, lambda: number_strokes.draw_digit(page, DIGIT_STROKES[7]))
     pagekit.wait_prediction(page, "7")
