@@ -1,15 +1,18 @@
 # Two commands set everything up on a fresh machine:
-#   make serve   vendor the browser runtime (once), then serve the site on http://127.0.0.1:8000
+#   make serve   vendor the browser runtime (once), build the site into dist/, serve it on http://127.0.0.1:8000
 #   make test    install what the tests need (Python packages, runtime, MNIST, chromium, Fashion-MNIST), lint, then run them
 PYTHON ?= python3
 PORT ?= 8000
 
-.PHONY: serve site vendor install lint test test-fast train bench clean
+.PHONY: serve serve-dev site vendor install lint test test-fast train bench clean
 
 vendor:            ## fetch PyScript, Pyodide and NumPy-for-Pyodide into web/vendor (pinned, sha256-checked)
 	$(PYTHON) scripts/vendor.py
 
-serve: vendor      ## serve the repository root (the site) on 127.0.0.1
+serve: site        ## build the site (precompressed, repacked, precompiled: the fast page) and serve dist/ on 127.0.0.1
+	$(PYTHON) scripts/serve.py --port $(PORT) --dir dist
+
+serve-dev: vendor  ## serve the repository root as it is (edit a file, reload; slower start-up than dist/)
 	$(PYTHON) scripts/serve.py --port $(PORT)
 
 site: vendor       ## a self-contained static copy of the site in dist/

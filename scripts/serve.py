@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=ROOT, help="directory to serve (default: the repository root)")
     ap.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
     args = ap.parse_args(argv)
-    if not (Path(args.dir) / "web" / "vendor" / ".stamp.json").exists():
+    if not (Path(args.dir) / "web" / "vendor" / "pyodide" / "pyodide.mjs").exists():
         print("note: web/vendor/ is missing; run `make vendor` (python scripts/vendor.py) first", file=sys.stderr)
     server = make_server(args.port, args.dir, args.quiet)
     print(
