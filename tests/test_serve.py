@@ -157,7 +157,7 @@ def test_choose_coding():
 
 
 def test_the_repository_root_is_served_plain():
-    """`make serve` serves the repository, which has no copies: plain files with the pinned types."""
+    """`make serve-dev` serves the repository, which has no copies: plain files with the pinned types."""
     server, _ = serve.start_in_thread(0, ROOT, quiet=True)
     port = server.server_address[1]
     try:
