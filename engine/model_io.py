@@ -16,7 +16,7 @@ with the same functions (``read_npz_arrays`` inside ``npz_errors``, ``json_objec
 """
 
 import json
-import tokenize
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -36,6 +36,37 @@ MAX_META_BYTES = 1 << 20  # JSON blobs: 1 MiB is generous
 MAX_FILE_BYTES = 200 << 20
 # Scales whose inverse and whose products with int8 accumulators stay finite in float32.
 SCALE_RANGE = (1e-30, 1e30)
+# A model holds ~40 arrays, a training checkpoint ~130, an examples file 3: a zip directory of a
+# million entries takes zipfile seconds and hundreds of MB to parse, so it is counted first.
+MAX_ENTRIES = 1024
+MAX_DIRECTORY_BYTES = 1 << 20
+# How NumPy writes .npz files: stored or deflated. bzip2 and LZMA entries are refused unread:
+# zipfile inflates a bzip2 block whole, so a 100 kB entry could expand to gigabytes.
+COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_END_RECORD = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+
+
+def _check_zip_directory(path: Path, what: str) -> None:
+    """ModelFormatError if the zip's end record declares more entries or directory bytes than a
+    ``what`` can hold, or is a ZIP64 one (which ours never need), before zipfile parses the directory.
+    Without an end record zipfile raises BadZipFile itself (turned into a message by npz_errors)."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - (22 + 0xFFFF)))  # the end record: 22 bytes and a comment of at most 64 kB
+        tail = f.read()
+    at = tail.rfind(_END_RECORD)
+    if at < 0 or len(tail) - at < 22:
+        return
+    on_disk, total, directory_bytes = struct.unpack("<HHI", tail[at + 8 : at + 16])
+    if at >= 20 and tail[at - 20 : at - 16] == _ZIP64_LOCATOR:
+        raise ModelFormatError(f"{path}: a ZIP64 archive; a {what} is a small plain zip")
+    entries = max(on_disk, total)
+    if entries > MAX_ENTRIES or directory_bytes > MAX_DIRECTORY_BYTES:
+        raise ModelFormatError(
+            f"{path}: the zip directory declares {entries} entries in {directory_bytes} bytes; "
+            f"a {what} has at most {MAX_ENTRIES} entries in {MAX_DIRECTORY_BYTES} bytes"
+        )
 
 
 def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
@@ -52,9 +83,12 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
             if not all(type(d) is int for d in shape):  # NumPy lets (True,) through, then cannot reshape to it
                 raise ValueError(f"shape {shape!r:.60} is not made of whole numbers")
             return shape, fortran, dtype
-        # NumPy parses the header's Python literal: damage shows up as any of these.
-        except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
-            raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({exc})") from None
+        # NumPy parses the header's Python literal (ast.literal_eval): damage shows up as ValueError,
+        # SyntaxError, TypeError, tokenize.TokenError, IndexError (a tuple descr), MemoryError or
+        # RecursionError (thousands of unary minus signs), ...: whichever it is, the header is bad.
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({reason:.200})") from None
 
 
 def read_npz_arrays(
@@ -70,7 +104,15 @@ def read_npz_arrays(
     Call it inside ``npz_errors(path)``, which turns zip and npy damage into ModelFormatError.
     """
     out = {}
+    _check_zip_directory(path, what)
     with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.compress_type not in COMPRESSIONS:
+                raise ModelFormatError(
+                    f"{path}: zip entry {info.filename!r} is compressed with "
+                    f"{ {12: 'bzip2', 14: 'LZMA'}.get(info.compress_type, f'method {info.compress_type}') }; "
+                    f"a {what} is stored or deflated"
+                )
         members = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
         odd = [info.filename for info in zf.infolist() if not info.filename.endswith(".npy")]
         if odd:
@@ -146,10 +188,14 @@ def json_object(path: Path, name: str, arr: np.ndarray) -> dict:
 
 def check_file_size(path: Path, limit: int = MAX_FILE_BYTES, what: str = "model file") -> None:
     """ModelFormatError unless ``path`` is a file of at most ``limit`` bytes."""
-    if not path.is_file():
+    try:
+        is_file, size = path.is_file(), (path.stat().st_size if path.is_file() else 0)
+    except OSError as exc:  # a name too long, a loop of symlinks, no permission to look
+        raise ModelFormatError(f"{str(path)[:120]}: cannot open it as a {what} ({exc.strerror or exc})") from None
+    if not is_file:
         raise ModelFormatError(f"{path}: no such {what}")
-    if path.stat().st_size > limit:
-        raise ModelFormatError(f"{path}: {path.stat().st_size} bytes is too large for a {what}")
+    if size > limit:
+        raise ModelFormatError(f"{path}: {size} bytes is too large for a {what}")
 
 
 def read_model_file(path) -> tuple[dict, dict[str, np.ndarray]]:

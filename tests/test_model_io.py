@@ -273,3 +273,75 @@ def test_a_header_shape_of_booleans_is_refused(tmp_path, member):
     path.write_bytes(buffer.getvalue())
     with pytest.raises(ModelFormatError, match="bad header"):
         engine.load_model(path)
+
+
+SHIPPED_FILE = Path(__file__).resolve().parent.parent / "models" / "mnist_int8.npz"
+
+
+def rewritten(tmp_path, edit=lambda name, data: data, compression=zipfile.ZIP_DEFLATED, extra=0) -> Path:
+    """The shipped model re-zipped: each member's bytes through ``edit``, ``compression``, ``extra`` empty entries."""
+    path = tmp_path / "model.npz"
+    with zipfile.ZipFile(SHIPPED_FILE) as src, zipfile.ZipFile(path, "w", compression) as out:
+        for info in src.infolist():
+            out.writestr(info.filename, edit(info.filename, src.read(info.filename)))
+        for i in range(extra):
+            out.writestr(f"pad{i}.npy", b"")
+    return path
+
+
+def with_header(member: str, header: str):
+    """An ``edit`` that gives ``member`` an npy 1.0 header of text ``header``."""
+
+    def edit(name, data):
+        if name != member:
+            return data
+        old = int.from_bytes(data[8:10], "little")
+        return data[:8] + len(header).to_bytes(2, "little") + header.encode("latin-1") + data[10 + old :]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "compression, name", [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "LZMA")], ids=["bzip2", "lzma"]
+)
+def test_bzip2_and_lzma_entries_are_refused_unread(tmp_path, compression, name):
+    """zipfile inflates a bzip2 block whole (a 100 kB entry can declare 128 bytes and expand to a
+    gigabyte: helper-29's fuzzing took 2 GB) and LZMA fails with its own exception class."""
+    path = rewritten(tmp_path, compression=compression)
+    with pytest.raises(ModelFormatError, match=f"compressed with {name}; a model file is stored or deflated"):
+        engine.load_model(path)
+    assert engine.load_model(rewritten(tmp_path, compression=zipfile.ZIP_STORED)).input_shape == (28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "{'descr': (), 'fortran_order': False, 'shape': (1,), }",  # IndexError inside NumPy's parser
+        "{'descr': ('<f4',), 'fortran_order': False, 'shape': (1,), }",
+        "-" * 9000 + "1",  # MemoryError (or RecursionError) from the literal parser
+    ],
+    ids=["empty descr tuple", "one-item descr tuple", "thousands of minus signs"],
+)
+def test_headers_that_break_numpys_parser_are_bad_headers(tmp_path, header):
+    with pytest.raises(ModelFormatError, match="'0.W.npy' has a bad header"):
+        engine.load_model(rewritten(tmp_path, with_header("0.W.npy", header)))
+
+
+def test_a_zip_directory_too_big_for_a_model_is_refused_before_it_is_parsed(tmp_path):
+    path = rewritten(tmp_path, extra=2000)
+    with pytest.raises(ModelFormatError, match="declares 2028 entries"):
+        engine.load_model(path)
+
+
+def test_a_zip64_archive_is_refused(tmp_path, monkeypatch):
+    """ZIP64 end records let a small file declare millions of entries; our files never need one."""
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 4)  # zipfile writes ZIP64 records past this count
+    path = rewritten(tmp_path)
+    monkeypatch.undo()
+    with pytest.raises(ModelFormatError, match="a ZIP64 archive"):
+        engine.load_model(path)
+
+
+def test_a_name_too_long_for_the_file_system_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelFormatError, match="cannot open it as a model file"):
+        engine.load_model(tmp_path / ("m" * 300 + ".npz"))
