@@ -106,12 +106,11 @@ def read_npz_arrays(
     out = {}
     _check_zip_directory(path, what)
     with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            if info.compress_type not in COMPRESSIONS:
+        for entry in zf.infolist():
+            if entry.compress_type not in COMPRESSIONS:
+                method = {12: "bzip2", 14: "LZMA"}.get(entry.compress_type, f"method {entry.compress_type}")
                 raise ModelFormatError(
-                    f"{path}: zip entry {info.filename!r} is compressed with "
-                    f"{ {12: 'bzip2', 14: 'LZMA'}.get(info.compress_type, f'method {info.compress_type}') }; "
-                    f"a {what} is stored or deflated"
+                    f"{path}: zip entry {entry.filename!r} is compressed with {method}; a {what} is stored or deflated"
                 )
         members = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
         odd = [info.filename for info in zf.infolist() if not info.filename.endswith(".npy")]
