@@ -15,6 +15,7 @@ does not need it. Every bad input ends with a one-line error and exit code 1;
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -30,6 +31,12 @@ from .paths import SHIPPED_MODEL
 
 MAX_PIXELS = 40_000_000  # ~ a 7000x5700 photo; more is refused before decoding
 MAX_FILE_BYTES = 50 << 20
+# Larger pictures are box-averaged down by Pillow (Image.reduce) before NumPy sees them: a 40 MP
+# image as float32, with the copies ink_on_dark and preprocess make, would take about 1 GB, and
+# preprocess brings every digit down to 20x20 pixels anyway (a whole number to a few hundred).
+MAX_SIDE = 2048
+# Netpbm headers may hold comments, which Pillow parses a byte at a time (45 MB of comment: > 20 s).
+MAX_NETPBM_HEADER = 64 << 10
 
 
 class ImageFileError(EngineError):
@@ -42,22 +49,30 @@ def decode_image(path: Path) -> np.ndarray:
         from PIL import Image, ImageOps
     except ImportError:
         raise ImageFileError("decoding image files needs Pillow: pip install pillow") from None
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+        size = path.stat().st_size if is_file else 0
+    except OSError as exc:  # a name too long, a loop of symlinks, no permission to look
+        raise ImageFileError(f"{path}: cannot open it ({exc.strerror or exc})") from None
+    if not is_file:
         raise ImageFileError(f"{path}: no such file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ImageFileError(f"{path}: {path.stat().st_size} bytes is too large for a digit image")
+    if size > MAX_FILE_BYTES:
+        raise ImageFileError(f"{path}: {size} bytes is too large for a digit image")
+    _check_netpbm_header(path)
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data" and the like: the result says enough
             with Image.open(path) as img:
                 width, height = img.size  # from the header: nothing decoded yet
                 if width * height > MAX_PIXELS:
                     raise ImageFileError(f"{path}: {width}x{height} pixels is more than {MAX_PIXELS}")
                 img.load()
-                img = ImageOps.exif_transpose(img)  # phone photos: honour the orientation tag
-                if img.mode in WIDE_MODES:  # 16-bit, 32-bit and float grayscale: convert("L") would clip
-                    return wide_gray(np.asarray(img), img.mode, path)
+                mode = img.mode
+                img = ImageOps.exif_transpose(_shrunk(img))  # phone photos: honour the orientation tag
+                if mode in WIDE_MODES:  # 16-bit, 32-bit and float grayscale: convert("L") would clip
+                    return wide_gray(np.asarray(img), mode, path)
                 if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                     rgba = img.convert("RGBA")
                     paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -67,8 +82,39 @@ def decode_image(path: Path) -> np.ndarray:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageFileError(f"{path}: refused as a decompression bomb ({exc})") from None
-    except (OSError, ValueError, SyntaxError) as exc:  # UnidentifiedImageError is an OSError
-        raise ImageFileError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # Pillow's decoders raise OSError, ValueError, SyntaxError, but also
+        # RuntimeError (AVIF), NotImplementedError (DDS), BLPFormatError, struct.error, ...
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise ImageFileError(f"{path}: not a readable image ({reason:.200})") from None
+
+
+def _shrunk(img):
+    """``img`` box-averaged by a whole factor until its longer side is at most MAX_SIDE (Pillow, before NumPy)."""
+    factor = -(-max(img.size) // MAX_SIDE)
+    if factor <= 1:
+        return img
+    if img.mode in ("1", "P"):  # Image.reduce takes neither: palette transparency goes through RGBA
+        img = img.convert("RGBA" if img.mode == "P" and "transparency" in img.info else "L")
+    elif img.mode.startswith("I;16"):
+        img = img.convert("I")
+    return img.reduce(factor)
+
+
+def _check_netpbm_header(path: Path) -> None:
+    """ImageFileError if a PBM/PGM/PPM/PAM file's header (comments included) runs past MAX_NETPBM_HEADER."""
+    with open(path, "rb") as f:
+        head = f.read(MAX_NETPBM_HEADER)
+    kind = head[1:2]
+    if head[:1] != b"P" or len(kind) != 1 or kind not in b"1234567" or len(head) < MAX_NETPBM_HEADER:
+        return  # not Netpbm, or too short to hide a long header (Pillow says what else is wrong)
+    if kind == b"7":  # PAM: named fields up to ENDHDR
+        complete = b"ENDHDR" in head
+    else:  # width, height and (except for bitmaps) the maximum value, each perhaps after "#" comments
+        fields = 2 if kind in b"14" else 3
+        words = (m for m in re.finditer(rb"#[^\r\n]*|[^\s#]+", head[2:]) if not m.group().startswith(b"#"))
+        complete = sum(1 for _ in zip(range(fields), words)) == fields
+    if not complete:
+        raise ImageFileError(f"{path}: a Netpbm header (with its comments) over {MAX_NETPBM_HEADER} bytes")
 
 
 # Pillow's grayscale modes wider than 8 bits: 16-bit (PNG, TIFF), 32-bit integer and 32-bit float (TIFF).
@@ -219,11 +265,11 @@ def main(argv=None) -> int:
             status = run(args)
         sys.stdout.flush()  # a closed pipe shows up here when stdout is block-buffered
         return status
-    except (EngineError, FileNotFoundError) as exc:
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
+    except BrokenPipeError:  # before OSError, which it is
         # The reader went away (``| head``): stop quietly, as Unix tools do. Python would
         # otherwise complain again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except (EngineError, OSError) as exc:  # OSError: a file that vanished, a name too long, a full disk, ...
+        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 1

@@ -190,7 +190,7 @@ def check_file_size(path: Path, limit: int = MAX_FILE_BYTES, what: str = "model 
     try:
         is_file, size = path.is_file(), (path.stat().st_size if path.is_file() else 0)
     except OSError as exc:  # a name too long, a loop of symlinks, no permission to look
-        raise ModelFormatError(f"{str(path)[:120]}: cannot open it as a {what} ({exc.strerror or exc})") from None
+        raise ModelFormatError(f"{path}: cannot open it as a {what} ({exc.strerror or exc})") from None
     if not is_file:
         raise ModelFormatError(f"{path}: no such {what}")
     if size > limit:

@@ -195,13 +195,87 @@ def test_one_bad_file_among_many_in_json(tmp_path, model_path, digit_files):
     assert result.stderr.count("\n") == 1 and str(bad) in result.stderr
 
 
-def test_an_image_larger_than_8192_pixels_is_refused_by_name(tmp_path, model_path):
+def test_a_long_strip_is_shrunk_and_read_not_refused(tmp_path, model_path, mnist):
+    """9000 px tall (over preprocess's 8192-pixel side): the CLI box-averages it first (cli.MAX_SIDE)."""
     path = tmp_path / "tall.png"
-    Image.new("L", (10, 9000), 255).save(path)
-    result = run_engine("predict", str(path), "--model", str(model_path))
+    strip = Image.new("L", (3000, 9000), 255)
+    strip.paste(Image.fromarray(digit_photo(mnist, 0).astype(np.uint8)).resize((1500, 1500)), (750, 3750))
+    strip.save(path)
+    result = run_engine("predict", str(path), "--model", str(model_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["top"][0]["digit"] == int(mnist["test_labels"][0])
+
+
+def test_a_large_picture_is_shrunk_before_numpy_sees_it(tmp_path):
+    """A 6300x6300 PNG of 70 kB took 804 MB as float32 with ink_on_dark's and preprocess's copies."""
+    path = tmp_path / "big.png"
+    big = Image.new("L", (6300, 6300), 255)
+    big.paste(0, (2800, 1500, 3500, 4800))  # a thick 1
+    big.save(path)
+    # VmHWM: this process's peak (ru_maxrss would carry pytest's own over from the fork)
+    probe = (
+        "import re, sys; from digits import cli; sys.exit(cli.main(['predict', sys.argv[1], '--json']) or"
+        " print(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1], file=sys.stderr))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    peak_mb = int(result.stderr.strip().splitlines()[-1]) / 1024
+    assert json.loads(result.stdout)[0]["top"][0]["digit"] == 1
+    assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_images_pillow_fails_on_in_its_own_ways_are_one_line_errors(tmp_path, model_path, monkeypatch):
+    """Pillow's decoders raise more than OSError and ValueError: BLPFormatError, RuntimeError (AVIF),
+    NotImplementedError (DDS), ... A bad BLP file for real, the others through Image.open."""
+    from PIL import Image as PILImage
+
+    from digits import cli
+
+    blp = tmp_path / "bad.blp"
+    Image.new("P", (16, 16)).save(blp, "BLP")
+    data = bytearray(blp.read_bytes())
+    data[8] = 126  # an encoding BLP does not have
+    blp.write_bytes(bytes(data))
+    result = run_engine("predict", str(blp), "--model", str(model_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {blp}: not a readable image (BLPFormatError: Unknown BLP encoding 126)"
+    ]
+    png = tmp_path / "ok.png"
+    Image.new("L", (32, 32), 255).save(png)
+    for error in (RuntimeError("Failed to decode frame 0"), NotImplementedError("Unimplemented pixel format 0")):
+
+        def failing_open(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(PILImage, "open", failing_open)
+        with pytest.raises(cli.ImageFileError, match=f"not a readable image \\({type(error).__name__}: {error}\\)"):
+            cli.decode_image(png)
+
+
+def test_a_netpbm_header_padded_with_comments_is_refused_at_once(tmp_path, model_path):
+    """Pillow reads Netpbm comments a byte at a time: 45 MB of them took over 20 s."""
+    padded = tmp_path / "padded.pgm"
+    padded.write_bytes(b"P5\n" + b"#" + b"x" * (2 << 20) + b"\n8 8\n255\n" + bytes(64))
+    plain = tmp_path / "plain.pgm"
+    plain.write_bytes(b"P5\n# made by a scanner\n8 8\n255\n" + bytes(64))
+    result = run_engine("predict", str(padded), str(plain), "--model", str(model_path), timeout=20)
     assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(path) in lines[0] and "8192" in lines[0], result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {padded}: a Netpbm header (with its comments) over 65536 bytes"
+    ], result.stderr
+    assert str(plain) in result.stdout  # a short comment is fine
+
+
+def test_a_name_too_long_for_the_file_system_is_one_line(tmp_path, model_path, digit_files):
+    long_name = tmp_path / ("m" * 300 + ".npz")
+    for args in (
+        ["predict", str(digit_files[0][0]), "--model", str(long_name)],
+        ["predict", str(long_name.with_suffix(".png"))],
+    ):
+        result = run_engine(*args)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "File name too long" in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
 # --- issue 14: whole numbers (predict --number) ---------------------------------------------------
@@ -284,14 +358,16 @@ def test_predict_number_reports_every_good_file_and_one_error_per_bad_one(tmp_pa
 
 
 def test_predict_number_names_a_too_large_file(tmp_path):
+    from digits.cli import MAX_PIXELS
+
     path = tmp_path / "wide.png"
-    Image.new("L", (9000, 10), 255).save(path)
+    Image.new("1", (12000, 4000), 1).save(path)  # 48 Mpx in a few kB
     result = run_engine("predict", "--number", str(path))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(path) in lines[0] and "8192" in lines[0], result.stderr
+    assert len(lines) == 1 and str(path) in lines[0] and str(MAX_PIXELS) in lines[0], result.stderr
     [row] = json.loads(run_engine("predict", "--number", "--json", str(path)).stdout)
-    assert row["file"] == str(path) and str(path) in row["error"] and "8192" in row["error"], row
+    assert row["file"] == str(path) and str(path) in row["error"] and str(MAX_PIXELS) in row["error"], row
 
 
 def test_number_line_says_not_a_digit():
