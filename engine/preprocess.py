@@ -32,6 +32,11 @@ MAX_SIDE = 8192  # larger inputs are refused rather than processed for seconds
 MAX_STROKE_RATIO = 1.0  # a stroke as wide as the digit: any more would only pad the image for nothing
 WORK_SIDE = 96  # crops are reduced to at most this before the morphology
 INK_THRESHOLD = 0.2  # relative to the brightest pixel: fainter is background noise
+# ink_on_dark: a small digit on a large sheet is under 0.5% of the pixels, so the 99.5th percentile
+# is paper; then the strongest ink is measured on the pixels at least this far above the paper
+# (a faint smudge or soft shadow stays below it), if there are at least MIN_INK_PIXELS of them.
+CLEAR_INK = 64 / 255
+MIN_INK_PIXELS = 20
 
 
 def _area_resize_matrix(src: int, dst: int) -> np.ndarray:
@@ -149,7 +154,8 @@ def ink_on_dark(gray) -> np.ndarray:
 
     Paper fills the edges of a photo, so a light border means dark ink on light
     paper, which is inverted. Then the paper level and the weakest quarter of the
-    range above it map to 0 and the strongest ink (99.5th percentile) to 1, so
+    range above it map to 0 and the strongest ink (99.5th percentile; for a small digit
+    on a large sheet, the 90th of the pixels clearly darker than paper) to 1, so
     paper texture and shading do not read as ink. A picture with almost no
     contrast has no ink: all zeros. The page and ``python -m engine predict``
     both use this.
@@ -159,8 +165,11 @@ def ink_on_dark(gray) -> np.ndarray:
         img = 1.0 - img
     paper = _border_median(img)
     strong = float(np.percentile(img, 99.5))
-    if strong - paper < 24 / 255:  # flat picture: no ink to find
-        return np.zeros(img.shape, np.float32)
+    if strong - paper < 24 / 255:  # under 0.5% of the picture is ink, if any
+        clear = img[img > paper + CLEAR_INK]
+        if clear.size < MIN_INK_PIXELS:  # flat picture: no ink to find
+            return np.zeros(img.shape, np.float32)
+        strong = float(np.percentile(clear, 90))
     low = paper + 0.25 * (strong - paper)  # paper noise stays black
     return np.clip((img - low) / (strong - low), 0.0, 1.0).astype(np.float32)
 

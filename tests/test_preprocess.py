@@ -108,3 +108,16 @@ def test_ink_on_dark_inverts_paper_and_removes_the_background():
     assert out[ink == 1].mean() > 0.9
     np.testing.assert_array_equal(ink_on_dark(ink) > 0, ink > 0.25)  # already bright on dark: not inverted
     assert not ink_on_dark(np.full((50, 50), 0.7)).any()  # flat paper: no ink
+
+
+def test_a_small_digit_on_a_large_sheet_is_ink_and_a_faint_smudge_is_not(mnist, trained_mlp):
+    """Under 0.5% of the pixels is ink (the 99.5th percentile is paper): it was read as a blank sheet."""
+    digit = 1.0 - mnist["test_images"][0].astype(np.float32) / 255  # dark ink on white paper
+    sheet = np.full((1000, 1000), 0.9, np.float32) + np.random.default_rng(1).normal(0, 0.01, (1000, 1000))
+    sheet[600:628, 300:328] = np.minimum(sheet[600:628, 300:328], digit)
+    out = ink_on_dark(np.clip(sheet, 0, 1))
+    assert (out > 0).sum() < 1000 and out[600:628, 300:328].max() == pytest.approx(1.0)
+    assert trained_mlp.predict(preprocess(out))[0] == mnist["test_labels"][0]
+    ys, xs = np.indices((1000, 1000))
+    smudged = 0.9 - 0.15 * np.exp(-(((ys - 500) ** 2 + (xs - 500) ** 2) / 2 / 20**2))  # soft, 15% darker
+    assert not ink_on_dark(smudged).any()
