@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import engine
+from engine.idx import MAX_DATA_BYTES
 from property_settings import fixed, warnings_are_errors
 
 
@@ -36,8 +37,8 @@ IDX_CODES = {
     np.dtype(np.float32): 0x0D,
     np.dtype(np.float64): 0x0E,
 }
-MAX_IDX_BYTES = 1 << 31  # read_idx's documented limit on the data a header may declare
-DECLARED_CAP = 256 << 20  # generated headers declare at most this, or more than read_idx's limit
+MAX_IDX_BYTES = MAX_DATA_BYTES  # read_idx's documented limit on the data a header may declare
+DECLARED_CAP = 64 << 20  # generated headers declare at most this, or more than read_idx's limit
 ALLOCATION_CAP = 4 << 20  # every generated file holds well under 1 MB: reading one may use this much
 
 
@@ -207,8 +208,8 @@ def test_read_idx_refuses_any_truncation_or_extension(workdir, array, compress, 
         engine.read_idx(path)
 
 
-def test_gzip_idx_declaring_2_gib_allocates_only_what_it_holds(workdir):
-    """A 28-byte gzip file whose header declares 2 GiB is refused after reading what it holds."""
+def test_gzip_idx_declaring_the_limit_allocates_only_what_it_holds(workdir):
+    """A 28-byte gzip file whose header declares read_idx's whole limit is refused after reading what it holds."""
     path = workdir / "liar.idx.gz"
     path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 1]) + struct.pack(">I", MAX_IDX_BYTES) + b"\x00" * 100))
     result, peak, _ = read_idx_bounded(path)
@@ -221,3 +222,14 @@ def test_empty_idx_with_huge_dimensions_is_an_idx_format_error(workdir):
     path.write_bytes(bytes([0, 0, 0x0E, 4]) + struct.pack(">4I", 0, 2**32 - 1, 2**32 - 1, 2**32 - 1))
     with pytest.raises(engine.IdxFormatError, match="shape"):
         engine.read_idx(path)
+
+
+def test_a_gzip_bomb_under_the_limit_costs_its_size_not_twice_it(workdir):
+    """64 MiB of zeros, one byte short of what the header declares: the pieces read are not joined into a
+    second copy (a 1.6 GB bomb under the old 2 GiB limit took 3.3 GB)."""
+    size = 64 << 20
+    path = workdir / "bomb.idx.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 1]) + struct.pack(">I", size) + bytes(size - 1), 1))
+    result, peak, _ = read_idx_bounded(path)
+    assert isinstance(result, engine.IdxFormatError) and "truncated" in str(result)
+    assert peak < 1.3 * size, f"read_idx allocated {peak / size:.2f} times the data it read"
