@@ -23,6 +23,7 @@ from engine.explain import METHODS, saliency
 from .paths import SHIPPED_MODEL
 
 SHEET_COLUMNS = 10  # digits per row of a contact sheet
+MAX_CORRECT = 1000  # a contact sheet of 10,000 digits took minutes to draw
 
 
 def add_parsers(sub) -> None:
@@ -40,7 +41,9 @@ def add_parsers(sub) -> None:
     mi.add_argument("--model", type=Path, default=SHIPPED_MODEL)
     mi.add_argument("--out", type=Path, default=Path("mistakes"), help="folder for the files (./mistakes)")
     mi.add_argument("--data", type=Path, help="folder with the MNIST IDX files (default: the cache)")
-    mi.add_argument("--correct", type=int, default=40, help="how many correctly read digits to sample (40)")
+    mi.add_argument(
+        "--correct", type=int, default=40, help=f"how many correctly read digits to sample (40, at most {MAX_CORRECT})"
+    )
     mi.add_argument("--seed", type=int, default=0, help="which correct digits are sampled")
     mi.set_defaults(run=cmd_mistakes)
 
@@ -139,8 +142,10 @@ def cmd_mistakes(args) -> int:
     from .gallery import find_mistakes
     from .mnist import load_mnist
 
-    if args.correct < 0:
-        raise EngineError(f"--correct must be 0 or more, got {args.correct}")
+    if not 0 <= args.correct <= MAX_CORRECT:
+        raise EngineError(
+            f"--correct must be from 0 to {MAX_CORRECT} (digits on one contact sheet), got {args.correct}"
+        )
     model = load_model(args.model)
     data = load_mnist(args.data, log=lambda msg: print(msg, file=sys.stderr))
     images, labels = data["test_images"], data["test_labels"].astype(np.int64)
@@ -180,7 +185,7 @@ def cmd_mistakes(args) -> int:
     accuracy = 1 - len(wrong) / len(labels)
     print(f"{len(wrong)} of {len(labels)} test digits wrong (test accuracy {accuracy * 100:.2f}%)")
     card_accuracy = model.card.get("test_accuracy") if isinstance(model.card, dict) else None
-    if isinstance(card_accuracy, (int, float)):
+    if isinstance(card_accuracy, (int, float)) and 0 <= card_accuracy <= 1:  # a damaged card may say NaN or 1e999
         print(f"the model card says {round((1 - card_accuracy) * len(labels))} ({card_accuracy * 100:.2f}%)")
     print(f"wrote {args.out / 'mistakes.png'}, {args.out / 'correct.png'}, {args.out / 'mistakes.csv'}")
     return 0

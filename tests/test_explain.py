@@ -254,3 +254,22 @@ def test_mistakes_command_lists_every_test_error(tmp_path, capsys, shipped, mnis
         assert r["top3"].split()[0] == f"{r['prediction']}:{r['p_prediction']}"
     for name in ("mistakes.png", "correct.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mistakes_refuses_a_huge_sample_and_ignores_a_card_accuracy_that_is_no_share(tmp_path, capsys, shipped):
+    """--correct 10**12 drew a contact sheet for minutes; a card saying Infinity or NaN crashed the last line."""
+    import engine
+    from digits.cli import main
+    from digits.explain_command import MAX_CORRECT
+
+    assert main(["mistakes", "--out", str(tmp_path), "--correct", str(10**12)]) == 1
+    assert (
+        capsys.readouterr().err.strip()
+        == f"error: --correct must be from 0 to {MAX_CORRECT} (digits on one contact sheet), got {10**12}"
+    )
+    for value in (float("inf"), float("nan")):
+        damaged = tmp_path / "card.npz"
+        engine.save_model(shipped, damaged, card={**shipped.card, "test_accuracy": value})
+        assert main(["mistakes", "--model", str(damaged), "--out", str(tmp_path), "--correct", "0"]) == 0
+        printed = capsys.readouterr().out
+        assert "test digits wrong" in printed and "the model card says" not in printed
