@@ -345,3 +345,18 @@ def test_a_zip64_archive_is_refused(tmp_path, monkeypatch):
 def test_a_name_too_long_for_the_file_system_is_a_clear_error(tmp_path):
     with pytest.raises(ModelFormatError, match="cannot open it as a model file"):
         engine.load_model(tmp_path / ("m" * 300 + ".npz"))
+
+
+def test_scales_whose_product_overflows_are_refused_without_a_numpy_warning(tmp_path):
+    """Each scale in range (1e30), their product not: was NumPy's "overflow encountered" on stderr."""
+    import warnings
+
+    arrays = arrays_of(SHIPPED_FILE)
+    arrays["14.x_scale"] = np.array(1e30, arrays["14.x_scale"].dtype).reshape(arrays["14.x_scale"].shape)
+    arrays["14.W_scale"] = np.full_like(arrays["14.W_scale"], 1e30)
+    path = tmp_path / "model.npz"
+    write_npz(path, arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelFormatError, match="overflows float32; the scales are damaged"):
+            engine.load_model(path)

@@ -122,7 +122,10 @@ class QuantizedLayer(Layer, register=False):
         params["b"] = np.zeros_like(b)
         self.x_scale = np.float32(self.stored["x_scale"])
         self.inv_x_scale = np.float32(1.0) / self.x_scale
-        self.out_scale = (self.x_scale * w_scale).astype(np.float32)
+        with np.errstate(over="ignore"):
+            self.out_scale = (self.x_scale * w_scale).astype(np.float32)
+        if not np.all(np.isfinite(self.out_scale)):
+            raise ValueError("its input scale times its weight scales overflows float32; the scales are damaged")
         self.bias = b.astype(np.float32)
         self.w_packed = pack_weight_pairs(w_q) if int8_gemm.PACKED_GEMM else None
 
