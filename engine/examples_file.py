@@ -53,7 +53,10 @@ def load_examples(path) -> tuple[np.ndarray, np.ndarray]:
         n = len(labels)
         expected = {"images": ("uint8", (n, 28, 28)), "labels": (str(labels.dtype), (n,))}
         arrays = read_npz_arrays(path, expected, ("examples_format",), WHAT)
-    x, y = arrays["images"], arrays["labels"].astype(np.int64)
+    x, labels = arrays["images"], arrays["labels"]
+    if labels.dtype.kind == "u" and labels.size and labels.max() > 9:  # int64 would wrap 2**63 and up
+        raise ModelFormatError(f"{path}: label {int(labels.max())} is not a digit 0..9")
+    y = labels.astype(np.int64)
     _check(path, x, y)
     return x, y
 

@@ -120,7 +120,8 @@ def read_npz_arrays(
         if expected is not None:
             unexpected = sorted(set(members) - set(expected) - set(meta))
             if unexpected:
-                raise ModelFormatError(f"{path}: unexpected array {unexpected[0]!r} not in the architecture")
+                where = "the architecture" if what == "model file" else _a(what)
+                raise ModelFormatError(f"{path}: unexpected array {unexpected[0]!r}, not in {where}")
             wanted.update(expected)
         for name, spec in wanted.items():
             info = members.get(name)
@@ -137,8 +138,9 @@ def read_npz_arrays(
             if dtype.hasobject or dtype.kind not in "biuf":
                 raise ModelFormatError(f"{path}: array {name!r} has dtype {dtype}; only plain numbers are allowed")
             if spec is not None and (str(dtype) != spec[0] or tuple(shape) != tuple(spec[1])):
+                needs = "the architecture needs" if what == "model file" else f"{_a(what)} needs"
                 raise ModelFormatError(
-                    f"{path}: array {name!r} is {dtype}{tuple(shape)}, the architecture needs {spec[0]}{tuple(spec[1])}"
+                    f"{path}: array {name!r} is {dtype}{tuple(shape)}, {needs} {spec[0]}{tuple(spec[1])}"
                 )
             nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
             if nbytes > limit:
@@ -149,6 +151,11 @@ def read_npz_arrays(
                 raise ModelFormatError(f"{path}: array {name!r} contains NaN or infinite values")
             out[name] = arr
     return out
+
+
+def _a(what: str) -> str:
+    """ "a checkpoint", "an examples file"."""
+    return f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
 
 
 @contextmanager

@@ -51,11 +51,17 @@ BAD_FILES = {
     ),
     "one label short": (
         lambda p, x, y: write_npz(p, examples_format=np.array(1), images=x, labels=y[:-1]),
-        "'images' is uint8(6, 28, 28), the architecture needs uint8(5, 28, 28)",
+        "'images' is uint8(6, 28, 28), an examples file needs uint8(5, 28, 28)",
     ),
     "label 12": (
         lambda p, x, y: write_npz(p, examples_format=np.array(1), images=x, labels=np.where(y == 4, 12, y)),
         "label 12 is not a digit",
+    ),
+    "label 2**63 (uint64)": (
+        lambda p, x, y: write_npz(
+            p, examples_format=np.array(1), images=x, labels=np.where(y == 4, 2**63, y).astype(np.uint64)
+        ),
+        "label 9223372036854775808 is not a digit",
     ),
     "pickled labels": (
         lambda p, x, y: write_npz(p, examples_format=np.array(1), images=x, labels=np.array(list(y), dtype=object)),

@@ -142,7 +142,7 @@ def test_resume_refuses_arrays_of_the_wrong_shape(run_copy, name, reshape):
     arrays = checkpoint_arrays(run_copy / "checkpoint.npz")
     arrays[name] = reshape(arrays[name])
     write_checkpoint(run_copy / "checkpoint.npz", arrays)
-    assert_one_error_line(resume(run_copy), run_copy / "checkpoint.npz", name, "the architecture needs")
+    assert_one_error_line(resume(run_copy), run_copy / "checkpoint.npz", name, "a checkpoint needs")
     assert not (run_copy / "models" / "mnist_int8.npz").exists()
 
 
