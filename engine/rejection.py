@@ -31,10 +31,11 @@ class RejectRule:
             return cls()
         if not isinstance(config, dict):
             raise ValueError(f"reject must be a JSON object, got {type(config).__name__}")
-        fields.only(config, ("threshold", "min_ink"))
+        named = {**config, "type": "reject"}  # the fields' errors start with the type: "reject.threshold must ..."
+        fields.only(named, ("threshold", "min_ink"))
         return cls(
-            threshold=fields.real(config, "threshold", 0.0, 1.0, default=cls.threshold),
-            min_ink=fields.real(config, "min_ink", 0.0, 1.0, default=cls.min_ink),
+            threshold=fields.real(named, "threshold", 0.0, 1.0, default=cls.threshold),
+            min_ink=fields.real(named, "min_ink", 0.0, 1.0, default=cls.min_ink),
         )
 
     def config(self) -> dict:

@@ -1,5 +1,7 @@
 """predict(images, reject=True): -1 where the input is not a digit, for 10- and 11-output models."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,15 @@ def test_a_bad_rule_in_a_file_is_a_model_format_error(tmp_path, rule):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(engine.ModelFormatError, match="reject"):
         engine.load_model(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"threshold": 2.0}, "reject.threshold must be a number in [0.0, 1.0]"),
+        ({"treshold": 0.5}, "reject has unknown field 'treshold'"),
+    ],
+)
+def test_a_bad_reject_rule_is_named_as_the_reject_rule(config, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RejectRule.from_config(config)
