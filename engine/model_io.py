@@ -185,6 +185,8 @@ def json_object(path: Path, name: str, arr: np.ndarray) -> dict:
         obj = array_json(arr)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(f"{path}: {name} is not valid JSON ({exc})") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ModelFormatError(f"{path}: {name} holds a number JSON cannot read ({str(exc)[:80]})") from None
     except RecursionError:
         raise ModelFormatError(f"{path}: {name} is JSON nested too deeply to be a model's") from None
     if not isinstance(obj, dict):

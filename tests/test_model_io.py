@@ -360,3 +360,14 @@ def test_scales_whose_product_overflows_are_refused_without_a_numpy_warning(tmp_
         warnings.simplefilter("error")
         with pytest.raises(ModelFormatError, match="overflows float32; the scales are damaged"):
             engine.load_model(path)
+
+
+def test_a_json_number_too_long_to_read_is_named(tmp_path):
+    arrays = arrays_of(SHIPPED_FILE)
+    card = json.loads(arrays["card"].tobytes())
+    text = json.dumps(card).replace('"test_accuracy": ', '"test_accuracy": ' + "9" * 5000 + ', "was": ', 1)
+    arrays["card"] = np.frombuffer(text.encode(), np.uint8)
+    path = tmp_path / "model.npz"
+    write_npz(path, arrays)
+    with pytest.raises(ModelFormatError, match="card holds a number JSON cannot read"):
+        engine.load_model(path)
