@@ -62,15 +62,16 @@ def decode_image(path: Path) -> np.ndarray:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
             warnings.simplefilter("ignore")  # Pillow's "Corrupt EXIF data" and the like: the result says enough
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # after: the newest filter wins
             with Image.open(path) as img:
                 width, height = img.size  # from the header: nothing decoded yet
                 if width * height > MAX_PIXELS:
                     raise ImageFileError(f"{path}: {width}x{height} pixels is more than {MAX_PIXELS}")
                 img.load()
                 mode = img.mode
-                img = ImageOps.exif_transpose(_shrunk(img))  # phone photos: honour the orientation tag
+                img = _shrunk(ImageOps.exif_transpose(img))  # phone photos: honour the orientation tag (first:
+                # a reduced copy has no EXIF)
                 if mode in WIDE_MODES:  # 16-bit, 32-bit and float grayscale: convert("L") would clip
                     return wide_gray(np.asarray(img), mode, path)
                 if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):

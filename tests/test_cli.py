@@ -381,3 +381,17 @@ def test_number_line_says_not_a_digit():
     assert number_line({"file": "b.png", "text": "4?", "digits": [digit, mark]}) == (
         "b.png: 4?  (4 97.1%, ? not a digit (41.2%))"
     )
+
+
+@pytest.mark.parametrize("width", [600, 5000], ids=["small", "shrunk"])
+def test_a_phone_photo_taken_sideways_is_turned_upright_before_and_after_shrinking(tmp_path, width):
+    """A 1 stored as a wide bar with EXIF orientation 6 (turn 90 degrees to view): read as the upright 1."""
+    img = Image.new("L", (width, width // 2), 255)
+    img.paste(0, (width // 10, width // 4 - width // 40, width - width // 10, width // 4 + width // 40))
+    exif = img.getexif()
+    exif[0x0112] = 6
+    path = tmp_path / "sideways.jpg"
+    img.save(path, exif=exif)
+    result = run_engine("predict", str(path), "--model", str(SHIPPED), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["top"][0]["digit"] == 1
