@@ -69,11 +69,11 @@ def page(visit_once):
 
 
 def flat_flag_ones(count: int = 16, seed: int = 16) -> list[stroke_files.Sample]:
-    """One writer's 1s with a long flat flag as pad strokes: digits/styles.py's pen paths (the writer
-    of tests/test_personalize.py), 110-190 px tall on the 280 px pad, slanted up to 12 degrees,
+    """One writer's 1s with a long flat flag as pad strokes: digits/styles.py's pen paths (the long-flag
+    writer of tests/synthetic_writers.py), 110-190 px tall on the 280 px pad, slanted up to 12 degrees,
     placed about the middle, a point every 5 px."""
     from digits import styles
-    from test_personalize import long_flag_one
+    from synthetic_writers import long_flag_one
 
     rng = np.random.default_rng(seed)
     out = []
