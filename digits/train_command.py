@@ -56,6 +56,7 @@ FULL_TRAINING_SPLIT = 55000
 
 ARCH_DEFAULTS = {  # per-architecture defaults, chosen on the validation split
     "cnn": {"epochs": 15, "lr": 3e-3},
+    "cnn-lite": {"epochs": 10, "lr": 3e-3},
     "mlp": {"epochs": 30, "lr": 2e-3},
 }
 

@@ -75,3 +75,17 @@ def test_readme_table_is_generated_from_results(tmp_path):
     bad.write_text("no markers")
     with pytest.raises(SystemExit):
         update_readme.update_readme(bad, results)
+
+
+def test_cnn_lite_keeps_the_cnns_weights_with_half_its_multiply_adds():
+    """--arch cnn-lite: the same ~100k weights (so the same int8 file size) for less than half the work."""
+    from engine.architectures import cnn_lite_config
+    from engine.model import Sequential
+
+    weights = {}
+    for name, config in (("cnn", cnn_config(11)), ("cnn-lite", cnn_lite_config(11))):
+        model = Sequential.from_config(config, np.random.default_rng(0))
+        weights[name] = sum(a.size for a in model.state_arrays().values())
+        assert model.predict_proba(np.zeros((2, 28, 28), np.float32)).shape == (2, 10)
+    assert abs(weights["cnn-lite"] - weights["cnn"]) < 0.05 * weights["cnn"], weights
+    assert sum(flops.forward_flops(cnn_lite_config(11))) < 0.5 * sum(flops.forward_flops(cnn_config(11)))
