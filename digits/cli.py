@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import EngineError, ink_on_dark, load_model, preprocess, read_number
+from engine.errors import describe
 from engine.metrics import classification_report
 
 from .cpu_runtime import cpu_runtime
@@ -85,8 +86,7 @@ def decode_image(path: Path) -> np.ndarray:
         raise ImageFileError(f"{path}: refused as a decompression bomb ({exc})") from None
     except Exception as exc:  # Pillow's decoders raise OSError, ValueError, SyntaxError, but also
         # RuntimeError (AVIF), NotImplementedError (DDS), BLPFormatError, struct.error, ...
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise ImageFileError(f"{path}: not a readable image ({reason:.200})") from None
+        raise ImageFileError(f"{path}: not a readable image ({describe(exc):.200})") from None
 
 
 def _shrunk(img):

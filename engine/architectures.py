@@ -32,6 +32,17 @@ def _conv_block(c_in: int, c_out: int, kernel: int = 3, padding: int = 1) -> lis
     ]
 
 
+def _seven_by_seven_head(outputs: int) -> list[dict]:
+    """Both CNNs' last stage, from 7x7x64: a valid 3x3 convolution to 5x5, a pool to 2x2, the classifier."""
+    return [
+        *_conv_block(64, 64, padding=0),  # 5x5x64
+        {"type": "MaxPool2D", "size": 2},  # 2x2x64
+        {"type": "Flatten"},
+        {"type": "Dropout", "rate": 0.3},
+        {"type": "Dense", "in_features": 256, "out_features": outputs},
+    ]
+
+
 def cnn_config(outputs: int = 10) -> dict:
     """Two conv stages (28x28 then 14x14), a third at 7x7, then a small classifier head.
 
@@ -46,11 +57,7 @@ def cnn_config(outputs: int = 10) -> dict:
             *_conv_block(32, 64),
             *_conv_block(64, 64),
             {"type": "MaxPool2D", "size": 2},  # 7x7x64
-            *_conv_block(64, 64, padding=0),  # 5x5x64
-            {"type": "MaxPool2D", "size": 2},  # 2x2x64
-            {"type": "Flatten"},
-            {"type": "Dropout", "rate": 0.3},
-            {"type": "Dense", "in_features": 256, "out_features": outputs},
+            *_seven_by_seven_head(outputs),
         ],
     }
 
@@ -66,11 +73,7 @@ def cnn_lite_config(outputs: int = 10) -> dict:
             *_conv_block(32, 64),
             {"type": "MaxPool2D", "size": 2},  # 7x7x64
             *_conv_block(64, 64),
-            *_conv_block(64, 64, padding=0),  # 5x5x64
-            {"type": "MaxPool2D", "size": 2},  # 2x2x64
-            {"type": "Flatten"},
-            {"type": "Dropout", "rate": 0.3},
-            {"type": "Dense", "in_features": 256, "out_features": outputs},
+            *_seven_by_seven_head(outputs),
         ],
     }
 

@@ -23,3 +23,8 @@ class InputShapeError(EngineError):
 
 class TrainingDivergedError(EngineError):
     """The training loss became NaN or infinite."""
+
+
+def describe(exc: BaseException) -> str:
+    """ "IndexError: tuple index out of range", or just "MemoryError" when the exception says nothing more."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

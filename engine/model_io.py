@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .architecture import MAX_PARAMETERS, expected_arrays
-from .errors import ModelFormatError
+from .errors import ModelFormatError, describe
 from .model import Sequential
 from .npz import array_json, json_array, write_npz_atomic
 
@@ -42,7 +42,8 @@ MAX_ENTRIES = 1024
 MAX_DIRECTORY_BYTES = 1 << 20
 # How NumPy writes .npz files: stored or deflated. bzip2 and LZMA entries are refused unread:
 # zipfile inflates a bzip2 block whole, so a 100 kB entry could expand to gigabytes.
-COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 _END_RECORD = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 
@@ -87,8 +88,7 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
         # SyntaxError, TypeError, tokenize.TokenError, IndexError (a tuple descr), MemoryError or
         # RecursionError (thousands of unary minus signs), ...: whichever it is, the header is bad.
         except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({reason:.200})") from None
+            raise ModelFormatError(f"{path}: array {info.filename!r} has a bad header ({describe(exc):.200})") from None
 
 
 def read_npz_arrays(
@@ -108,7 +108,7 @@ def read_npz_arrays(
     with zipfile.ZipFile(path) as zf:
         for entry in zf.infolist():
             if entry.compress_type not in COMPRESSIONS:
-                method = {12: "bzip2", 14: "LZMA"}.get(entry.compress_type, f"method {entry.compress_type}")
+                method = METHOD_NAMES.get(entry.compress_type, f"method {entry.compress_type}")
                 raise ModelFormatError(
                     f"{path}: zip entry {entry.filename!r} is compressed with {method}; a {what} is stored or deflated"
                 )
@@ -197,7 +197,8 @@ def json_object(path: Path, name: str, arr: np.ndarray) -> dict:
 def check_file_size(path: Path, limit: int = MAX_FILE_BYTES, what: str = "model file") -> None:
     """ModelFormatError unless ``path`` is a file of at most ``limit`` bytes."""
     try:
-        is_file, size = path.is_file(), (path.stat().st_size if path.is_file() else 0)
+        is_file = path.is_file()
+        size = path.stat().st_size if is_file else 0
     except OSError as exc:  # a name too long, a loop of symlinks, no permission to look
         raise ModelFormatError(f"{path}: cannot open it as a {what} ({exc.strerror or exc})") from None
     if not is_file:
