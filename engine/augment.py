@@ -7,6 +7,8 @@ distortion follows Simard et al. (2003): a random displacement field smoothed
 by a Gaussian, here as two small matrix products per image.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np

@@ -4,11 +4,18 @@ The prediction API it shares with the int8 model (``predict_proba``, ``predict``
 rejection) is ``classifier.Classifier``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .classifier import Classifier
 from .layers import BatchNorm, Layer, MaxPool2D, ReLU, build_layer
 from .rejection import RejectRule
+
+if TYPE_CHECKING:
+    from .initializers import WeightsRng
 
 __all__ = ["Classifier", "Sequential"]
 
@@ -69,7 +76,7 @@ class Sequential(Classifier):
                 start += size
 
     @classmethod
-    def from_config(cls, config: dict, rng: np.random.Generator | None = None, card: dict | None = None):
+    def from_config(cls, config: dict, rng: WeightsRng | None = None, card: dict | None = None):
         """Build from ``{"input_shape": [...], "layers": [layer configs]}``, weights drawn from ``rng``."""
         rng = rng if rng is not None else np.random.default_rng(0)
         reject = RejectRule.from_config(config["reject"]) if "reject" in config else None

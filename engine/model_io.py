@@ -27,6 +27,7 @@ import numpy as np
 
 from .architecture import MAX_PARAMETERS, expected_arrays
 from .errors import ModelFormatError, describe
+from .initializers import WEIGHTS_COME_LATER
 from .model import Sequential
 from .npz import array_json, json_array, write_npz_atomic
 
@@ -250,7 +251,7 @@ def load_model(path):
 
             model = QuantizedModel(arch, weights, meta["preprocessing"], meta["card"])
         else:
-            model = Sequential.from_config(arch, card=meta["card"])
+            model = Sequential.from_config(arch, rng=WEIGHTS_COME_LATER, card=meta["card"])
             model.load_state_arrays(weights)
             model.preprocessing = meta["preprocessing"]
     except ValueError as exc:

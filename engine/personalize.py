@@ -47,6 +47,8 @@ only correctly rounded elementwise operations in a fixed order (``fixed_order.py
 draws every random number from ``rng`` in a fixed order.
 """
 
+from __future__ import annotations
+
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, fields, replace
@@ -218,7 +220,7 @@ def _steps(model, head_index: int, x_user, y_user, rng, replay, opts) -> Generat
     return result
 
 
-def warp(images: np.ndarray, rng: np.random.Generator, opts: "PersonalizeOptions | None" = None) -> np.ndarray:
+def warp(images: np.ndarray, rng: np.random.Generator, opts: PersonalizeOptions | None = None) -> np.ndarray:
     """Each image (N,28,28) float32 under its own small affine warp (rotation, zoom, shear, shift).
 
     The math of ``augment.Augmenter`` with the trigonometry done by ``fixed_order`` so the

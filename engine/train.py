@@ -13,6 +13,8 @@ the best weights, and a well-formed state (epochs, history, RNG), before any of 
 is used.
 """
 
+from __future__ import annotations
+
 import math
 import time
 import zipfile

@@ -53,3 +53,53 @@ def test_cli_imports_pillow_only_inside_a_function():
     cli = ROOT / "digits" / "cli.py"
     assert "PIL" not in imported_top_levels(cli, lazy_too=False)
     assert "PIL" in imported_top_levels(cli, lazy_too=True)
+
+
+def test_reading_with_a_model_file_never_imports_numpys_random_module():
+    """In the page every extension module NumPy imports is compiled on the spot (web/compute.js), and
+    numpy.random's take ~0.1 s: loading a model and reading a number must not need them. Training and
+    personalizing do, and import them then."""
+    import subprocess
+
+    script = (
+        "import sys, numpy as np, engine\n"
+        "for path in sys.argv[1:]:\n"
+        "    model = engine.load_model(path)\n"
+        "    gray = np.zeros((80, 120), np.uint8); gray[15:65, 28:34] = 255; gray[15:65, 80:86] = 255\n"
+        "    text = engine.read_number(model, gray).text\n"
+        "    assert text == '11' or 'int8' not in path, text  # the float model is untrained\n"
+        "    model.predict_proba(engine.preprocess(gray[:, :60]))\n"
+        "assert 'numpy.random' not in sys.modules, 'numpy.random was imported'\n"
+    )
+    float_model = engine_float_model_file()
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "models" / "mnist_int8.npz"), str(float_model)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def engine_float_model_file() -> Path:
+    """A small float model file (a Conv2D, BatchNorm and Dense), written once per session."""
+    import tempfile
+
+    import numpy as np
+
+    from engine import Sequential, save_model
+
+    path = Path(tempfile.gettempdir()) / "engine-imports-float-model.npz"
+    config = {
+        "input_shape": [28, 28, 1],
+        "layers": [
+            {"type": "Conv2D", "in_channels": 1, "out_channels": 4, "kernel": 3, "padding": 1},
+            {"type": "BatchNorm", "channels": 4},
+            {"type": "ReLU"},
+            {"type": "Flatten"},
+            {"type": "Dense", "in_features": 28 * 28 * 4, "out_features": 10},
+        ],
+    }
+    model = Sequential.from_config(config, rng=np.random.default_rng(0))
+    save_model(model, path)
+    return path

@@ -15,16 +15,23 @@ none of them knows a layer type by name. Defining a subclass registers it, so a
 new layer is one new file in this package.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..initializers import WEIGHTS_COME_LATER
+
+if TYPE_CHECKING:
+    from ..initializers import WeightsRng
 from . import config_fields
 
 # Every layer type by its config name ("Dense", ...); filled by defining subclasses.
-LAYER_TYPES: dict[str, type["Layer"]] = {}
+LAYER_TYPES: dict[str, type[Layer]] = {}
 # The int8 inference twin of a float layer type, by the float type's name ("Dense" -> QuantizedDense).
-INT8_TWINS: dict[str, type["Layer"]] = {}
+INT8_TWINS: dict[str, type[Layer]] = {}
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class Layer:
         return LayerSpec(tuple(input_shape))
 
     @classmethod
-    def from_config(cls, config: dict, rng: np.random.Generator | None = None) -> "Layer":
+    def from_config(cls, config: dict, rng: WeightsRng | None = None) -> Layer:
         kwargs = cls.check_config(config)
         if cls.takes_rng:
             kwargs = {**kwargs, "rng": rng}
@@ -105,10 +112,10 @@ class Layer:
             self.buffers[name] = np.array(arrays[name], dtype=np.float32)
 
     # -- inference -------------------------------------------------------------------
-    def for_inference(self, previous: "Layer | None") -> "Layer | None":
+    def for_inference(self, previous: Layer | None) -> Layer | None:
         """This layer as an inference-only network has it: a copy of itself by default; ``None``
         when it vanishes (Dropout) or merges into ``previous`` (BatchNorm into a Conv2D or Dense)."""
-        copy = type(self).from_config(self.config())
+        copy = type(self).from_config(self.config(), WEIGHTS_COME_LATER)
         for name, value in self.params.items():
             copy.params[name] = value.copy()
         for name, value in self.buffers.items():
@@ -121,7 +128,7 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} has no PyTorch twin")
 
 
-def build_layer(config: dict, rng: np.random.Generator | None = None, kind: str = "float32") -> Layer:
+def build_layer(config: dict, rng: WeightsRng | None = None, kind: str = "float32") -> Layer:
     """A layer from ``config`` ({"type": name, **constructor arguments}); ValueError if unknown.
 
     ``kind="int8"`` gives the int8 twin's class where one exists (the caller then gives it arrays).

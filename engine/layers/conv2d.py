@@ -6,7 +6,10 @@ The arithmetic is the functions below, on one chunk's patch matrix; the layer
 cuts the batch into chunks for the engine's threads.
 """
 
+from __future__ import annotations
+
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +19,9 @@ from . import config_fields as fields
 from . import winograd
 from .base import Layer, LayerSpec
 from .im2col import col2im, conv_output_size, im2col, scratch_buffer, single_channel_patches
+
+if TYPE_CHECKING:
+    from ..initializers import WeightsRng
 
 
 def forward_product(cols, w2, bias, y):
@@ -64,7 +70,7 @@ class Conv2D(Layer):
         stride: int = 1,
         padding: int = 0,
         init: str = "he",
-        rng: np.random.Generator | None = None,
+        rng: WeightsRng | None = None,
     ):
         super().__init__()
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)

@@ -5,7 +5,10 @@ matrices; the layer only decides how to cut the products into blocks for the
 engine's threads (``parallel.gemm_spans``).
 """
 
+from __future__ import annotations
+
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +17,9 @@ from ..initializers import INITIALIZERS, init_weights
 from ..parallel import column_sums, gemm_spans, map_spans, run_all
 from . import config_fields as fields
 from .base import Layer, LayerSpec
+
+if TYPE_CHECKING:
+    from ..initializers import WeightsRng
 
 
 def forward_product(x, w, b, y):
@@ -37,7 +43,7 @@ class Dense(Layer):
 
     takes_rng = True
 
-    def __init__(self, in_features: int, out_features: int, init: str = "he", rng: np.random.Generator | None = None):
+    def __init__(self, in_features: int, out_features: int, init: str = "he", rng: WeightsRng | None = None):
         super().__init__()
         self.in_features, self.out_features, self.init = int(in_features), int(out_features), init
         rng = rng if rng is not None else np.random.default_rng(0)

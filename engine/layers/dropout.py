@@ -1,5 +1,7 @@
 """Inverted dropout: scaled at training time so inference is the identity."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from . import config_fields as fields

@@ -18,6 +18,7 @@ Conv2D) the patch matrices.
 import numpy as np
 
 from .. import int8_gemm
+from ..initializers import WEIGHTS_COME_LATER
 from ..int8_gemm import pack_weight_pairs, packed_gemm
 from ..parallel import map_rows
 from .base import Layer, LayerSpec
@@ -66,6 +67,8 @@ class QuantizedLayer(Layer, register=False):
 
     def __init__(self, **float_arguments):
         super().__init__()
+        if self.float_type.takes_rng:
+            float_arguments["rng"] = WEIGHTS_COME_LATER  # the file's arrays replace its weights
         self.float_layer = self.float_type(**float_arguments)  # shapes, patches, the float products
         self.stored: dict[str, np.ndarray] = {}  # the file's arrays, as they are in it
         self.inference = "int8"
