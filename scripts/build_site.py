@@ -14,9 +14,11 @@ scripts/serve.py): `name.gz` (gzip level 9) and, when the `brotli` package is
 installed, `name.br` (quality 11). A copy is kept only if it is at least 10%
 smaller than the file; formats that are compressed already (.npz, .png, ...)
 are skipped. The runtime's NumPy wheel and stdlib zip are first repacked as
-stored zips (scripts/repack_runtime.py) so that these copies can shrink them. The copies carry their original's mtime and are cached
-by content hash in build/precompressed/, so only changed files are compressed
-again (brotli takes about 45 s on the 10 MB wasm).
+stored zips (scripts/repack_runtime.py) so that these copies can shrink them,
+and the site's own Python becomes one archive of .pyc (scripts/site_python.py).
+The copies carry their original's mtime and are cached by content hash in
+build/precompressed/, so only changed files are compressed again (brotli takes
+about 45 s on the 10 MB wasm).
 
 Standard library only (brotli optional).
 """
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import pyscript_files  # noqa: E402
 import repack_runtime  # noqa: E402
+import site_python  # noqa: E402
 import vendor  # noqa: E402
 
 TOP_FILES = ["index.html", "sw.js", "pyscript.toml"]
@@ -163,6 +166,7 @@ def build(out: Path, log=print, cache: Path | None = CACHE_DIR) -> dict:
         (staging / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, staging / rel)
     repacked = repack_runtime.repack(staging / "web" / "vendor", staging)
+    site_compiled = site_python.bundle(staging)  # after the repack: its start-up run reads the sources
     paths = [p for p in staging.rglob("*") if p.is_file()]
     summary = {"files": len(paths), "bytes": sum(p.stat().st_size for p in paths)}
     summary["precompressed"] = packed = precompress(staging, cache)
@@ -180,6 +184,8 @@ def build(out: Path, log=print, cache: Path | None = CACHE_DIR) -> dict:
         log(f"  {name}: repacked as a stored zip, {mb(before)} -> {mb(after)} before compression")
     for line in repack_runtime.COMPILED:
         log(f"  {line} (.pyc, scripts/compile_pyc.py)")
+    if site_compiled:
+        log(f"  the site's Python: {site_compiled} ({site_python.ARCHIVE.removeprefix('./')}, scripts/site_python.py)")
     if not repack_runtime.COMPILED:
         log("  the runtime's Python is not precompiled (no node on the PATH): each visit compiles it, ~3 s slower")
     if brotli is None:

@@ -8,6 +8,13 @@
 // with PREFIX + its name as the file name tracebacks show. Other entries are copied as they are,
 // and a file that does not compile keeps its source.
 //
+//   node scripts/compile_pyc.mjs INDEX_URL --files LIST.json OUT.zip
+//
+// The second form compiles single files into one new stored zip: LIST.json is [[source path, name], ...],
+// and each becomes the entry name[:-3] + ".pyc", compiled as /home/pyodide/ + name (where the page's
+// worker unpacks the zip, so tracebacks name the file). scripts/site_python.py uses it for the site's own
+// modules.
+//
 // With a SITE_DIR (a built site), only the modules the page imports are compiled: its [files] are
 // written into Pyodide's file system the way web/compute.js writes them, NumPy is loaded, web/main.py
 // runs (the page's messages go nowhere) and the model reads one drawn digit; what sys.modules then
@@ -49,11 +56,25 @@ app.model.predict_proba(engine.preprocess(gray))
 sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""})
 `).toJs();
 }
-const wanted = await startupFiles();
+const wanted = siteDir === "--files" ? null : await startupFiles();
 
 
 pyodide.runPython(`
 import importlib.util, marshal, zipfile
+
+def pyc_of(source, filename):
+    """A sourceless .pyc of source: hash-based, the source never checked (PEP 552). Raises SyntaxError."""
+    code = compile(source, filename, "exec", dont_inherit=True)
+    flags = (1).to_bytes(4, "little")
+    return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
+
+def files_to_pyc(pairs, dst):
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for src, name in pairs:
+            with open(src, "rb") as f:
+                data = pyc_of(f.read(), "/home/pyodide/" + name)
+            zout.writestr(zipfile.ZipInfo(name[:-3] + ".pyc", (1980, 1, 1, 0, 0, 0)), data)
+    return f"{len(pairs)} compiled, 0 did not compile"
 
 def to_pyc(src, dst, prefix, wanted):
     compiled = kept = 0
@@ -63,18 +84,29 @@ def to_pyc(src, dst, prefix, wanted):
             data = zin.read(info)
             if info.filename.endswith(".py") and (wanted is None or prefix + info.filename in wanted):
                 try:
-                    code = compile(data, prefix + info.filename, "exec", dont_inherit=True)
+                    data = pyc_of(data, prefix + info.filename)
                 except SyntaxError:
                     kept += 1
                 else:
-                    flags = (1).to_bytes(4, "little")  # hash-based, source not checked (PEP 552)
-                    data = importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(data) + marshal.dumps(code)
                     info = zipfile.ZipInfo(info.filename + "c", info.date_time)
                     compiled += 1
             info.compress_type = zipfile.ZIP_STORED
             zout.writestr(info, data)
     return f"{compiled} compiled, {kept} did not compile"
 `);
+if (siteDir === "--files") {
+  const [list, dst] = rest;
+  const pairs = JSON.parse(fs.readFileSync(list, "utf8"));
+  pyodide.FS.mkdirTree("/tmp/files");
+  const inFs = pairs.map(([src, name], i) => {
+    pyodide.FS.writeFile(`/tmp/files/${i}.py`, fs.readFileSync(src));
+    return [`/tmp/files/${i}.py`, name];
+  });
+  const said = pyodide.globals.get("files_to_pyc")(pyodide.toPy(inFs), "/tmp/out.zip");
+  fs.writeFileSync(dst, pyodide.FS.readFile("/tmp/out.zip"));
+  console.log(`${path.basename(dst)}: ${said}`);
+  process.exit(0);
+}
 const toPyc = pyodide.globals.get("to_pyc");
 for (let i = 0; i + 2 < rest.length; i += 3) {
   const [src, dst, prefix] = rest.slice(i, i + 3);

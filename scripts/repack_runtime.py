@@ -93,6 +93,7 @@ def repack(vendor_dir: Path, site: Path | None = None) -> dict[str, tuple[int, i
     for entry in precache["files"]:
         path = vendor_dir / entry["url"].removeprefix("web/vendor/")
         entry["bytes"] = path.stat().st_size
+        entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     suffix = VERSION_SUFFIX + (PYC_SUFFIX if compiled is not None else "")
     precache["version"] = precache["version"].removesuffix(PYC_SUFFIX).removesuffix(VERSION_SUFFIX) + suffix
     precache_path.write_text(json.dumps(precache, indent=1) + "\n")

@@ -46,7 +46,7 @@ LOCK_PATH = ROOT / "vendor.lock.json"
 VENDOR_DIR = ROOT / "web" / "vendor"
 STAMP_NAME = ".stamp.json"
 PRECACHE_NAME = "precache.json"
-STAMP_FORMAT = 1  # bump when the layout written here changes
+STAMP_FORMAT = 2  # bump when the layout written here changes (2: precache.json gives each sha256)
 
 
 def inventory(dest: Path) -> dict[str, dict]:
@@ -58,13 +58,14 @@ def inventory(dest: Path) -> dict[str, dict]:
 
 
 def write_precache(lock: dict, dest: Path, lock_hash: str) -> None:
-    """List the vendored files the page needs offline, as site-root-relative URLs."""
+    """List the vendored files the page needs offline, as site-root-relative URLs, with their sizes
+    (the loading bar's total) and sha256 (web/compute.js checks the NumPy wheel against it)."""
     excl = lock.get("precache_exclude", [])
     files = []
     for p in sorted(dest.rglob("*")):
         rel = p.relative_to(dest).as_posix()
         if p.is_file() and not rel.startswith(".") and not excluded(rel, excl):
-            files.append({"url": f"web/vendor/{rel}", "bytes": p.stat().st_size})
+            files.append({"url": f"web/vendor/{rel}", "bytes": p.stat().st_size, "sha256": sha256_file(p)})
     doc = {"version": lock_hash[:16], "files": files}
     (dest / PRECACHE_NAME).write_text(json.dumps(doc, indent=1) + "\n")
 

@@ -18,6 +18,7 @@ import build_site  # noqa: E402
 import compile_pyc  # noqa: E402
 import pyscript_files  # noqa: E402
 import repack_runtime  # noqa: E402
+import site_python  # noqa: E402
 import vendor  # noqa: E402
 
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -66,21 +67,64 @@ def test_dist_has_the_page_runtime_engine_and_model(dist):
         "web/vendor/pyodide/pyodide.mjs",
         "web/compute.js",
         "web/bridge.js",
-        "web/ui.py",
         "models/mnist_int8.npz",
-        "digits/model_card.py",
     ):
         assert (dist / rel).is_file(), rel
-    for url in pyscript_files.files_table((ROOT / "pyscript.toml").read_text()):
+    for url in pyscript_files.files_table((dist / "pyscript.toml").read_text()):
         assert (dist / url.removeprefix("./")).is_file(), url
+    # Every Python source the repository's [files] lists is in the site: as a .pyc in the one archive
+    # (scripts/site_python.py) where node is installed, else as itself.
+    sources = site_python.sources((ROOT / "pyscript.toml").read_text())
+    assert {"./engine/__init__.py", "./web/ui.py", "./digits/model_card.py"} <= set(sources)
+    for url, dst in sources.items():
+        assert shipped_python(dist, dst) is not None, url
+
+
+def shipped_python(dist: Path, dst: str) -> bytes | None:
+    """What the site ships for the module pyscript.toml puts at ``dst``: its .pyc from the site's Python
+    archive, or its source where there is no archive (no node), or None."""
+    name = dst.removeprefix("./")
+    archive = dist / site_python.ARCHIVE.removeprefix("./")
+    if archive.exists():
+        with zipfile.ZipFile(archive) as z:
+            return z.read(name[:-3] + ".pyc") if name[:-3] + ".pyc" in z.namelist() else None
+    url = {d: u for u, d in pyscript_files.files_table((dist / "pyscript.toml").read_text()).items()}.get(dst)
+    return (dist / url.removeprefix("./")).read_bytes() if url else None
+
+
+def test_the_sites_python_is_one_archive_of_pyc_where_node_is_installed(dist):
+    require(compile_pyc.node() is not None, "no node on the PATH: the site's Python is shipped as source")
+    table = pyscript_files.files_table((dist / "pyscript.toml").read_text())
+    assert table[site_python.ARCHIVE] == site_python.UNPACK_INTO
+    assert not [url for url in table if url.endswith(".py")], table
+    assert [p.relative_to(dist).as_posix() for p in dist.rglob("*.py")] == ["web/main.py"]  # run as source
+    sources = site_python.sources((ROOT / "pyscript.toml").read_text())
+    with zipfile.ZipFile(dist / site_python.ARCHIVE.removeprefix("./")) as z:
+        names = z.namelist()
+        assert sorted(names) == sorted(dst.removeprefix("./")[:-3] + ".pyc" for dst in sources.values())
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}  # the .br copy compresses it whole
+        for name in names:
+            assert z.read(name)[:8] == PY312_MAGIC + (1).to_bytes(4, "little"), name
+
+
+def test_the_built_config_names_the_archive_in_place_of_the_sources():
+    text = (ROOT / "pyscript.toml").read_text()
+    built = site_python.without_sources(text)
+    table = pyscript_files.files_table(built)
+    assert list(table)[0] == site_python.ARCHIVE and table[site_python.ARCHIVE] == "./*"
+    before = pyscript_files.files_table(text)
+    assert {u: d for u, d in table.items() if u != site_python.ARCHIVE} == {
+        u: d for u, d in before.items() if not u.endswith(".py")
+    }
+    assert "./models/mnist_int8.npz" in table and "./engine/replay.npz" in table
+    assert built.split("[files]")[0] == text.split("[files]")[0]  # the rest of the file is untouched
 
 
 def test_dist_has_nothing_else(dist):
     assert not (dist / "train_offline.py").exists()
     assert not (dist / "data").exists() and not (dist / "tests").exists()
     assert not list(dist.rglob("__pycache__"))
-    engine_files = {p.relative_to(dist).as_posix() for p in (dist / "engine").rglob("*.py")}
-    assert engine_files == set(pyscript_files.engine_modules(ROOT))
+    assert all(shipped_python(dist, "./" + path) for path in pyscript_files.engine_modules(ROOT))
 
 
 def test_refuses_to_overwrite_the_repository():

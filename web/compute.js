@@ -1,7 +1,8 @@
 /* The Web Worker the page's Python runs in (started by web/bridge.js).
  *
  * It loads the vendored Pyodide and NumPy, writes the files pyscript.toml's [files] lists
- * (the engine, the page's modules, the model) into Pyodide's file system, fetched in
+ * (the engine, the page's modules, the model; in a built site the Python as one archive of .pyc)
+ * into Pyodide's file system, fetched in
  * parallel with the runtime, and runs web/main.py. Messages from the page wait until
  * Python is ready, then go to ui.handle (web/ui.py) one at a time; Python answers with
  * postMessage. Steps, readiness and failure are reported as {type: "stage" | "ready" |
@@ -40,63 +41,55 @@ function report(force = false) {
   postMessage({ type: "bytes", received: download.received, total: download.total });
 }
 
-/** The runtime's files Pyodide fetches (the module and its asm.js come by import, not fetch):
- * their sizes for the percentage, and the NumPy wheel fetched at once, while the interpreter
- * starts, instead of after it (Pyodide's own request for it is then answered with this one). */
-async function expectBytes() {
-  try {
-    const res = await plainFetch(new URL("./vendor/precache.json", import.meta.url));
-    const files = (await res.json()).files.filter((f) => !/\.m?js$/.test(f.url));
-    download.total += files.reduce((sum, f) => sum + f.bytes, 0);
-    for (const f of files.filter((f) => f.url.endsWith(".whl"))) {
-      const url = new URL(f.url, SITE).href;
-      early.set(url, plainFetch(url));
-    }
-  } catch {
-    // no sizes: the header then shows the bytes without a percentage, and Pyodide fetches the wheel itself
-  }
+/** NumPy's wheel, fetched at once (while the interpreter starts, instead of after it), its bytes counted
+ * as they arrive and checked against the sha256 web/vendor/precache.json gives it; the sizes of the
+ * runtime's other files for the percentage (the module and its asm.js come by import, not fetch). */
+async function fetchNumpyWheel() {
+  const res = await plainFetch(new URL("./vendor/precache.json", import.meta.url));
+  if (!res.ok) throw new Error(`web/vendor/precache.json: HTTP ${res.status}`);
+  const files = (await res.json()).files.filter((f) => !/\.m?js$/.test(f.url));
+  download.total += files.reduce((sum, f) => sum + f.bytes, 0);
+  const wheel = files.find((f) => f.url.endsWith(".whl"));
+  if (!wheel?.sha256) throw new Error("web/vendor/precache.json names no NumPy wheel with its sha256 (run scripts/vendor.py)");
+  const name = wheel.url.split("/").pop();
+  const got = await plainFetch(new URL(wheel.url, SITE));
+  if (!got.ok || !got.body) throw new Error(`${name}: HTTP ${got.status}`);
+  const bytes = await readCounting(got.body);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (hex !== wheel.sha256) throw new Error(`${name} does not match the sha256 web/vendor/precache.json gives it`);
+  return bytes;
 }
 
 const plainFetch = self.fetch.bind(self);
-const counting = [];  // one promise per body being counted
-const early = new Map();  // URL -> the response promise of a request made before Pyodide asked
+const counting = [];  // one promise per body of Pyodide's being counted
 self.fetch = async (input, init) => {
-  const url = input instanceof Request ? input.url : new URL(String(input), self.location.href).href;
-  const ahead = early.get(url);
-  early.delete(url);
-  if (ahead) return checked(await ahead, init?.integrity, url);
   const res = await plainFetch(input, init);
-  if (res.status === 200 && res.body) counting.push(count(res.clone().body));
+  if (res.status === 200 && res.body) counting.push(readCounting(res.clone().body, false).catch(() => {}));
   // The response itself goes on untouched: a Response built here would have no URL, and Chromium
   // keys its cache of compiled WebAssembly on the URL (a repeat visit would compile the wasm again).
   return res;
 };
 
-/** A response fetched ahead, held to the integrity Pyodide asked for (its lock file's sha256): the
- * browser checks `integrity` only on the request that carries it, which this one did not. */
-async function checked(res, integrity, url) {
-  const bytes = await res.arrayBuffer();
-  download.received += bytes.byteLength;
-  const [algorithm, want] = (integrity || "").split(/-(.*)/s);
-  if (!res.ok || !want) throw new TypeError(`${url}: HTTP ${res.status}, or no integrity to check it against`);
-  const digest = await crypto.subtle.digest(algorithm.replace(/^sha/, "SHA-"), bytes);
-  if (btoa(String.fromCharCode(...new Uint8Array(digest))) !== want) {
-    throw new TypeError(`${url} does not match the integrity Pyodide's lock file gives it`);
-  }
-  return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
-}
-
-/** Read a copy of a body as it arrives, only to count its bytes. */
-async function count(body) {
+/** A body's bytes (or, not kept, only their count), counted as they arrive. */
+async function readCounting(body, keep = true) {
   const reader = body.getReader();
-  try {
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      download.received += chunk.value.byteLength;
-      report();
-    }
-  } catch {
-    // the original's reader reports any failure
+  const chunks = [];
+  let length = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    if (keep) chunks.push(chunk.value);
+    length += chunk.value.byteLength;
+    download.received += chunk.value.byteLength;
+    report();
   }
+  if (!keep) return null;
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
 
 async function fetchBytes(path) {
@@ -113,27 +106,44 @@ async function fetchFiles() {
   return { main: new TextDecoder().decode(main), files: files.map(([, dst], i) => [dst, bodies[i]]) };
 }
 
+/** Write each file where [files] puts it; a destination "folder/*" (PyScript's form) unpacks a zip there:
+ * a built site's Python comes as one archive of .pyc (scripts/site_python.py). */
 function writeFiles(pyodide, files) {
   for (const [dst, bytes] of files) {
     const path = HOME + dst.replace(/^\.\//, "");
-    pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    pyodide.FS.writeFile(path, bytes);
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    pyodide.FS.mkdirTree(folder);
+    if (!path.endsWith("/*")) {
+      pyodide.FS.writeFile(path, bytes);
+      continue;
+    }
+    pyodide.FS.writeFile("/tmp/archive.zip", bytes);
+    pyodide.runPython(`import zipfile\nwith zipfile.ZipFile("/tmp/archive.zip") as z: z.extractall(${JSON.stringify(folder)})`);
+    pyodide.FS.unlink("/tmp/archive.zip");
   }
 }
 
 async function start() {
   stage("runtime");
-  const expecting = expectBytes();
+  const numpyWheel = fetchNumpyWheel();
+  numpyWheel.catch(() => {});  // reported below, once the runtime is up
   const fetching = fetchFiles();
   fetching.then(() => mark("files fetched"), () => {});  // a failure is reported below, once the runtime is up
   mark("loadPyodide");
   const pyodide = await loadPyodide({ fsInit: () => mark("wasm instantiated") });
   mark("loadPyodide done");
-  await expecting;
   stage("numpy");
-  const problems = [];  // loadPackage reports a package it could not load here, and resolves anyway
-  await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => problems.push(m), checkIntegrity: true });
-  if (!pyodide.loadedPackages.numpy) throw new Error(`NumPy could not be loaded: ${problems.join(" ") || "no reason given"}`);
+  // Unpacked, not pyodide.loadPackage: that compiles every extension module of the wheel before
+  // anything is imported (7.5 MB of WebAssembly, NumPy's random, fft and test modules among them);
+  // Python's import compiles each when it is first imported (in a worker, synchronously).
+  let wheel;
+  try {
+    wheel = await numpyWheel;
+  } catch (err) {
+    throw new Error(`NumPy could not be loaded: ${err.message}`);
+  }
+  pyodide.unpackArchive(wheel, "wheel");
+  pyodide.runPython("import numpy");
   mark("numpy loaded");
   await Promise.all(counting);
   report(true);  // the runtime is all here

@@ -8,7 +8,8 @@
  *   APP_FILES                the page, its scripts, styles, manifest, icons
  *   pyscript.toml [files]    the engine modules, web/ink.py and the model (read from the
  *                            config itself, so the list cannot drift from what web/compute.js fetches)
- *   web/vendor/precache.json the vendored runtime (written by scripts/vendor.py)
+ *   web/vendor/precache.json the vendored runtime (written by scripts/vendor.py), and the
+ *                            list itself
  *
  * How requests are answered:
  *   web/vendor/*  cache first: pinned, hash-checked files whose cache is named
@@ -80,6 +81,9 @@ async function precacheVendor() {
   const have = new Set((await cache.keys()).map((r) => r.url));
   const need = vendor.files.map((f) => scopeURL(f.url)).filter((u) => !have.has(u));
   await cache.addAll(need);
+  // The list itself, kept with the files it lists: web/compute.js reads it (the NumPy wheel's sha256).
+  const list = JSON.stringify(vendor);
+  await cache.put(scopeURL("web/vendor/precache.json"), new Response(list, { headers: { "Content-Type": "application/json" } }));
   for (const other of await caches.keys()) {
     if (other.startsWith(VENDOR_PREFIX) && other !== name) await caches.delete(other);
   }

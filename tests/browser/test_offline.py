@@ -52,7 +52,6 @@ def test_every_file_the_page_loads_is_precached(visit):
     v, page = first_visit(visit)
     cached = set(page.evaluate(CACHED_URLS))
     loaded = {u.split("#")[0] for u in v.requests if u.startswith(v.base_url)}
-    loaded.discard(v.base_url + "web/vendor/precache.json")  # read by the worker itself, not needed offline
     missing = sorted(u for u in loaded if u not in cached and not u.endswith(".map"))
     assert not missing, f"loaded but not precached: {missing}"
     # The runtime sits in one cache named after the vendor lock's version.

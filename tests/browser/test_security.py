@@ -85,8 +85,9 @@ def test_control_eval_on_the_page_is_refused(visit):
 
 
 def test_a_tampered_numpy_wheel_is_refused(visit):
-    """The worker fetches the NumPy wheel early and holds it to the sha256 Pyodide's lock file gives it
-    (web/compute.js's checked): one changed byte and the page says it could not start, instead of running it."""
+    """The worker fetches the NumPy wheel itself and holds it to the sha256 web/vendor/precache.json gives
+    it (web/compute.js's fetchNumpyWheel): one changed byte and the page says it could not start, instead
+    of running it."""
     v = visit(service_workers="block")
 
     def tampered(route):
@@ -98,7 +99,8 @@ def test_a_tampered_numpy_wheel_is_refused(visit):
     v.context.route("**/*.whl", tampered)
     page = v.open(wait_ready=False)
     page.wait_for_selector("html.py-failed", state="attached", timeout=pagekit.READY_TIMEOUT_MS)
-    assert "integrity" in page.text_content("#load-status")
+    status = page.text_content("#load-status")
+    assert "NumPy could not be loaded" in status and "does not match the sha256" in status, status
     assert not page.evaluate("document.documentElement.classList.contains('py-ready')")
 
 
