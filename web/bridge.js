@@ -2,7 +2,8 @@
  *
  * Python never blocks this thread: loading Pyodide and NumPy, reading the ink, explaining
  * and learning all run in the worker. This file
- *   - starts the worker and shows its loading steps (window.digitsLoader, web/loader.js);
+ *   - shows the worker's loading steps (window.digitsLoader, web/loader.js; web/worker_start.js
+ *     starts the worker as the page begins to load);
  *   - sends it what Python needs to know: the pad's "ink" (one reading in flight at a time:
  *     ink drawn meanwhile waits, and only the newest waits) and the page's clicks and
  *     toggles, each as a small message (EVENTS below);
@@ -12,9 +13,10 @@
  *     (web/store.js), opening a gallery digit on the pad, sending the ink again.
  */
 
+import { takeEarlyEvents, worker } from "./worker_start.js";  // started before this file runs
+
 const loader = window.digitsLoader;
 const pad = window.digitPad;
-const worker = new Worker(new URL("./compute.js", import.meta.url), { type: "module" });
 const LOADING_NOTE = "Your drawing will be read as soon as the model is ready.";
 
 let ready = false;
@@ -164,7 +166,7 @@ function apply(ops) {
   }
 }
 
-worker.addEventListener("message", ({ data }) => {
+function onWorkerMessage({ data }) {
   if (data.type === "ops") {
     apply(data.ops);
     if (data.answered === "ink") inkAnswered();
@@ -182,11 +184,13 @@ worker.addEventListener("message", ({ data }) => {
   } else if (data.type === "failed") {
     loader.fail(data.message);
   }
-});
-worker.addEventListener("error", (e) => {
+}
+
+function onWorkerError(e) {
   if (ready) console.error("digits: the Python worker reported an error:", e.message);  // it keeps running
   else loader.fail(`The page's Python could not start (${e.message || "the worker failed to load"}).`);
-});
+}
+
 
 /* ---------- what only the page can do for Python ---------- */
 
@@ -234,3 +238,8 @@ modelPanel.addEventListener("toggle", () => localStorage.setItem("digits.modelPa
 
 pad.canvas.addEventListener("ink", (e) => sendInk(e.detail));
 wireEvents();
+
+// Last, once everything above exists: what the worker said before now, then all it says.
+worker.addEventListener("message", onWorkerMessage);
+worker.addEventListener("error", onWorkerError);
+for (const event of takeEarlyEvents()) (event.type === "error" ? onWorkerError : onWorkerMessage)(event);

@@ -35,6 +35,7 @@ const APP_FILES = [
   "web/main.py",
   "web/bridge.js",
   "web/compute.js",
+  "web/worker_start.js",
   "web/toml_files.js",
   "web/pad.js",
   "web/pad_strokes.js",

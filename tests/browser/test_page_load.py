@@ -123,3 +123,27 @@ def test_a_missing_model_is_reported_not_spun_on(visit):
     page.click("#load-retry")
     pagekit.wait_ready(page)
     assert page.locator("#load-retry").is_hidden()
+
+
+def test_what_the_worker_says_before_the_page_listens_is_kept(visit):
+    """web/worker_start.js starts the worker as the page begins to load, before web/bridge.js (the last
+    of the page's modules) listens to it: what the worker says meanwhile is kept and handed over. Here
+    bridge.js is held back for seconds, long after the worker's first messages."""
+    v = visit(viewport={"width": 1100, "height": 900}, service_workers="block")
+    held = []
+    v.context.route("**/web/bridge.js", lambda route: held.append(route))
+    page = v.page
+    page.goto(v.base_url, wait_until="commit")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for web/bridge.js"
+    page.wait_for_timeout(4000)  # the worker reports its first step within ~0.1 s of starting
+    assert not page.evaluate("document.documentElement.classList.contains('py-ready')")
+    held[0].continue_()
+    pagekit.wait_ready(page)
+    steps = [step for step, _ms in page.evaluate("window.digitsLoader.history")]
+    assert steps[0] == "runtime" and steps[-1] == "ready", steps
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
+    assert pagekit.wait_prediction(page, "1") == "1"
