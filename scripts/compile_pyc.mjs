@@ -60,19 +60,33 @@ const wanted = siteDir === "--files" ? null : await startupFiles();
 
 
 pyodide.runPython(`
-import importlib.util, marshal, zipfile
+import ast, importlib.util, marshal, zipfile
 
-def pyc_of(source, filename):
-    """A sourceless .pyc of source: hash-based, the source never checked (PEP 552). Raises SyntaxError."""
-    code = compile(source, filename, "exec", dont_inherit=True)
+def pyc_of(source, filename, tree=None):
+    """A sourceless .pyc of source (compiled from tree when given): hash-based, the source never checked
+    (PEP 552). Raises SyntaxError."""
+    code = compile(source if tree is None else tree, filename, "exec", dont_inherit=True)
     flags = (1).to_bytes(4, "little")
     return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
+
+def without_docstrings(source, filename):
+    """The module's syntax tree without the docstrings of the module, its classes and functions (the
+    site's code never reads __doc__): a third less bytecode. Every other line keeps its number."""
+    tree = ast.parse(source, filename)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.copy_location(ast.Pass(), first)]
+    return tree
 
 def files_to_pyc(pairs, dst):
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
         for src, name in pairs:
             with open(src, "rb") as f:
-                data = pyc_of(f.read(), "/home/pyodide/" + name)
+                source = f.read()
+            filename = "/home/pyodide/" + name
+            data = pyc_of(source, filename, without_docstrings(source, filename))
             zout.writestr(zipfile.ZipInfo(name[:-3] + ".pyc", (1980, 1, 1, 0, 0, 0)), data)
     return f"{len(pairs)} compiled, 0 did not compile"
 

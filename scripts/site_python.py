@@ -11,7 +11,8 @@ sources would have been written. The built pyscript.toml names the zip in place 
 in PyScript's own form for an archive to unpack (``"./a.zip" = "./folder/*"``), and the sources
 are left out of the site. Without node the site keeps its sources.
 
-Tracebacks through the compiled modules name the file and line, without the line's text.
+The .pyc leave out the docstrings (nothing in the page reads ``__doc__``): 498 -> 417 kB, 178 ->
+147 kB as br. Tracebacks through the compiled modules name the file and line, without the line's text.
 Standard library only.
 """
 

@@ -105,6 +105,10 @@ def test_the_sites_python_is_one_archive_of_pyc_where_node_is_installed(dist):
         assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}  # the .br copy compresses it whole
         for name in names:
             assert z.read(name)[:8] == PY312_MAGIC + (1).to_bytes(4, "little"), name
+        # Without docstrings (the site never reads __doc__), with the strings the code uses.
+        reader = z.read("engine/number_reader.pyc")
+        assert b"Read every digit in a 2-D grayscale image" not in reader
+        assert b"read_number needs a 2-D grayscale image" in reader
 
 
 def test_the_built_config_names_the_archive_in_place_of_the_sources():
