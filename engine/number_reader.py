@@ -54,7 +54,7 @@ vertically; a lone horizontal stroke is its own digit height."""
 
 import math
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -149,11 +149,17 @@ PRIORS = Priors()
 @dataclass(frozen=True)
 class ReadDigit:
     """One glyph of a reading: its digit (None when it is not one), the model's probability for its
-    top digit, and its box (x0, y0, x1, y1) in input pixels, ends exclusive: ``gray[y0:y1, x0:x1]``."""
+    top digit, and its box (x0, y0, x1, y1) in input pixels, ends exclusive: ``gray[y0:y1, x0:x1]``.
+
+    ``image`` is the (28, 28) float32 picture the model read for it and ``probabilities`` the (10,)
+    digit probabilities it gave that picture (``confidence`` is their maximum for a digit): what
+    the page's bars and preview show, with no second model call that could differ."""
 
     label: int | None
     confidence: float
     box: tuple[int, int, int, int]
+    probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
+    image: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -675,10 +681,28 @@ def read_number(model, gray, *, reject: bool = True) -> Reading:
         refused &= ~_digits_among_digits(pg, [g for g, _ in glyphs], logits)
         refuted = _letters_cut(model, pg, glyphs, images, seen)
     read = [
-        ReadDigit(None if refused[i] else int(probs[i].argmax()), float(probs[i].max()), _input_box(pg, g.box))
+        ReadDigit(
+            None if refused[i] else int(probs[i].argmax()),
+            float(probs[i].max()),
+            _input_box(pg, g.box),
+            probs[i],
+            images[g.parts],
+        )
         for i, (g, _) in enumerate(glyphs)
     ]
-    return Reading(tuple(_rejoin_refused_cuts([g for g, _ in glyphs], read, refuted)))
+    classify = model_classifier(model, images, seen)
+
+    def whole(run: Sequence[Glyph]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The picture and digit probabilities of the one mark a run of cut pieces came from."""
+        (g, a, _), (_, _, b) = run[0].parts[0], run[-1].parts[-1]
+        mark = _glyph(pg, [(g, a, b)])
+        if mark is None:
+            return None, None
+        if mark.parts not in seen:
+            classify(pg, [mark])
+        return images[mark.parts], digit_probabilities(seen[mark.parts])
+
+    return Reading(tuple(_rejoin_refused_cuts([g for g, _ in glyphs], read, refuted, whole)))
 
 
 def _digits_among_digits(pg: Page, glyphs: Sequence[Glyph], logits: np.ndarray) -> np.ndarray:
@@ -742,19 +766,25 @@ def _letters_cut(model, pg: Page, glyphs: Sequence[tuple[Glyph, np.ndarray]], im
 
 
 def _rejoin_refused_cuts(
-    glyphs: Sequence[Glyph], read: list[ReadDigit], refuted: Collection[int] = ()
+    glyphs: Sequence[Glyph],
+    read: list[ReadDigit],
+    refuted: Collection[int] = (),
+    whole: Callable[[Sequence[Glyph]], tuple[np.ndarray | None, np.ndarray | None]] = lambda run: (None, None),
 ) -> list[ReadDigit]:
     """Pieces cut from one another are one mark again when any of them is not a digit, or when the run
     starts at an index in ``refuted`` (``_letters_cut``).
 
     A cut is the hypothesis "these are two digits touching"; a piece that is no digit refutes
-    it (an X cut in two reads "7?" otherwise), so the pieces become one refused glyph."""
+    it (an X cut in two reads "7?" otherwise), so the pieces become one refused glyph, with the picture
+    and probabilities ``whole`` gives the run's glyphs."""
     out: list[ReadDigit] = []
     for start, end in _cut_runs(glyphs):
         run = read[start:end]
         if len(run) > 1 and (start in refuted or any(d.label is None for d in run)):
             box = tuple(f(d.box[k] for d in run) for k, f in enumerate((min, min, max, max)))
-            out.append(ReadDigit(None, min(d.confidence for d in run), box))  # type: ignore[arg-type]
+            image, probabilities = whole(glyphs[start:end])
+            confidence = min(d.confidence for d in run) if probabilities is None else float(probabilities.max())
+            out.append(ReadDigit(None, confidence, box, probabilities, image))  # type: ignore[arg-type]
         else:
             out.extend(run)
     return out

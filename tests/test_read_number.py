@@ -356,3 +356,25 @@ def test_the_reader_is_tuned_on_digits_the_shipped_model_never_trained_on(mnist,
     card = json.loads((ROOT / "models" / "mnist_int8.json").read_text())
     read = model.predict(np.concatenate([fit_x, val_x])) == np.concatenate([fit_y, val_y])
     assert abs(float(read.mean()) - card["val_accuracy"]) < 0.001
+
+
+def test_each_glyph_carries_the_picture_and_probabilities_it_was_read_with(model, test_digits):
+    """ReadDigit.image is what the model read and .probabilities what it said of it (the page's bars and
+    preview show them), also for a refused mark rejoined from cut pieces; confidence is their top."""
+    import letter_samples
+
+    crops, _ = test_digits
+    rng = np.random.default_rng(0)
+    pages = [number_bench.compose(rng, [crops[i] for i in rng.integers(0, 300, 4)], 0.5, 40).image for _ in range(6)]
+    pages += [letter_samples.gray(s) for s in letter_samples.samples("held_out")[::6]]
+    seen_refused = 0
+    for gray in pages:
+        for d in engine.read_number(model, gray).digits:
+            assert d.image.shape == (28, 28) and d.image.dtype == np.float32
+            np.testing.assert_allclose(d.probabilities, model.predict_proba(d.image)[0], atol=1e-6)
+            assert d.confidence == pytest.approx(float(d.probabilities.max()))
+            if d.label is None:
+                seen_refused += 1
+            else:
+                assert d.label == int(d.probabilities.argmax())
+    assert seen_refused >= 3

@@ -6,9 +6,10 @@ sends its "ink" to the worker, one reading in flight at a time, and the handlers
 below turn the ink into grayscale and read it with ``engine.read_number``, the one
 code path for a digit and a whole number alike (a single digit is a one-glyph
 reading). The page's elements are web/ui.py's stand-ins: what is set on them is
-applied on the main thread after each handler. The bars and the preview (one more
-model call) are filled in a task of their own right after the reading (skipped when
-a newer reading comes first), so a newer ink waits on at most one of them.
+applied on the main thread after each handler. The bars and the preview (the
+picture and probabilities the reading read the glyph with, so they agree with the
+answer) are filled in a task of their own right after the reading (skipped when a
+newer reading comes first).
 
 What the page shows: ``#prediction`` holds exactly what was read (a digit, a
 number, "?" in place of a glyph that is not a digit, or nothing when none is
@@ -221,18 +222,19 @@ class App:
         ]
         self.pad.showBoxes(json.dumps({"kind": self.kind, "selected": self.selected, "digits": boxes}))
 
-    def selected_input(self):
-        """The 28x28 image of the chosen glyph: its box cropped from the input (the whole input for one glyph)."""
-        digits = self.reading.digits
-        if len(digits) == 1:
-            return engine.preprocess(self.gray)
-        x0, y0, x1, y1 = digits[self.selected].box
-        return engine.preprocess(self.gray[y0:y1, x0:x1])
+    def selected_glyph(self):
+        """The chosen glyph's 28x28 image and digit probabilities: those the reading read it with, so the
+        bars and the preview agree with the answer (else its box cropped from the input, read again)."""
+        digit = self.reading.digits[self.selected]
+        if digit.image is not None and digit.probabilities is not None:
+            return digit.image, digit.probabilities
+        x0, y0, x1, y1 = digit.box
+        x = engine.preprocess(self.gray[y0:y1, x0:x1])
+        return x, self.model.predict_proba(x)[0]
 
     def show_selected(self):
         """Bars and preview for the chosen glyph; returns its digit probabilities."""
-        x = self.selected_input()  # (28, 28) float32 in [0, 1]
-        probs = self.model.predict_proba(x)[0]  # (10,) float32
+        x, probs = self.selected_glyph()  # (28, 28) float32 in [0, 1], (10,)
         self.draw_preview(x)
         label = self.reading.digits[self.selected].label
         self.inside.update(x, probs, label, self.selected)  # computes only while its panel is open, in later tasks

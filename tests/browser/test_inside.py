@@ -46,12 +46,13 @@ def model():
     return engine.load_model(MODEL)
 
 
-def pad_input(page):
-    """The 28x28 input the page explains for a one-glyph reading: preprocess of the pixels it read."""
+def pad_input(page, model):
+    """The 28x28 input the page explains for a one-glyph reading: the picture read_number read."""
     import engine
 
     gray, _ = ns.pad_gray(page)
-    return engine.preprocess(gray)
+    (glyph,) = engine.read_number(model, gray).digits
+    return glyph.image
 
 
 def draw(page, digit: int) -> None:
@@ -93,7 +94,7 @@ def test_heat_map_toward_the_answer_and_the_runner_up(page, model):
     assert pagekit.wait_prediction(page, "4") == "4"
     open_panel(page)
     pagekit.wait_for(page, DONE)
-    x = pad_input(page)
+    x = pad_input(page, model)
     probs = model.predict_proba(x)[0]
     answer, second = inside.targets(probs, 4)
     assert page.evaluate("document.getElementById('inside-panel').dataset.heat") == f"answer {answer}"
@@ -135,7 +136,7 @@ def test_feature_maps_of_each_conv_stage(page, model):
     open_panel(page)
     pagekit.wait_for(page, DONE)
     stages = page.evaluate(STAGES)
-    want = engine.explain.feature_maps(model, pad_input(page))
+    want = engine.explain.feature_maps(model, pad_input(page, model))
     assert [s["name"] for s in stages] == [name for name, _ in want]
     for s, (name, maps) in zip(stages, want):
         h, w, c = maps.shape
@@ -225,7 +226,7 @@ def test_filters_scores_mistakes_and_the_confusion_matrix(page, model):
         "() => [...document.querySelectorAll('#scores li')].map((li) =>"
         " [li.querySelector('.score-label').textContent, li.querySelector('.score-value').textContent])"
     )
-    scores = engine.explain.output_scores(model, pad_input(page))
+    scores = engine.explain.output_scores(model, pad_input(page, model))
     assert [name for name, _ in rows] == [name for name, _, _ in inside.score_rows(scores)]
     assert np.allclose([float(v) for _, v in rows], scores, atol=0.11)
     # The gallery: every mistake the card counts, wrong ones marked.
@@ -290,7 +291,7 @@ def test_heat_map_over_the_drawing(page, model):
     pagekit.wait_for(page, DONE)
     box = page.evaluate("window.digitPad.boxes.digits[0].box")
     red, blue = page.evaluate(OVERLAY_COLOURS, box)
-    heat_map = engine.explain.saliency(model, pad_input(page), 4)
+    heat_map = engine.explain.saliency(model, pad_input(page, model), 4)
     assert red >= 50, (red, blue)
     # Red and blue cover the box in the map's own proportions: of its pixels strong enough to show (the
     # overlay's alpha is sqrt(|heat| / max); fainter than ~0.25 of full strength is not counted above),
