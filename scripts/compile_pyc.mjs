@@ -17,7 +17,7 @@
 //
 // With a SITE_DIR (a built site), only the modules the page imports are compiled: its [files] are
 // written into Pyodide's file system the way web/compute.js writes them, NumPy is loaded, web/main.py
-// runs (the page's messages go nowhere) and the model reads one drawn digit; what sys.modules then
+// is imported (the page's messages go nowhere) and the model reads one drawn digit; what sys.modules then
 // holds from these archives is compiled, and every other file keeps its source, which compresses
 // to about half of its bytecode.
 import fs from "node:fs";
@@ -36,7 +36,7 @@ async function startupFiles() {
   await import(pathToFileURL(path.join(siteDir, "web/toml_files.js")).href);
   const files = self.filesFromToml(fs.readFileSync(path.join(siteDir, "pyscript.toml"), "utf8"));
   const home = "/home/pyodide/";
-  for (const [src, dst] of [...files, ["./web/main.py", "./main.py"]]) {
+  for (const [src, dst] of files) {
     const to = home + dst.replace(/^\.\//, "");
     pyodide.FS.mkdirTree(to.slice(0, to.lastIndexOf("/")));
     pyodide.FS.writeFile(to, fs.readFileSync(path.join(siteDir, src)));
@@ -46,13 +46,14 @@ async function startupFiles() {
   globalThis.digitsMark = () => {};
   pyodide.FS.chdir(home);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);
-  await pyodide.runPythonAsync(fs.readFileSync(path.join(siteDir, "web/main.py"), "utf8"), { filename: "main.py" });
+  pyodide.runPython("import main");  // as web/compute.js does
   return pyodide.runPython(`
 import numpy as np
 gray = np.zeros((80, 60), np.uint8)
 gray[15:65, 28:34] = 255  # a 1
-reading = engine.read_number(app.model, gray)
-app.model.predict_proba(engine.preprocess(gray))
+import engine, main
+reading = engine.read_number(main.app.model, gray)
+main.app.model.predict_proba(engine.preprocess(gray))
 sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""})
 `).toJs();
 }

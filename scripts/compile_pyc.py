@@ -9,7 +9,7 @@ before its first reading is replaced by a sourceless .pyc (hash-based and unchec
 552, so the loader neither needs nor reads a source), compiled by the site's own Pyodide
 running in Node.js: the bytecode is exactly the interpreter's, whatever CPython the build
 runs on. Which entries those are is found by running the page's start-up there: the site's
-[files] written as web/compute.js writes them, NumPy loaded, web/main.py run and one digit
+[files] written as web/compute.js writes them, NumPy loaded, web/main.py imported and one digit
 read. Tracebacks through the compiled files name the file and line, without the line's
 text. The other entries keep their sources: bytecode compresses to about twice the bytes of
 source, and compiling all of the stdlib zip would add 1.1 MB to a first visit (0.5 MB for

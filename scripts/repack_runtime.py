@@ -12,7 +12,7 @@ The wheel also loses what the page never imports: NumPy's Fortran wrapper
 generator (``numpy.f2py``, loaded only on ``np.f2py``), the PyInstaller hooks and
 the type stubs and Cython headers (.pyi, .pxd). It is checked against the sha256
 in Pyodide's lock file (the official build) before it is touched, and the lock
-file then pins the repacked wheel's own sha256, which Pyodide verifies on load.
+file then pins the repacked wheel's own sha256 and lists only what the site loads.
 ``precache.json`` gets the new sizes and a new version, so a service worker that
 cached the deflated archives swaps its cache instead of mixing the two.
 
@@ -44,6 +44,13 @@ COMPILED: list[str] = []  # what the last repack compiled, one line per archive 
 
 class RepackError(RuntimeError):
     pass
+
+
+def trimmed_packages(packages: dict) -> dict:
+    """The lock file's packages a site needs: NumPy, and the stdlib modules Pyodide ships apart
+    (``cpython_module``: its import hook names them when one is missing); the other 340-odd of
+    Pyodide's distribution would be fetched and parsed on every start (105 -> ~2 kB)."""
+    return {name: p for name, p in packages.items() if name == "numpy" or p.get("package_type") == "cpython_module"}
 
 
 def numpy_keeps(name: str) -> bool:
@@ -84,6 +91,7 @@ def repack(vendor_dir: Path, site: Path | None = None) -> dict[str, tuple[int, i
     )
     repacked = wheel.read_bytes()
     numpy["sha256"] = hashlib.sha256(repacked).hexdigest()
+    lock["packages"] = trimmed_packages(lock["packages"])
     lock_path.write_text(json.dumps(lock, separators=(",", ":")))
     sizes = {wheel.name: (len(data), len(repacked)), stdlib.name: (len(before), stdlib.stat().st_size)}
     COMPILED[:] = compiled if compiled is not None else []

@@ -3,7 +3,7 @@
  * It loads the vendored Pyodide and NumPy, writes the files pyscript.toml's [files] lists
  * (the engine, the page's modules, the model; in a built site the Python as one archive of .pyc)
  * into Pyodide's file system, fetched in
- * parallel with the runtime, and runs web/main.py. Messages from the page wait until
+ * parallel with the runtime, and imports web/main.py (one of them). Messages from the page wait until
  * Python is ready, then go to ui.handle (web/ui.py) one at a time; Python answers with
  * postMessage. Steps, readiness and failure are reported as {type: "stage" | "ready" |
  * "failed"} messages, and the runtime's download as {type: "bytes", received, total}
@@ -98,12 +98,12 @@ async function fetchBytes(path) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Every [files] entry and main.py, fetched at once: [[file-system path, bytes], ...] and main.py's text. */
+/** Every [files] entry, fetched at once: [[file-system path, bytes], ...]. */
 async function fetchFiles() {
   const toml = new TextDecoder().decode(await fetchBytes("./pyscript.toml"));
   const files = self.filesFromToml(toml);
-  const [main, ...bodies] = await Promise.all([fetchBytes("./web/main.py"), ...files.map(([src]) => fetchBytes(src))]);
-  return { main: new TextDecoder().decode(main), files: files.map(([, dst], i) => [dst, bodies[i]]) };
+  const bodies = await Promise.all(files.map(([src]) => fetchBytes(src)));
+  return files.map(([, dst], i) => [dst, bodies[i]]);
 }
 
 /** Write each file where [files] puts it; a destination "folder/*" (PyScript's form) unpacks a zip there:
@@ -155,11 +155,13 @@ async function start() {
     const model = /models\//.test(err.message) ? "Could not load the model: " : "Could not load the page's files: ";
     throw new Error(model + err.message);
   }
-  writeFiles(pyodide, site.files);
+  writeFiles(pyodide, site);
   mark("files written");
   pyodide.runPython(`import sys\nif ${JSON.stringify(HOME)} not in sys.path: sys.path.insert(0, ${JSON.stringify(HOME)})`);
   pyodide.FS.chdir(HOME);
-  await pyodide.runPythonAsync(site.main, { filename: "main.py" });
+  // Imported, not run from its text: in a built site it is a .pyc like the rest, and compiling its
+  // source took 60-80 ms in the page (the interpreter's compiler is cold: nothing else is compiled).
+  pyodide.runPython("import main");
   const ui = pyodide.pyimport("ui");
   handle = (message) => {
     try {

@@ -1,6 +1,6 @@
 """The page's Python: load the engine and the model, read whatever the pad shows.
 
-Runs in Pyodide in a Web Worker (web/compute.js runs this file), so reading never
+Runs in Pyodide in a Web Worker (web/compute.js imports this file), so reading never
 blocks the page. The drawing pad (web/pad.js) works without Python; web/bridge.js
 sends its "ink" to the worker, one reading in flight at a time, and the handlers
 below turn the ink into grayscale and read it with ``engine.read_number``, the one

@@ -32,7 +32,6 @@ const APP_FILES = [
   "pyscript.toml",
   "sw.js",
   "web/sw.js",
-  "web/main.py",
   "web/bridge.js",
   "web/compute.js",
   "web/worker_start.js",

@@ -123,7 +123,7 @@ class Teacher:
             self.say(f"You have {MAX_EXAMPLES} examples, the most kept: remove some first.", warn=True)
             return
         else:
-            x = app.selected_input()  # (28, 28) float32 in [0, 1]
+            x, _ = app.selected_glyph()  # (28, 28) float32 in [0, 1]: the picture the model read
             self.pixels.append((np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
             self.labels.append(label)
             self.strokes.append(json.loads(app.strokes) if app.kind == "pad" else None)

@@ -50,7 +50,7 @@ def test_built_site_loads_compressed_and_predicts(browser, site_url, dist_url):
     want = "br" if build_site.brotli is not None else "gzip"
     by_name = {url.rsplit("/", 1)[-1]: coding for url, coding in codings.items()}
     wheel = next(n for n in by_name if n.endswith(".whl"))  # a stored zip, verified by Pyodide (repack_runtime.py)
-    for name in ("pyodide.asm.wasm", "pyodide.asm.js", "compute.js", "main.py", "python_stdlib.zip", wheel):
+    for name in ("pyodide.asm.wasm", "pyodide.asm.js", "compute.js", "site-python.zip", "python_stdlib.zip", wheel):
         assert by_name.get(name) == want, (name, by_name.get(name))
     v.close()
 

@@ -77,7 +77,6 @@ def test_precache_list_names_the_runtime_and_existing_files():
     for name in (
         "index.html",
         "pyscript.toml",
-        "web/main.py",
         "web/pad.js",
         "web/pad_strokes.js",
         "web/pad_image.js",
