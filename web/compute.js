@@ -13,6 +13,7 @@
 
 import { loadPyodide } from "./vendor/pyodide/pyodide.mjs";
 import "./toml_files.js";  // self.filesFromToml, shared with web/sw.js
+import { writeStoredZip } from "./stored_zip.js";
 
 const SITE = new URL("../", import.meta.url);  // the site's root: pyscript.toml's paths are relative to it
 const HOME = "/home/pyodide/";  // Python's working directory, first on its path: [files] land here
@@ -44,21 +45,38 @@ function report(force = false) {
 /** NumPy's wheel, fetched at once (while the interpreter starts, instead of after it), its bytes counted
  * as they arrive and checked against the sha256 web/vendor/precache.json gives it; the sizes of the
  * runtime's other files for the percentage (the module and its asm.js come by import, not fetch). */
-async function fetchNumpyWheel() {
-  const res = await plainFetch(new URL("./vendor/precache.json", import.meta.url));
-  if (!res.ok) throw new Error(`web/vendor/precache.json: HTTP ${res.status}`);
-  const files = (await res.json()).files.filter((f) => !/\.m?js$/.test(f.url));
+async function fetchNumpyWheel(runtimeFiles) {
+  const files = (await runtimeFiles).filter((f) => !/\.m?js$/.test(f.url));
   download.total += files.reduce((sum, f) => sum + f.bytes, 0);
   const wheel = files.find((f) => f.url.endsWith(".whl"));
   if (!wheel?.sha256) throw new Error("web/vendor/precache.json names no NumPy wheel with its sha256 (run scripts/vendor.py)");
   const name = wheel.url.split("/").pop();
-  const got = await plainFetch(new URL(wheel.url, SITE));
-  if (!got.ok || !got.body) throw new Error(`${name}: HTTP ${got.status}`);
-  const bytes = await readCounting(got.body);
+  const url = new URL(wheel.url, SITE);
+  const cached = await self.caches?.match(url, { ignoreSearch: true }).catch(() => undefined);
+  mark(cached ? "numpy wheel in cache" : "numpy wheel not cached");
+  let bytes;
+  if (cached) {
+    bytes = new Uint8Array(await cached.arrayBuffer());
+    download.received += bytes.byteLength;
+  } else {
+    const got = await plainFetch(url);
+    if (!got.ok || !got.body) throw new Error(`${name}: HTTP ${got.status}`);
+    mark("numpy wheel response");
+    bytes = await readCounting(got.body);
+  }
+  mark("numpy wheel fetched");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
   if (hex !== wheel.sha256) throw new Error(`${name} does not match the sha256 web/vendor/precache.json gives it`);
+  mark("numpy wheel checked");
   return bytes;
+}
+
+/** The runtime's files as web/vendor/precache.json lists them: [{url, bytes, sha256}, ...]. */
+async function fetchRuntimeList() {
+  const res = await plainFetch(new URL("./vendor/precache.json", import.meta.url));
+  if (!res.ok) throw new Error(`web/vendor/precache.json: HTTP ${res.status}`);
+  return (await res.json()).files;
 }
 
 const plainFetch = self.fetch.bind(self);
@@ -117,15 +135,21 @@ function writeFiles(pyodide, files) {
       pyodide.FS.writeFile(path, bytes);
       continue;
     }
-    pyodide.FS.writeFile("/tmp/archive.zip", bytes);
-    pyodide.runPython(`import zipfile\nwith zipfile.ZipFile("/tmp/archive.zip") as z: z.extractall(${JSON.stringify(folder)})`);
-    pyodide.FS.unlink("/tmp/archive.zip");
+    if (!writeStoredZip(pyodide.FS, bytes, folder)) unpackWithPython(pyodide, bytes, folder);
   }
+}
+
+/** Any zip archive, unpacked by Python's zipfile (slower: every byte goes through the interpreter). */
+function unpackWithPython(pyodide, bytes, folder) {
+  pyodide.FS.writeFile("/tmp/archive.zip", bytes);
+  pyodide.runPython(`import zipfile\nwith zipfile.ZipFile("/tmp/archive.zip") as z: z.extractall(${JSON.stringify(folder)})`);
+  pyodide.FS.unlink("/tmp/archive.zip");
 }
 
 async function start() {
   stage("runtime");
-  const numpyWheel = fetchNumpyWheel();
+  const runtimeFiles = fetchRuntimeList();
+  const numpyWheel = fetchNumpyWheel(runtimeFiles);
   numpyWheel.catch(() => {});  // reported below, once the runtime is up
   const fetching = fetchFiles();
   fetching.then(() => mark("files fetched"), () => {});  // a failure is reported below, once the runtime is up
@@ -142,8 +166,12 @@ async function start() {
   } catch (err) {
     throw new Error(`NumPy could not be loaded: ${err.message}`);
   }
-  pyodide.unpackArchive(wheel, "wheel");
-  pyodide.runPython("import numpy");
+  const sitePackages = pyodide.runPython("from pyodide._package_loader import SITE_PACKAGES\nstr(SITE_PACKAGES)");
+  if (!writeStoredZip(pyodide.FS, wheel, sitePackages)) pyodide.unpackArchive(wheel, "wheel");
+  mark("numpy unpacked");
+  // site-packages' finder may hold a listing from before the wheel's files came: drop it (cheaper than
+  // importlib.invalidate_caches(), which imports importlib.metadata and email, 28 ms).
+  pyodide.runPython(`import sys\nsys.path_importer_cache.pop(${JSON.stringify(sitePackages)}, None)\nimport numpy`);
   mark("numpy loaded");
   await Promise.all(counting);
   report(true);  // the runtime is all here

@@ -36,6 +36,7 @@ const APP_FILES = [
   "web/compute.js",
   "web/worker_start.js",
   "web/toml_files.js",
+  "web/stored_zip.js",
   "web/pad.js",
   "web/pad_strokes.js",
   "web/ink_pen.js",
