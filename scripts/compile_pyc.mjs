@@ -42,7 +42,12 @@ async function startupFiles() {
     pyodide.FS.writeFile(to, fs.readFileSync(path.join(siteDir, src)));
   }
   await pyodide.loadPackage("numpy", { messageCallback: () => {}, checkIntegrity: false });
-  globalThis.postMessage = () => {};  // the page's operations (web/ui.py) go nowhere here
+  globalThis.digitsHost = {  // as web/compute.js sets it; the page's operations (web/ui.py) go nowhere here
+    postMessage: () => {},
+    setTimeout: (fn, ms, ...args) => setTimeout(fn, ms, ...args),
+    clearTimeout: (id) => clearTimeout(id),
+    now: () => performance.now(),
+  };
   globalThis.digitsMark = () => {};
   pyodide.FS.chdir(home);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);

@@ -32,18 +32,20 @@ class FakeTypedArray:
 def ui(monkeypatch):
     posted, timers = [], {}
     js = types.ModuleType("js")
-    js.postMessage = posted.append
     js.Object = types.SimpleNamespace(fromEntries=dict)
     js.Uint8Array = js.Uint8ClampedArray = FakeTypedArray
     js.console = types.SimpleNamespace(error=lambda text: posted.append({"error": text}))
-    js.performance = types.SimpleNamespace(now=lambda: 12.5)
 
     def set_timeout(fn, ms, key):
         timers[len(timers) + 1] = (fn, key)
         return len(timers)
 
-    js.setTimeout = set_timeout
-    js.clearTimeout = lambda timer_id: timers.pop(timer_id, None)
+    js.digitsHost = types.SimpleNamespace(
+        postMessage=posted.append,
+        setTimeout=set_timeout,
+        clearTimeout=lambda timer_id: timers.pop(timer_id, None),
+        now=lambda: 12.5,
+    )
     ffi = types.ModuleType("pyodide.ffi")
     ffi.create_proxy = lambda fn: fn
     ffi.to_js = lambda value, dict_converter=None: value

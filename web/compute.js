@@ -14,6 +14,7 @@
 import { loadPyodide } from "./vendor/pyodide/pyodide.mjs";
 import "./toml_files.js";  // self.filesFromToml, shared with web/sw.js
 import { writeStoredZip } from "./stored_zip.js";
+import { forgetSnapshots, snapshotKey, storedSnapshot, storeSnapshot } from "./snapshot.js";
 
 const SITE = new URL("../", import.meta.url);  // the site's root: pyscript.toml's paths are relative to it
 const HOME = "/home/pyodide/";  // Python's working directory, first on its path: [files] land here
@@ -29,6 +30,15 @@ const stage = (step, text) => postMessage({ type: "stage", step, text });  // no
 const marks = [["worker", performance.timeOrigin], ["pyodide.mjs imported", performance.timeOrigin + performance.now()]];
 const mark = (name) => marks.push([name, performance.timeOrigin + performance.now()]);
 self.digitsMark = mark;
+// What web/ui.py calls on this worker's global scope, as functions that need no `this`: while Pyodide
+// makes a snapshot (below) Python sees the globals through a Proxy, and a host function called through
+// it (postMessage, setTimeout, performance.now) throws "Illegal invocation".
+self.digitsHost = {
+  postMessage: (message) => postMessage(message),
+  setTimeout: (fn, ms, ...args) => setTimeout(fn, ms, ...args),
+  clearTimeout: (id) => clearTimeout(id),
+  now: () => performance.now(),
+};
 
 /* ---------- how much of the runtime has arrived ---------- */
 
@@ -153,8 +163,7 @@ async function start() {
   numpyWheel.catch(() => {});  // reported below, once the runtime is up
   const fetching = fetchFiles();
   fetching.then(() => mark("files fetched"), () => {});  // a failure is reported below, once the runtime is up
-  mark("loadPyodide");
-  const pyodide = await loadPyodide({ fsInit: () => mark("wasm instantiated") });
+  const { pyodide, keepSnapshot } = await startPython(runtimeFiles);
   mark("loadPyodide done");
   stage("numpy");
   // Unpacked, not pyodide.loadPackage: that compiles every extension module of the wheel before
@@ -201,6 +210,46 @@ async function start() {
   mark("main.py done");
   postMessage({ type: "ready", marks });
   for (const message of waiting.splice(0)) handle(message);
+  keepSnapshot?.();
+}
+
+/** Pyodide, started from this runtime's stored snapshot when there is one (web/snapshot.js), else
+ * started plainly and its snapshot taken for the next visit: keepSnapshot() stores it (called once
+ * the page is ready, so the first visit does not wait on the write). */
+async function startPython(runtimeFiles) {
+  const fsInit = () => mark("wasm instantiated");
+  // Pyodide's 1 MB of JavaScript, imported while the snapshot is looked up (loadPyodide skips its own
+  // import of a script already in).
+  const runtimeScript = import(new URL("./vendor/pyodide/pyodide.asm.js", import.meta.url).href);
+  runtimeScript.catch(() => {});  // loadPyodide imports it again and reports the failure
+  let key = null;
+  try {
+    key = await snapshotKey(await runtimeFiles, SITE);
+  } catch {
+    // no list (reported with NumPy's wheel) or no crypto.subtle: start the plain way
+  }
+  const stored = key && (await storedSnapshot(key));
+  await runtimeScript.catch(() => {});
+  if (stored) {
+    mark("loadPyodide (snapshot)");
+    try {
+      return { pyodide: await loadPyodide({ fsInit, _loadSnapshot: stored.bytes }) };
+    } catch (err) {
+      console.warn("digits: the interpreter's snapshot did not restore; starting Python again:", err);
+      await forgetSnapshots();
+    }
+  }
+  mark("loadPyodide");
+  if (!key) return { pyodide: await loadPyodide({ fsInit }) };
+  const pyodide = await loadPyodide({ fsInit, _makeSnapshot: true });
+  let snapshot = null;
+  try {
+    snapshot = pyodide.makeMemorySnapshot();
+    mark("snapshot taken");
+  } catch (err) {
+    console.warn("digits: no snapshot of the interpreter was taken:", err);
+  }
+  return { pyodide, keepSnapshot: snapshot && (() => storeSnapshot(key, snapshot)) };
 }
 
 start().catch((err) => {

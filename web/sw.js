@@ -37,6 +37,7 @@ const APP_FILES = [
   "web/worker_start.js",
   "web/toml_files.js",
   "web/stored_zip.js",
+  "web/snapshot.js",
   "web/pad.js",
   "web/pad_strokes.js",
   "web/ink_pen.js",

@@ -177,7 +177,9 @@ stats = Stats()
 
 def _post(ops: list, answered: str | None) -> None:
     """One batch of operations to web/bridge.js, which applies them on the main thread."""
-    js.postMessage(to_js({"type": "ops", "ops": ops, "answered": answered}, dict_converter=js.Object.fromEntries))
+    js.digitsHost.postMessage(
+        to_js({"type": "ops", "ops": ops, "answered": answered}, dict_converter=js.Object.fromEntries)
+    )
 
 
 def flush(answered: str | None = None) -> None:
@@ -239,15 +241,15 @@ _fire_proxy = create_proxy(_fire)
 def later(fn: Callable[[], None], ms: float = 0) -> int:
     """Run ``fn()`` in a task of its own after ``ms``; returns a key for ``cancel``."""
     key = next(_timer_keys)
-    _timers[key] = (fn, js.setTimeout(_fire_proxy, ms, key))
+    _timers[key] = (fn, js.digitsHost.setTimeout(_fire_proxy, ms, key))
     return key
 
 
 def cancel(key: int | None) -> None:
     entry = _timers.pop(key, None) if key is not None else None
     if entry is not None:
-        js.clearTimeout(entry[1])
+        js.digitsHost.clearTimeout(entry[1])
 
 
 def now_ms() -> float:
-    return js.performance.now()
+    return js.digitsHost.now()
