@@ -10,7 +10,8 @@ so serve dist/ with its precompressed copies.
 
 The wheel also loses what the page never imports: NumPy's Fortran wrapper
 generator (``numpy.f2py``, loaded only on ``np.f2py``), the PyInstaller hooks and
-the type stubs and Cython headers (.pyi, .pxd). It is checked against the sha256
+the type stubs and Cython headers (.pyi, .pxd), and imports ``numpy.linalg`` only when it is
+used (scripts/numpy_patches.py: two import lines, 0.1 s of every start). It is checked against the sha256
 in Pyodide's lock file (the official build) before it is touched, and the lock
 file then pins the repacked wheel's own sha256 and lists only what the site loads.
 ``precache.json`` gets the new sizes and a new version, so a service worker that
@@ -31,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compile_pyc  # noqa: E402
+import numpy_patches  # noqa: E402
 
 NUMPY_UNUSED_DIRS = ("numpy/f2py/", "numpy/_pyinstaller/")
 NUMPY_UNUSED_SUFFIXES = (".pyi", ".pxd")
@@ -57,14 +59,14 @@ def numpy_keeps(name: str) -> bool:
     return not (name.startswith(NUMPY_UNUSED_DIRS) or name.endswith(NUMPY_UNUSED_SUFFIXES))
 
 
-def stored_copy(archive: bytes, keep=lambda name: True) -> bytes:
-    """The zip ``archive`` with every kept entry stored, in the same order with the same
-    names and timestamps (so the same input always gives the same bytes)."""
+def stored_copy(archive: bytes, keep=lambda name: True, edit=lambda name, data: data) -> bytes:
+    """The zip ``archive`` with every kept entry stored (its bytes passed through ``edit``), in the
+    same order with the same names and timestamps (so the same input always gives the same bytes)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(archive)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
         for info in src.infolist():
             if keep(info.filename):
-                data = src.read(info)
+                data = edit(info.filename, src.read(info))
                 info.compress_type = zipfile.ZIP_STORED
                 dst.writestr(info, data)
     return out.getvalue()
@@ -82,7 +84,12 @@ def repack(vendor_dir: Path, site: Path | None = None) -> dict[str, tuple[int, i
     data = wheel.read_bytes()
     if hashlib.sha256(data).hexdigest() != numpy["sha256"]:
         raise RepackError(f"{wheel}: its sha256 is not the one {LOCK_NAME} pins; run scripts/vendor.py again")
-    wheel.write_bytes(stored_copy(data, numpy_keeps))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as official:
+            numpy_patches.check_all_applied(set(official.namelist()))
+        wheel.write_bytes(stored_copy(data, numpy_keeps, numpy_patches.patched))
+    except numpy_patches.PatchError as exc:
+        raise RepackError(str(exc)) from exc
     stdlib = pyodide / STDLIB_NAME
     before = stdlib.read_bytes()
     stdlib.write_bytes(stored_copy(before))

@@ -210,12 +210,33 @@ async function start() {
   mark("main.py done");
   postMessage({ type: "ready", marks });
   for (const message of waiting.splice(0)) handle(message);
-  keepSnapshot?.();
+  if (keepSnapshot) whenIdle(keepSnapshot);
+}
+
+const IDLE_MS = 1500;  // no message from the page for this long: the user is not drawing
+const IDLE_AT_MOST_MS = 15_000;
+
+/** Runs task once the page has sent nothing for IDLE_MS (or IDLE_AT_MOST_MS after now at the latest):
+ * storing the 21 MB snapshot keeps a core busy for a while, and a first visit's first readings (the
+ * digit drawn while the page loaded) must not wait behind it (first prediction 80 ms later, measured). */
+function whenIdle(task) {
+  const latest = performance.now() + IDLE_AT_MOST_MS;
+  let timer = 0;
+  const run = () => {
+    self.removeEventListener("message", postpone);
+    task();
+  };
+  const postpone = () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, Math.max(0, Math.min(IDLE_MS, latest - performance.now())));
+  };
+  self.addEventListener("message", postpone);
+  postpone();
 }
 
 /** Pyodide, started from this runtime's stored snapshot when there is one (web/snapshot.js), else
  * started plainly and its snapshot taken for the next visit: keepSnapshot() stores it (called once
- * the page is ready, so the first visit does not wait on the write). */
+ * the page is ready and idle, so the first visit does not wait on the write). */
 async function startPython(runtimeFiles) {
   const fsInit = () => mark("wasm instantiated");
   // Pyodide's 1 MB of JavaScript, imported while the snapshot is looked up (loadPyodide skips its own
