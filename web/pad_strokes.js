@@ -180,7 +180,9 @@ export const strokeDrawing = {
     const frame = reading && this.boxFrame(reading.kind);
     if (!frame) return;
     this.drawHeat?.(ctx, frame);  // web/pad_heat.js: under the boxes
-    const dpr = this.canvas.height / Math.max(1, this.canvas.getBoundingClientRect().height);
+    // The ratio resize() sized the canvas with; not read back from its layout, which would force the page's
+    // layout in the middle of applying a reading (20-70 ms for the first answer shown after loading).
+    const dpr = window.devicePixelRatio || 1;
     const font = Math.round(13 * dpr);
     ctx.font = `600 ${font}px system-ui, sans-serif`;
     ctx.textAlign = "center";
