@@ -281,6 +281,43 @@ def flood_fill_count(mask: np.ndarray) -> int:
     return count
 
 
+def classified(model, gray, monkeypatch, **options) -> list[int]:
+    """How many glyph images reading ``gray`` hands the model, call by call (the first: every group and
+    run of groups; then, per depth of cutting, the coarse cuts and the fine ones)."""
+    counted = []
+    real = reader.model_logits
+    monkeypatch.setattr(reader, "model_logits", lambda m, images: counted.append(len(images)) or real(m, images))
+    engine.read_number(model, gray, **options)
+    return counted
+
+
+def test_a_flat_stroke_is_not_cut_column_by_column(model, monkeypatch):
+    """A 7's first stroke, as the pad sends it while the pen is still down (8 x 60 pixels): it was cut
+    at every column, 111 glyph images for one live reading (0.85 s in the page)."""
+    dash = np.zeros((8, 60), np.uint8)
+    dash[2:5, 3:57] = 255
+    assert sum(classified(model, dash, monkeypatch)) <= 3
+    # A wide mark that is not flat is still cut, on a grid of at most MAX_CUTS columns per level.
+    bar = np.zeros((30, 140), np.uint8)  # a box 5 heights wide
+    bar[3:27, 10:130] = 255
+    bar[6:24, 13:127] = 0
+    whole, coarse, *_ = classified(model, bar, monkeypatch)
+    assert whole == 1 and 2 * 4 <= coarse <= 2 * (reader.MAX_CUTS + 1)  # was 48 images: 24 cuts 0.2 heights apart
+
+
+def test_fewer_candidates_classify_fewer_glyph_images(model, monkeypatch):
+    """The page reads with few candidates while the pen moves: the cuts stop at the budget."""
+    bar = np.zeros((30, 140), np.uint8)  # a box 5 heights wide: cut at every depth otherwise
+    bar[3:27, 10:130] = 255
+    bar[6:24, 13:127] = 0
+    assert sum(classified(model, bar, monkeypatch)) > 40
+    monkeypatch.undo()
+    assert sum(classified(model, bar, monkeypatch, candidates=24)) <= 24
+    for bad in (0, -3, 2.5, True, "24"):
+        with pytest.raises(ValueError, match="candidates"):
+            engine.read_number(model, bar, candidates=bad)
+
+
 def test_component_labels_match_a_flood_fill():
     rng = np.random.default_rng(0)
     for _ in range(60):

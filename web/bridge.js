@@ -181,6 +181,7 @@ function onWorkerMessage({ data }) {
     loader.marks = (data.marks || []).map(([name, t]) => [name, Math.round(t - performance.timeOrigin)]);
     loader.ready();
     sendInk(pad.snapshot(true));  // what was drawn while loading (an empty pad resets the loading note)
+    if (pad.isEmpty()) post({ type: "warm-up" });  // nothing to read yet: Python warms its reader (web/main.py)
   } else if (data.type === "failed") {
     loader.fail(data.message);
   }

@@ -57,6 +57,8 @@ from wording import percent  # noqa: E402
 
 MODEL_PATH = "models/mnist_int8.npz"
 UNSURE_BELOW = 0.60  # below this top probability the page says it is not sure
+LIVE_CANDIDATES = 24  # glyph images a reading made while the pen moves may classify (~0.1 s in the page)
+MAX_CANDIDATES = engine.number_reader.MAX_CANDIDATES  # the pen-up reading's: every cut worth trying
 HINT = "Your answer appears here as you write."  # distinct from the pad's heading and hint
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
@@ -119,7 +121,9 @@ class App:
         rgba = ink.rgba_array(detail.rgba.to_bytes(), detail.width, detail.height)
         gray = ink.to_gray(detail.kind, rgba)  # (H, W) uint8, ink bright on dark
         t1 = now_ms()
-        reading = engine.read_number(self.model, gray)
+        # While the pen moves, few cuts: a half-drawn digit often looks like two touching ones, and trying
+        # them all took 0.4 s in the page, holding back the next reading; the pen-up reading tries them all.
+        reading = engine.read_number(self.model, gray, candidates=MAX_CANDIDATES if detail.final else LIVE_CANDIDATES)
         t2 = now_ms()
         self.stats.push("timings", t2 - t0)
         self.stats.push("prepare", t1 - t0)
@@ -322,6 +326,18 @@ mark("teach.start")
 def on_ink(message):
     """Read the pad each time it changes (live while drawing, stroke end, undo, clear, image)."""
     app.predict(message.detail)
+
+
+@ui.on("warm-up")
+def on_warm_up(message):
+    """Nothing was drawn while the page loaded (web/bridge.js sends this at ready): read a made-up
+    number and a lone digit, unseen, so that the user's first reading does not run NumPy's code for
+    the first time (it took 100-260 ms, the next ones 10-16 ms). A stroke begun meanwhile waits for it."""
+    t0 = now_ms()
+    pair = ink.warm_up_ink()
+    engine.read_number(app.model, pair)
+    engine.read_number(app.model, pair[:, int(0.6 * pair.shape[0]) :])
+    app.stats.push("warm-up", now_ms() - t0)
 
 
 @ui.on("glyph")

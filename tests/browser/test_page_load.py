@@ -111,6 +111,31 @@ def test_drawing_works_before_python_is_ready(visit):
     assert pagekit.wait_prediction(page, "1") == "1"
 
 
+def test_drawing_during_loading_is_read_at_once_without_a_warm_up(visit):
+    v = visit(viewport={"width": 1100, "height": 900}, service_workers="block")
+    page = v.open(wait_ready=False)
+    page.wait_for_selector("#pad", state="visible")
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[7])
+    pagekit.wait_ready(page)
+    assert pagekit.wait_prediction(page, "7") == "7"
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.digitsStats['warm-up'] || null") is None
+
+
+def test_with_nothing_drawn_python_warms_its_reader_unseen(visit):
+    """At ready with an empty pad, web/main.py reads a made-up number once, so the user's first reading
+    is not the one that runs NumPy's code for the first time (web/bridge.js asks for it); nothing of it
+    shows."""
+    v = visit(viewport={"width": 1100, "height": 900}, service_workers="block")
+    page = v.open()
+    warm = pagekit.wait_for(page, "window.digitsStats['warm-up']?.length ? window.digitsStats['warm-up'] : null")
+    assert len(warm) == 1 and warm[0] > 0
+    assert page.evaluate("window.digitsStats.count") == 0 and pagekit.prediction(page) == ""
+    assert page.evaluate("document.getElementById('digits').children.length") == 0
+    number_strokes.draw_digit(page, pagekit.DIGIT_STROKES[1])
+    assert pagekit.wait_prediction(page, "1") == "1"
+
+
 def test_a_missing_model_is_reported_not_spun_on(visit):
     v = visit(service_workers="block")
     v.context.route("**/models/mnist_int8.npz", lambda route: route.fulfill(status=404, body="not found"))
