@@ -17,6 +17,10 @@ MAX_LAYERS = 64
 MAX_PARAMETERS = 20_000_000  # 80 MB of float32: far above any digit model
 MAX_ACTIVATION_ELEMENTS = 1 << 18  # per image and layer output (1 MB of float32; the shipped CNN needs 25,088)
 MAX_FLOPS_PER_IMAGE = 2_000_000_000
+# Per image and layer, the largest array a forward pass builds: a convolution's patch matrix (the shipped
+# CNN's largest is 225,792). The flops bound alone let a 5 kB file with a 49x49 kernel and one output
+# channel ask for 2-3 GB of patches at load (helper-30's fuzzing).
+MAX_WORKING_ELEMENTS = 1 << 21
 
 
 def layer_specs(architecture) -> list[LayerSpec]:
@@ -43,6 +47,11 @@ def layer_specs(architecture) -> list[LayerSpec]:
         if not 0 < size <= MAX_ACTIVATION_ELEMENTS:
             raise ModelFormatError(
                 f"{where} outputs {shape} per image; at most {MAX_ACTIVATION_ELEMENTS} numbers are allowed"
+            )
+        if spec.working > MAX_WORKING_ELEMENTS:
+            raise ModelFormatError(
+                f"{where} needs {spec.working} numbers of working memory per image; "
+                f"at most {MAX_WORKING_ELEMENTS} are allowed"
             )
         parameters += sum(_product(s) for _, s in spec.arrays.values())
         flops += spec.flops

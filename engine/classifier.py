@@ -64,7 +64,8 @@ class Classifier:
             raise InputShapeError(f"batch_size must be a whole number of at least 1, got {batch_size!r:.40}")
         parts = []
         for start in range(0, x.shape[0], batch_size):
-            logits = np.asarray(self.logits(x[start : start + batch_size]), np.float32)
+            with np.errstate(all="ignore"):  # overflow is handled just below, not printed
+                logits = np.asarray(self.logits(x[start : start + batch_size]), np.float32)
             # A model that overflows on some input still gives probabilities, never NaN.
             np.nan_to_num(logits, copy=False, nan=0.0, posinf=1e30, neginf=-1e30)
             parts.append(logits)

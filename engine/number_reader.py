@@ -408,7 +408,8 @@ def glyph_features(pg: Page, glyph: Glyph, logits: np.ndarray) -> np.ndarray:
     second = float(np.partition(digits, -2)[-2])
     width = (x1 - x0) / pg.height
     digit_mass = math.log(float(np.exp(digits - top).sum()))
-    is_digit = digit_mass - math.log(float(np.exp(scores - top).sum()))  # 0 without a "not a digit" output
+    peak = float(scores.max())  # log-sum-exp from the largest: a huge "not a digit" logit must not overflow
+    is_digit = digit_mass - (peak - top + math.log(float(np.exp(scores - peak).sum())))  # 0 without that output
     z = (math.log((x1 - x0) / (y1 - y0)) - float(ASPECT_MEAN[c])) / max(float(ASPECT_SPREAD[c]), 0.2)
     length = math.log(max(glyph.ink, 1) / (max(pg.stroke, 1.0) * (y1 - y0)))
     zi = max(length - float(INK_MEAN[c]), 0.0) / max(float(INK_SPREAD[c]), 0.15)
@@ -532,16 +533,20 @@ def _suspicious(pg: Page, glyph: Glyph, logits: np.ndarray) -> bool:
 
 
 def _best_path(n: int, spans: list[tuple[int, int]], scores: list[float]) -> list[int]:
-    """Indices of candidates covering items 0..n-1 once, left to right, with the largest total score."""
+    """Indices of candidates covering items 0..n-1 once, left to right, with the largest total score
+    (a score that is not a finite number counts as the lowest there is)."""
     best = [-math.inf] * (n + 1)
     best[0] = 0.0
     back = [-1] * (n + 1)
     for c in sorted(range(len(spans)), key=lambda c: spans[c][1]):
         s, e = spans[c]
-        if best[s] + scores[c] > best[e + 1]:
-            best[e + 1], back[e + 1] = best[s] + scores[c], c
+        score = scores[c] if math.isfinite(scores[c]) else -1e300
+        if best[s] + score > best[e + 1]:
+            best[e + 1], back[e + 1] = best[s] + score, c
     path, e = [], n
     while e > 0:
+        if back[e] < 0:
+            raise ValueError(f"no candidates cover item {e - 1} of {n}")  # the spans leave a gap
         path.append(back[e])
         e = spans[back[e]][0]
     return path[::-1]
@@ -636,11 +641,19 @@ def _input_box(pg: Page, box) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+LOGIT_LIMIT = 1e4  # logits are clipped to +-this: a damaged model's inf or NaN must not reach the scores
+
+
 def model_logits(model, images: np.ndarray) -> np.ndarray:
-    """The model's logits for (N, 28, 28) images; log-probabilities for a model that only has predict_proba."""
+    """The model's logits for (N, 28, 28) images; log-probabilities for a model that only has predict_proba.
+    Finite always: a model whose outputs overflow on some glyph (load_model proves them finite on three
+    plain images only) made the glyph scores NaN, and choosing among NaN scores never ended."""
     if hasattr(model, "logits") and hasattr(model, "input_shape"):
-        return np.asarray(model.logits(images.reshape((len(images), *model.input_shape))), np.float32)
-    return np.log(np.maximum(np.asarray(model.predict_proba(images), np.float32), np.float32(1e-12)))
+        with np.errstate(all="ignore"):
+            logits = np.asarray(model.logits(images.reshape((len(images), *model.input_shape))), np.float32)
+    else:
+        logits = np.log(np.maximum(np.asarray(model.predict_proba(images), np.float32), np.float32(1e-12)))
+    return np.clip(np.nan_to_num(logits, nan=0.0), -LOGIT_LIMIT, LOGIT_LIMIT)
 
 
 def model_classifier(model, images: dict | None = None, logits: dict | None = None) -> Classify:

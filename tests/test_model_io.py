@@ -371,3 +371,36 @@ def test_a_json_number_too_long_to_read_is_named(tmp_path):
     write_npz(path, arrays)
     with pytest.raises(ModelFormatError, match="card holds a number JSON cannot read"):
         engine.load_model(path)
+
+
+def test_a_convolution_whose_patches_would_take_gigabytes_is_refused_before_any_array(tmp_path):
+    """helper-30's fuzzing: within the flops bound, a 49x49 kernel with one output channel over 256
+    channels asked for 482 million patch numbers per image (1.9 GB at load, 3.7 GB to predict) from a
+    5 kB file. The architecture is refused, naming the layer, before anything is allocated."""
+    from engine.architecture import MAX_WORKING_ELEMENTS, layer_specs
+    from engine.architectures import ARCHITECTURES
+
+    def arch(kernel, channels):
+        return {
+            "kind": "float32",
+            "input_shape": [28, 28, 1],
+            "layers": [
+                {"type": "Conv2D", "in_channels": 1, "out_channels": channels, "kernel": 3, "stride": 1, "padding": 1},
+                {
+                    "type": "Conv2D",
+                    "in_channels": channels,
+                    "out_channels": 1,
+                    "kernel": kernel,
+                    "stride": 1,
+                    "padding": kernel // 2,
+                },
+                {"type": "Flatten"},
+                {"type": "Dense", "in_features": 784, "out_features": 10},
+            ],
+        }
+
+    with pytest.raises(ModelFormatError, match=r"layers\[1\].*working memory"):
+        layer_specs(arch(49, 256))
+    assert max(s.working for s in layer_specs(arch(3, 64))) == 28 * 28 * 9 * 64 <= MAX_WORKING_ELEMENTS
+    for name, config in ARCHITECTURES.items():  # every architecture training offers fits
+        assert max(s.working for s in layer_specs({"kind": "float32", **config()})) <= MAX_WORKING_ELEMENTS, name

@@ -318,6 +318,46 @@ def test_fewer_candidates_classify_fewer_glyph_images(model, monkeypatch):
             engine.read_number(model, bar, candidates=bad)
 
 
+def overflowing_model(path, outputs: int, overflowing: int):
+    """A model file load_model accepts (finite on its blank, full and checkered probes) whose logit
+    ``overflowing`` becomes inf on ink across the middle row: where read_number hung (helper-30's fuzzing)."""
+    from engine.model import Sequential
+
+    model = Sequential.from_config(
+        {
+            "input_shape": [784],
+            "layers": [
+                {"type": "Dense", "in_features": 784, "out_features": 2},
+                {"type": "ReLU"},
+                {"type": "Dense", "in_features": 2, "out_features": outputs},
+            ],
+        }
+    )
+    w1 = np.zeros((784, 2), np.float32)
+    w1[[14 * 28 + 14, 14 * 28 + 15, 14 * 28 + 16], :] = 1  # bright in the middle row ...
+    w1[[0, 1, 2], :] = -1  # ... and dark in the corner: never on the probes
+    w2 = np.zeros((2, outputs), np.float32)
+    w2[:, overflowing] = 3e38
+    model.load_state_arrays(
+        {"0.W": w1, "0.b": np.full(2, -2.0, np.float32), "2.W": w2, "2.b": np.zeros(outputs, np.float32)}
+    )
+    engine.save_model(model, path, card={})
+    return engine.load_model(path)
+
+
+@pytest.mark.parametrize("outputs, overflowing", [(10, 3), (11, 10)])
+def test_a_model_that_overflows_on_real_ink_still_reads_in_no_time(tmp_path, outputs, overflowing):
+    model = overflowing_model(tmp_path / "overflow.npz", outputs, overflowing)
+    gray = np.zeros((60, 200), np.uint8)
+    for x in (10, 60, 110, 160):  # four boxes with a bar across the middle: ink where the model overflows
+        gray[10:50, x : x + 30] = 255
+        gray[14:28, x + 4 : x + 26] = gray[32:46, x + 4 : x + 26] = 0
+    start = time.perf_counter()
+    reading = engine.read_number(model, gray)
+    assert time.perf_counter() - start < 10  # it looped forever, growing a list by 80 MB/s
+    assert reading.digits and all(np.isfinite(d.confidence) for d in reading.digits)
+
+
 def test_component_labels_match_a_flood_fill():
     rng = np.random.default_rng(0)
     for _ in range(60):

@@ -41,6 +41,7 @@ class LayerSpec:
     output_shape: tuple  # one sample's output (no batch axis)
     arrays: dict[str, tuple[str, tuple]] = field(default_factory=dict)  # {name: (dtype, shape)} in a model file
     flops: int = 0  # forward matrix-product flops per sample
+    working: int = 0  # elements of the largest array its forward builds per sample (a convolution's patches)
 
 
 class Layer:

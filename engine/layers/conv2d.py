@@ -112,7 +112,7 @@ class Conv2D(Layer):
         if ho < 1 or wo < 1:
             raise ValueError(f"Conv2D: a {h}x{w} input is smaller than its {k}x{k} kernel (padding {p})")
         arrays = {"W": ("float32", (k, k, ci, co)), "b": ("float32", (co,))}
-        return LayerSpec((ho, wo, co), arrays, flops=2 * ho * wo * k * k * ci * co)
+        return LayerSpec((ho, wo, co), arrays, flops=2 * ho * wo * k * k * ci * co, working=ho * wo * k * k * ci)
 
     def config(self):
         return {

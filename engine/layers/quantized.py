@@ -87,7 +87,7 @@ class QuantizedLayer(Layer, register=False):
             "b": ("float32", (w_shape[-1],)),
             "x_scale": ("float32", ()),
         }  # static input-activation scale
-        return LayerSpec(float_spec.output_shape, arrays, float_spec.flops)
+        return LayerSpec(float_spec.output_shape, arrays, float_spec.flops, float_spec.working)
 
     def config(self):
         return self.float_layer.config()  # a file says "Dense"; its kind says int8
