@@ -38,6 +38,9 @@ MAX_FILE_BYTES = 50 << 20
 MAX_SIDE = 2048
 # Netpbm headers may hold comments, which Pillow parses a byte at a time (45 MB of comment: > 20 s).
 MAX_NETPBM_HEADER = 64 << 10
+# Refused before decoding: Pillow keeps each row apart, so a picture one pixel wide and 40 million tall
+# (a 117 kB PNG, under MAX_PIXELS) took 1.4 GB to decode.
+MAX_LONG_SIDE = 1 << 16
 
 
 class ImageFileError(EngineError):
@@ -69,10 +72,13 @@ def decode_image(path: Path) -> np.ndarray:
                 width, height = img.size  # from the header: nothing decoded yet
                 if width * height > MAX_PIXELS:
                     raise ImageFileError(f"{path}: {width}x{height} pixels is more than {MAX_PIXELS}")
+                if max(width, height) > MAX_LONG_SIDE:
+                    raise ImageFileError(f"{path}: {width}x{height} pixels has a side longer than {MAX_LONG_SIDE}")
                 img.load()
                 mode = img.mode
-                img = _shrunk(ImageOps.exif_transpose(img))  # phone photos: honour the orientation tag (first:
-                # a reduced copy has no EXIF)
+                ImageOps.exif_transpose(img, in_place=True)  # phone photos: honour the orientation tag (first:
+                # a reduced copy has no EXIF; in place: a copy of a 40-megapixel picture is 40-160 MB more)
+                img = _shrunk(img)
                 if mode in WIDE_MODES:  # 16-bit, 32-bit and float grayscale: convert("L") would clip
                     return wide_gray(np.asarray(img), mode, path)
                 if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):

@@ -370,6 +370,21 @@ def test_predict_number_names_a_too_large_file(tmp_path):
     assert row["file"] == str(path) and str(path) in row["error"] and str(MAX_PIXELS) in row["error"], row
 
 
+@pytest.mark.parametrize("mode", ["L", "LA", "I;16"])
+def test_a_picture_one_pixel_wide_and_millions_tall_is_refused_before_decoding(tmp_path, mode):
+    """helper-30's fuzzing: 1 x 40,000,000 pixels is within MAX_PIXELS and a 0.1 MB PNG, yet Pillow's
+    rows took 1.4 GB to decode (LA), 0.7 GB in plain gray. A side over MAX_LONG_SIDE is refused from
+    the header."""
+    from digits.cli import MAX_LONG_SIDE
+
+    path = tmp_path / "strip.png"
+    Image.new(mode, (1, 4 * MAX_LONG_SIDE)).save(path)
+    result = run_engine("predict", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert str(path) in line and str(MAX_LONG_SIDE) in line, line
+
+
 def test_number_line_says_not_a_digit():
     from digits.cli import number_line
 
