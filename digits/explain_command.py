@@ -142,6 +142,8 @@ def cmd_mistakes(args) -> int:
     from .gallery import find_mistakes
     from .mnist import load_mnist
 
+    if args.seed < 0:
+        raise EngineError(f"--seed must be 0 or more, got {args.seed}")
     if not 0 <= args.correct <= MAX_CORRECT:
         raise EngineError(
             f"--correct must be from 0 to {MAX_CORRECT} (digits on one contact sheet), got {args.correct}"

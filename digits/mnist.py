@@ -72,7 +72,9 @@ def read_folder(folder) -> dict[str, np.ndarray]:
                 f"{paths[split + '_labels']}: expected {images.shape[0]} uint8 labels "
                 f"to match the images, got {labels.dtype} {labels.shape}"
             )
-        if labels.size and labels.max() > 9:
+        if not labels.size:  # nothing to train on, or an accuracy of 0 out of 0
+            raise IdxFormatError(f"{paths[split + '_images']}: holds no images")
+        if labels.max() > 9:
             raise IdxFormatError(f"{paths[split + '_labels']}: labels must be digits 0-9, found {labels.max()}")
     return data
 

@@ -152,9 +152,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def value_problem(args) -> str | None:
     """What is wrong with the flags' values, or None: for the command line and for a run's config.json."""
-    for name in ("epochs", "batch_size", "val_size"):
+    for name in ("epochs", "batch_size", "val_size", "patience"):
         if getattr(args, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
+    if args.seed < 0:
+        return "--seed must be 0 or more"
+    if not 0 <= args.label_smoothing < 1:
+        return "--label-smoothing must be from 0 to below 1"
+    if not args.weight_decay >= 0:
+        return "--weight-decay must be 0 or more"
     if args.limit is not None and args.limit < 10:
         return "--limit must be at least 10"
     if not args.lr > 0:
@@ -299,6 +305,14 @@ def train(args, command: str) -> int:
         return 2
     try:
         return train_and_export(args, command, trainer, model, config, data, extra)
+    except KeyboardInterrupt:  # after the epochs (fit handles its own): reporting, quantizing, exporting
+        run = trainer.run_dir
+        print(
+            f"\nInterrupted before the run was finished; its epochs are kept in {run / 'checkpoint.npz'} and no "
+            f"model file was left half-written; finish with: python train_offline.py --resume {run}",
+            file=sys.stderr,
+        )
+        return 130
     except BrokenPipeError:  # the output was piped into a reader that went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

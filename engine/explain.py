@@ -30,7 +30,7 @@ import weakref
 
 import numpy as np
 
-from .errors import InputShapeError
+from .errors import EngineError, InputShapeError
 from .float_copy import float_copy
 from .images import as_image_batch
 from .layers import Layer
@@ -117,11 +117,11 @@ def saliency(model, image28, target=None, method: str = "gradient_x_input", step
     bright on dark; ``engine.preprocess`` makes one from any drawing). ``target``: the output
     to explain, default the digit the model reads. ``method``: "gradient_x_input" or
     "integrated_gradients" (``steps`` points on the path from black, 1..1024).
-    Raises InputShapeError for a bad image or target, ValueError for a bad method or steps."""
+    Raises InputShapeError for a bad image or target, EngineError (a ValueError) for a bad method or steps."""
     if method not in METHODS:
-        raise ValueError(f"unknown saliency method {method!r}; use one of {list(METHODS)}")
+        raise EngineError(f"unknown saliency method {method!r}; use one of {list(METHODS)}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS}, got {steps!r:.40}")
+        raise EngineError(f"steps must be a whole number from 1 to {MAX_STEPS}, got {steps!r:.40}")
     image = _one_image(image28)
     net = gradient_model(model)
     x = image.reshape((1, *net.input_shape))

@@ -26,7 +26,7 @@ import numpy as np
 
 from .architecture import MAX_PARAMETERS, expected_arrays
 from .augment import AugmentConfig, Augmenter
-from .errors import ModelFormatError, TrainingDivergedError
+from .errors import EngineError, ModelFormatError, TrainingDivergedError
 from .losses import softmax_cross_entropy
 from .model import Sequential
 from .model_io import MAX_META_BYTES, check_file_size, check_outputs_finite, json_object, npz_errors, read_npz_arrays
@@ -340,7 +340,7 @@ def stratified_split(labels: np.ndarray, n_val: int, rng: np.random.Generator) -
     """(train indices, validation indices) with each class represented in proportion in validation."""
     labels = np.asarray(labels)
     if not 0 < n_val < len(labels):
-        raise ValueError(f"validation size must be between 1 and {len(labels) - 1}, got {n_val}")
+        raise EngineError(f"validation size must be between 1 and {len(labels) - 1}, got {n_val}")
     classes, counts = np.unique(labels, return_counts=True)
     quota = np.floor(counts * n_val / len(labels)).astype(int)
     remainder = counts * n_val / len(labels) - quota

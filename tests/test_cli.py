@@ -410,3 +410,35 @@ def test_a_phone_photo_taken_sideways_is_turned_upright_before_and_after_shrinki
     result = run_engine("predict", str(path), "--model", str(SHIPPED), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["top"][0]["digit"] == 1
+
+
+def one_error_line(result) -> str:
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("error: "), result.stderr
+    return line
+
+
+def test_bad_explain_and_mistakes_values_are_one_line(tmp_path):
+    """helper-30's fuzzing: these ended in tracebacks (a ValueError the command line did not catch,
+    NumPy's "expected non-negative integer")."""
+    digit = tmp_path / "digit.png"
+    ink = Image.new("L", (28, 28), 255)
+    ink.paste(0, (12, 4, 16, 24))  # a 1
+    ink.save(digit)
+    line = one_error_line(run_engine("explain", "--steps", "0", "--out", str(tmp_path / "e.png"), str(digit)))
+    assert "steps must be a whole number from 1 to 1024" in line
+    assert "--seed must be 0 or more" in one_error_line(run_engine("mistakes", "--seed", "-1", "--out", str(tmp_path)))
+
+
+def test_a_test_set_of_no_images_is_named_not_divided_by(tmp_path):
+    """evaluate said "test accuracy 0.00% on 0 images"; mistakes divided by zero."""
+    from engine import write_idx
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 20), ("t10k", 0)):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    for command in (["evaluate"], ["mistakes", "--out", str(tmp_path / "out")]):
+        line = one_error_line(run_engine(*command, "--data", str(tmp_path)))
+        assert "t10k-images-idx3-ubyte" in line and "holds no images" in line, line

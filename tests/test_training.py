@@ -255,6 +255,12 @@ def test_help_documents_every_flag():
         (("--threads", "0"), "--threads must be at least 1"),
         (("--epochs", "0"), "--epochs must be at least 1"),
         (("--lr", "-1"), "--lr must be positive"),
+        # helper-30's fuzzing: each of these ended in a traceback (IndexError, NumPy's "expected
+        # non-negative integer", ...) or trained with a nonsensical recipe
+        (("--patience", "-1"), "--patience must be at least 1"),
+        (("--seed", "-1"), "--seed must be 0 or more"),
+        (("--label-smoothing", "5"), "--label-smoothing must be from 0 to below 1"),
+        (("--weight-decay", "-10"), "--weight-decay must be 0 or more"),
     ],
 )
 def test_bad_flag_values_are_refused_by_name(flags, message):
@@ -294,3 +300,46 @@ def test_the_exact_integer_variant_ships_even_when_a_dequantized_one_validates_b
     assert shipped_row(rows)["model"] == "int8 (int8, percentile calibration)"
     rows[2]["val_accuracy"] = 0.9944  # a tie: the first calibration listed
     assert shipped_row(rows)["model"] == "int8 (int8, max calibration)"
+
+
+def test_a_validation_split_larger_than_the_data_is_one_line(tmp_path):
+    result = run_cli("--val-size", "100000", "--quiet", "--no-install", "--out", str(tmp_path), timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "validation size must be between 1 and 59999" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_after_the_epochs_keeps_the_checkpoint_and_says_how_to_finish(tmp_path, monkeypatch, capsys):
+    """Interrupted while reporting, quantizing or exporting (helper-30's fuzzing: a traceback), the run
+    says what is kept and how to finish it; no model file is written."""
+    from digits import train_command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_command, "quantize_and_report", interrupted)
+    models = tmp_path / "models"
+    try:
+        code = train_command.main(
+            [
+                "--arch",
+                "mlp",
+                "--limit",
+                "300",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path / "runs"),
+                "--models-dir",
+                str(models),
+                "--install",
+            ]
+        )
+    except KeyboardInterrupt:
+        pytest.fail("the interruption escaped as a traceback")
+    err = capsys.readouterr().err
+    assert code == 130, err
+    [run] = (tmp_path / "runs").iterdir()
+    assert f"--resume {run}" in err and "checkpoint.npz" in err and "Traceback" not in err
+    assert (run / "checkpoint.npz").stat().st_size > 0
+    assert not models.exists() or not list(models.glob("*.npz"))
