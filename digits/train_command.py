@@ -307,11 +307,12 @@ def train(args, command: str) -> int:
         return train_and_export(args, command, trainer, model, config, data, extra)
     except KeyboardInterrupt:  # after the epochs (fit handles its own): reporting, quantizing, exporting
         run = trainer.run_dir
-        print(
-            f"\nInterrupted before the run was finished; its epochs are kept in {run / 'checkpoint.npz'} and no "
-            f"model file was left half-written; finish with: python train_offline.py --resume {run}",
-            file=sys.stderr,
+        kept = (
+            f"its epochs are kept in {run / CHECKPOINT_NAME}; finish with: python train_offline.py --resume {run}"
+            if run is not None
+            else "nothing was kept"
         )
+        print(f"\nInterrupted before the run was finished, no model file half-written; {kept}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the output was piped into a reader that went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
