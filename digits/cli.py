@@ -59,7 +59,7 @@ def decode_image(path: Path) -> np.ndarray:
     except OSError as exc:  # a name too long, a loop of symlinks, no permission to look
         raise ImageFileError(f"{path}: cannot open it ({exc.strerror or exc})") from None
     if not is_file:
-        raise ImageFileError(f"{path}: no such file")
+        raise ImageFileError(f"{path}: {'not a regular file' if os.path.lexists(path) else 'no such file'}")
     if size > MAX_FILE_BYTES:
         raise ImageFileError(f"{path}: {size} bytes is too large for a digit image")
     _check_netpbm_header(path)

@@ -16,6 +16,7 @@ with the same functions (``read_npz_arrays`` inside ``npz_errors``, ``json_objec
 """
 
 import json
+import os
 import struct
 import zipfile
 import zlib
@@ -113,6 +114,12 @@ def read_npz_arrays(
                 raise ModelFormatError(
                     f"{path}: zip entry {entry.filename!r} is compressed with {method}; a {what} is stored or deflated"
                 )
+        names = [info.filename for info in zf.infolist()]
+        if len(set(names)) != len(names):  # zipfile would take the last: two readers could see different weights
+            twice = next(n for n in names if names.count(n) > 1)
+            raise ModelFormatError(
+                f"{path}: zip entry {twice!r} appears more than once; a {what} names each array once"
+            )
         members = {info.filename[:-4]: info for info in zf.infolist() if info.filename.endswith(".npy")}
         odd = [info.filename for info in zf.infolist() if not info.filename.endswith(".npy")]
         if odd:
@@ -203,6 +210,8 @@ def check_file_size(path: Path, limit: int = MAX_FILE_BYTES, what: str = "model 
     except OSError as exc:  # a name too long, a loop of symlinks, no permission to look
         raise ModelFormatError(f"{path}: cannot open it as a {what} ({exc.strerror or exc})") from None
     if not is_file:
+        if os.path.lexists(path):  # a folder, a device, a pipe, a symlink loop: there, but not a file
+            raise ModelFormatError(f"{path}: not a regular file, so not a {what}")
         raise ModelFormatError(f"{path}: no such {what}")
     if size > limit:
         raise ModelFormatError(f"{path}: {size} bytes is too large for a {what}")

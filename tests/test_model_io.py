@@ -404,3 +404,25 @@ def test_a_convolution_whose_patches_would_take_gigabytes_is_refused_before_any_
     assert max(s.working for s in layer_specs(arch(3, 64))) == 28 * 28 * 9 * 64 <= MAX_WORKING_ELEMENTS
     for name, config in ARCHITECTURES.items():  # every architecture training offers fits
         assert max(s.working for s in layer_specs({"kind": "float32", **config()})) <= MAX_WORKING_ELEMENTS, name
+
+
+def test_a_folder_or_a_device_is_not_called_missing(tmp_path):
+    """helper-30's fuzzing: a directory, /dev/zero or a FIFO was "no such model file"."""
+    with pytest.raises(ModelFormatError, match="not a regular file"):
+        engine.load_model(tmp_path)
+    with pytest.raises(ModelFormatError, match="not a regular file"):
+        engine.load_model("/dev/zero")
+
+
+def test_an_array_named_twice_in_the_zip_is_refused(tmp_path, trained_mlp):
+    """zipfile reads the last of two entries of one name, another reader might take the first."""
+    good = tmp_path / "good.npz"
+    engine.save_model(trained_mlp, good)
+    twice = tmp_path / "twice.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(twice, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            dst.writestr("0.W.npy", src.read("0.W.npy"))
+    with pytest.raises(ModelFormatError, match="appears more than once"):
+        engine.load_model(twice)
