@@ -194,30 +194,37 @@ def number_line(r: dict) -> str:
     return f"{r['file']}: {text}  ({', '.join(parts)})"
 
 
+def one_line(text: str) -> str:
+    """``text`` with its unprintable characters (a newline in a file name) written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def cmd_predict(args) -> int:
     """Each good file's result on stdout as it comes, one error line on stderr per bad file; 1 if any was bad."""
     model = load_model(args.model)
     results, failed = [], 0
     for path in args.images:
+        shown = one_line(str(path))  # a file name may hold a newline: each file's answer stays one line
         try:
             r = read_number_file(model, path) if args.number else predict_file(model, path, args.top_k)
         except (EngineError, OSError) as exc:
             failed += 1
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            print(f"error: {message if str(path) in message else f'{path}: {message}'}", file=sys.stderr)
-            results.append({"file": str(path), "error": message})
+            text = str(exc).replace(str(path), shown)
+            message = text.splitlines()[0] if text else type(exc).__name__
+            print(f"error: {message if shown in message else f'{shown}: {message}'}", file=sys.stderr)
+            results.append({"file": str(path), "error": str(exc).splitlines()[0] if str(exc) else message})
             continue
         results.append(r)
         if args.json:
             continue
         if args.number:
-            print(number_line(r), flush=True)
+            print(number_line({**r, "file": shown}), flush=True)
             continue
         if r["empty"]:
-            print(f"{r['file']}: no ink found", flush=True)
+            print(f"{shown}: no ink found", flush=True)
             continue
         ranked = "  ".join(f"{t['digit']} ({t['probability'] * 100:.1f}%)" for t in r["top"])
-        print(f"{r['file']}: {ranked}", flush=True)
+        print(f"{shown}: {ranked}", flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if failed else 0

@@ -442,3 +442,19 @@ def test_a_test_set_of_no_images_is_named_not_divided_by(tmp_path):
     for command in (["evaluate"], ["mistakes", "--out", str(tmp_path / "out")]):
         line = one_error_line(run_engine(*command, "--data", str(tmp_path)))
         assert "t10k-images-idx3-ubyte" in line and "holds no images" in line, line
+
+
+def test_a_newline_in_a_file_name_keeps_each_answer_on_one_line(tmp_path):
+    """helper-30's fuzzing: the error line stopped at the newline, losing the reason, and a good file's
+    answer took two lines."""
+    good, bad = tmp_path / "good\nname.png", tmp_path / "bad\nname.png"
+    ink = Image.new("L", (28, 28), 255)
+    ink.paste(0, (12, 4, 16, 24))
+    ink.save(good, format="PNG")
+    bad.write_bytes(b"not a picture")
+    result = run_engine("predict", str(good), str(bad))
+    assert result.returncode == 1
+    [answer] = result.stdout.strip().splitlines()
+    assert answer.startswith(str(tmp_path / "good\\nname.png") + ": "), answer
+    [error] = result.stderr.strip().splitlines()
+    assert error.startswith(f"error: {tmp_path / 'bad'}\\nname.png: not a readable image"), error
