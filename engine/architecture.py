@@ -14,6 +14,8 @@ from .rejection import DIGITS, RejectRule
 KINDS = ("float32", "int8")
 INPUT_SHAPES = ([28, 28, 1], [784])
 MAX_LAYERS = 64
+FIELDS = {"kind", "input_shape", "layers", "reject"}
+INT8_FIELDS = {"inference", "calibration"}  # how an int8 file is read, and how its activations were calibrated
 MAX_PARAMETERS = 20_000_000  # 80 MB of float32: far above any digit model
 MAX_ACTIVATION_ELEMENTS = 1 << 18  # per image and layer output (1 MB of float32; the shipped CNN needs 25,088)
 MAX_FLOPS_PER_IMAGE = 2_000_000_000
@@ -27,6 +29,13 @@ def layer_specs(architecture) -> list[LayerSpec]:
     """Every layer's spec in order; ModelFormatError naming the layer and the field if anything is off."""
     if not isinstance(architecture, dict) or architecture.get("kind") not in KINDS:
         raise ModelFormatError(f"architecture.kind must be one of {list(KINDS)}")
+    known = FIELDS | (INT8_FIELDS if architecture["kind"] == "int8" else set())
+    unknown = sorted(str(k) for k in architecture if k not in known)
+    if unknown:  # as layer configs refuse fields they do not know: nothing in a model file goes unread
+        raise ModelFormatError(f"architecture has an unknown field {unknown[0]!r:.60}; it may hold {sorted(known)}")
+    calibration = architecture.get("calibration", "")
+    if not isinstance(calibration, str) or len(calibration) > 40:
+        raise ModelFormatError(f"architecture.calibration must be the name of a method, got {calibration!r:.40}")
     layers = architecture.get("layers")
     if not isinstance(layers, list) or not 0 < len(layers) <= MAX_LAYERS:
         raise ModelFormatError(f"architecture.layers must be a list of 1 to {MAX_LAYERS} layers")

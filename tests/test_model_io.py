@@ -426,3 +426,26 @@ def test_an_array_named_twice_in_the_zip_is_refused(tmp_path, trained_mlp):
             dst.writestr("0.W.npy", src.read("0.W.npy"))
     with pytest.raises(ModelFormatError, match="appears more than once"):
         engine.load_model(twice)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"extra": [1, 2, 3]}, "unknown field 'extra'"),
+        ({"calibration": {"deep": [1] * 50}}, "calibration must be the name of a method"),
+    ],
+)
+def test_an_architecture_field_nobody_reads_is_refused(tmp_path, change, message):
+    """helper-30's fuzzing: top-level fields were taken unread, while layer configs refuse theirs."""
+    import io
+
+    from engine.npz import array_json
+
+    src = Path(__file__).resolve().parents[1] / "models" / "mnist_int8.npz"
+    with zipfile.ZipFile(src) as z:
+        arrays = {n[:-4]: np.load(io.BytesIO(z.read(n))) for n in z.namelist()}
+    arrays["architecture"] = json_array({**array_json(arrays["architecture"]), **change})
+    path = tmp_path / "changed.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(ModelFormatError, match=message):
+        engine.load_model(path)
