@@ -60,7 +60,7 @@ import numpy as np
 
 from .classifier import Classifier
 from .components import label_components
-from .errors import InputShapeError
+from .errors import EngineError, InputShapeError
 from .images import numeric_array
 from .preprocess import INK_THRESHOLD, MAX_SIDE, preprocess, stroke_width
 
@@ -693,10 +693,10 @@ def read_number(model, gray, *, reject: bool = True, candidates: int = MAX_CANDI
     ``candidates``: at most this many glyph images are classified for cutting touching digits apart
     (every group and run of groups is classified regardless); fewer is faster and cuts less, as the
     page does while the pen is still moving.
-    Raises InputShapeError for the inputs ``engine.preprocess`` refuses.
+    Raises InputShapeError for the inputs ``engine.preprocess`` refuses, EngineError for bad ``candidates``.
     """
     if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
-        raise ValueError(f"candidates must be a whole number of at least 1, got {candidates!r}")
+        raise EngineError(f"candidates must be a whole number of at least 1, got {candidates!r:.40}")
     pg = page(gray)
     if pg is None:
         return Reading(())

@@ -291,6 +291,14 @@ def classified(model, gray, monkeypatch, **options) -> list[int]:
     return counted
 
 
+def wide_box() -> np.ndarray:
+    """The outline of a box 5 heights wide: not flat, so the reader tries cutting it."""
+    box = np.zeros((30, 140), np.uint8)
+    box[3:27, 10:130] = 255
+    box[6:24, 13:127] = 0
+    return box
+
+
 def test_a_flat_stroke_is_not_cut_column_by_column(model, monkeypatch):
     """A 7's first stroke, as the pad sends it while the pen is still down (8 x 60 pixels): it was cut
     at every column, 111 glyph images for one live reading (0.85 s in the page)."""
@@ -298,18 +306,14 @@ def test_a_flat_stroke_is_not_cut_column_by_column(model, monkeypatch):
     dash[2:5, 3:57] = 255
     assert sum(classified(model, dash, monkeypatch)) <= 3
     # A wide mark that is not flat is still cut, on a grid of at most MAX_CUTS columns per level.
-    bar = np.zeros((30, 140), np.uint8)  # a box 5 heights wide
-    bar[3:27, 10:130] = 255
-    bar[6:24, 13:127] = 0
+    bar = wide_box()
     whole, coarse, *_ = classified(model, bar, monkeypatch)
     assert whole == 1 and 2 * 4 <= coarse <= 2 * (reader.MAX_CUTS + 1)  # was 48 images: 24 cuts 0.2 heights apart
 
 
 def test_fewer_candidates_classify_fewer_glyph_images(model, monkeypatch):
     """The page reads with few candidates while the pen moves: the cuts stop at the budget."""
-    bar = np.zeros((30, 140), np.uint8)  # a box 5 heights wide: cut at every depth otherwise
-    bar[3:27, 10:130] = 255
-    bar[6:24, 13:127] = 0
+    bar = wide_box()  # cut at every depth otherwise
     assert sum(classified(model, bar, monkeypatch)) > 40
     monkeypatch.undo()
     assert sum(classified(model, bar, monkeypatch, candidates=24)) <= 24
